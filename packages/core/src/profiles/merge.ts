@@ -1,0 +1,37 @@
+import { PROFILE_LIMITS, attributesByteSize } from './rules';
+import type { AttributeValue } from './types';
+
+/** The result of merging new values into a profile's attributes. */
+export type MergeResult =
+  | { ok: true; attributes: Record<string, AttributeValue>; changed: boolean }
+  | { ok: false; message: string };
+
+/**
+ * Merges `updates` into `current` (never mutates it). Empty values are ignored (they never
+ * clear an attribute); an unchanged value keeps its `modifiedAt`. Refuses a result over 64 KiB.
+ */
+export function mergeAttributes(
+  current: Record<string, AttributeValue>,
+  updates: Record<string, string>,
+  now: number,
+): MergeResult {
+  const next: Record<string, AttributeValue> = Object.assign(Object.create(null), current);
+  let changed = false;
+  for (const name of Object.keys(updates)) {
+    const value = updates[name]!;
+    if (value === '') continue;
+    if (next[name]?.value === value) continue;
+    next[name] = { value, modifiedAt: now };
+    changed = true;
+  }
+  if (changed) {
+    const size = attributesByteSize(next);
+    if (size > PROFILE_LIMITS.maxProfileBytes) {
+      return {
+        ok: false,
+        message: `Profile would hold ${size} bytes of attributes; the limit is ${PROFILE_LIMITS.maxProfileBytes}`,
+      };
+    }
+  }
+  return { ok: true, attributes: next, changed };
+}

@@ -1,0 +1,61 @@
+import { mergeAttributes } from '../profiles/merge';
+import type { AttributeValue, Profile } from '../profiles/types';
+import type { BatchFailure, BatchRecord } from './types';
+import { MAX_REPORTED_FAILURES } from './types';
+
+/** Counters of one batch application, filled row by row. */
+export interface BatchTally {
+  consumedCount: number;
+  successfulUpdates: number;
+  profilesNotFound: number;
+  failedUpdates: number;
+  failures: BatchFailure[];
+}
+
+/** Starts a tally from the batch record (which already counts rows refused while parsing). */
+export function startTally(batch: BatchRecord): BatchTally {
+  return {
+    consumedCount: batch.consumedCount,
+    successfulUpdates: batch.successfulUpdates,
+    profilesNotFound: batch.profilesNotFound,
+    failedUpdates: batch.failedUpdates,
+    failures: [...batch.failures],
+  };
+}
+
+/** Records a failed row in the tally. */
+export function tallyFailure(tally: BatchTally, failure: BatchFailure): void {
+  tally.consumedCount++;
+  tally.failedUpdates++;
+  if (tally.failures.length < MAX_REPORTED_FAILURES) tally.failures.push(failure);
+}
+
+/**
+ * Computes a profile's next state for one update, shared by every store so that the merge
+ * rules live in one place. `existing` null means "not found".
+ */
+export function nextProfileState(
+  existing: Profile | null,
+  create: { pcId: string; thirdPartyId?: string } | null,
+  attributes: Record<string, string>,
+  now: number,
+):
+  | { status: 'write'; profile: Profile; created: boolean; changed: boolean }
+  | { status: 'notFound' }
+  | { status: 'rejected'; message: string } {
+  if (!existing && !create) return { status: 'notFound' };
+  const base: Record<string, AttributeValue> = existing ? existing.attributes : Object.create(null);
+  const merged = mergeAttributes(base, attributes, now);
+  if (!merged.ok) return { status: 'rejected', message: merged.message };
+  if (existing) {
+    const profile: Profile = {
+      ...existing,
+      attributes: merged.attributes,
+      modifiedAt: merged.changed ? now : existing.modifiedAt,
+    };
+    return { status: 'write', profile, created: false, changed: merged.changed };
+  }
+  const profile: Profile = { pcId: create!.pcId, attributes: merged.attributes, modifiedAt: now };
+  if (create!.thirdPartyId !== undefined) profile.thirdPartyId = create!.thirdPartyId;
+  return { status: 'write', profile, created: true, changed: true };
+}

@@ -1,0 +1,273 @@
+import { newPcId } from '../profiles/ids';
+import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
+import { nextProfileState, startTally, tallyFailure } from './apply-row';
+import { formatBatchId } from './batch-ids';
+import { ChangeEmitter } from './change-emitter';
+import { Mutex } from './mutex';
+import type {
+  ApplyBatchOptions,
+  AuditEvent,
+  BatchRecord,
+  BatchRow,
+  NewBatch,
+  Settings,
+  Store,
+  StoreChange,
+  TokenRecord,
+  TokenState,
+  UpdateOutcome,
+  UpdateProfileOptions,
+} from './types';
+import { DEFAULT_SETTINGS } from './types';
+
+interface ClientData {
+  profiles: Map<string, Profile>;
+  byThirdPartyId: Map<string, string>;
+  batches: Map<string, BatchRecord>;
+  settings: Settings;
+  tokens: TokenState;
+  audit: AuditEvent[];
+}
+
+/** Profiles written by an update or batch that is not committed yet. */
+interface Staged {
+  profiles: Map<string, Profile>;
+  byThirdPartyId: Map<string, string>;
+}
+
+function newStaged(): Staged {
+  return { profiles: new Map(), byThirdPartyId: new Map() };
+}
+
+/** A store in process memory, for tests and the testing entry point. Nothing survives a restart. */
+export class MemoryStore implements Store {
+  readonly kind = 'memory';
+  private readonly clients = new Map<string, ClientData>();
+  private readonly writes = new Mutex();
+  private readonly changes = new ChangeEmitter();
+  private batchSeq = 0;
+
+  async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
+    const profile = this.find(this.data(client), key);
+    return profile ? structuredClone(profile) : null;
+  }
+
+  updateProfile(client: string, update: ProfileUpdate, options: UpdateProfileOptions): Promise<UpdateOutcome> {
+    return this.writes.run(() => {
+      const data = this.data(client);
+      const staged = newStaged();
+      const outcome = this.applyOne(data, staged, update, options.createMissing, options.now);
+      this.commit(data, staged);
+      if (outcome.status !== 'write') return outcome;
+      return { status: 'updated', profile: structuredClone(outcome.profile), created: outcome.created };
+    });
+  }
+
+  createBatch(batch: NewBatch): Promise<BatchRecord> {
+    return this.writes.run(() => {
+      const record: BatchRecord = {
+        batchId: formatBatchId(batch.client, batch.now, ++this.batchSeq),
+        client: batch.client,
+        version: batch.version,
+        status: 'incomplete',
+        batchSize: batch.batchSize,
+        consumedCount: batch.parseFailedCount,
+        successfulUpdates: 0,
+        profilesNotFound: 0,
+        failedUpdates: batch.parseFailedCount,
+        failures: batch.parseFailures.slice(),
+        createdAt: batch.now,
+      };
+      this.data(batch.client).batches.set(record.batchId, record);
+      return structuredClone(record);
+    });
+  }
+
+  applyBatch(
+    client: string,
+    batchId: string,
+    rows: AsyncIterable<BatchRow[]>,
+    options: ApplyBatchOptions,
+  ): Promise<BatchRecord> {
+    return this.writes.run(async () => {
+      const data = this.data(client);
+      const batch = this.requireIncomplete(data, batchId);
+      const tally = startTally(batch);
+      // Rows go to a private overlay first: nothing is visible until every chunk is applied.
+      const staged = newStaged();
+      for await (const chunk of rows) {
+        for (const row of chunk) {
+          const result = this.applyOne(data, staged, row, options.createMissing, options.now);
+          if (result.status === 'write') {
+            tally.consumedCount++;
+            tally.successfulUpdates++;
+          } else if (result.status === 'notFound') {
+            tally.consumedCount++;
+            tally.profilesNotFound++;
+          } else {
+            tallyFailure(tally, { id: row.key.id, message: result.message });
+          }
+        }
+      }
+      this.commit(data, staged);
+      Object.assign(batch, tally, { status: 'complete', completedAt: options.now });
+      return structuredClone(batch);
+    });
+  }
+
+  markBatchStuck(client: string, batchId: string, message: string): Promise<void> {
+    return this.writes.run(() => {
+      const batch = this.data(client).batches.get(batchId);
+      if (batch && batch.status === 'incomplete') Object.assign(batch, { status: 'stuck', message });
+    });
+  }
+
+  async getBatch(client: string, batchId: string): Promise<BatchRecord | null> {
+    const batch = this.data(client).batches.get(batchId);
+    return batch ? structuredClone(batch) : null;
+  }
+
+  recoverIncompleteBatches(before: number): Promise<number> {
+    return this.writes.run(() => {
+      let count = 0;
+      for (const data of this.clients.values()) {
+        for (const batch of data.batches.values()) {
+          if (batch.status === 'incomplete' && batch.createdAt < before) {
+            Object.assign(batch, { status: 'stuck', message: 'The server stopped before the batch was applied' });
+            count++;
+          }
+        }
+      }
+      return count;
+    });
+  }
+
+  pruneBatches(client: string, keepLast: number, olderThan: number): Promise<void> {
+    return this.writes.run(() => {
+      const batches = this.data(client).batches;
+      const newestFirst = [...batches.values()].sort((a, b) => b.createdAt - a.createdAt);
+      for (const batch of newestFirst.slice(keepLast)) {
+        if (batch.createdAt < olderThan) batches.delete(batch.batchId);
+      }
+    });
+  }
+
+  async getSettings(client: string): Promise<Settings> {
+    return { ...this.data(client).settings };
+  }
+
+  putSettings(client: string, settings: Settings): Promise<void> {
+    return this.writes.run(() => {
+      this.data(client).settings = { requireAuthentication: settings.requireAuthentication };
+      this.changed({ client, kind: 'settings' });
+    });
+  }
+
+  async getTokenState(client: string): Promise<TokenState> {
+    return structuredClone(this.data(client).tokens);
+  }
+
+  replaceToken(client: string, token: TokenRecord, graceUntil: number | null, now: number): Promise<TokenState> {
+    return this.writes.run(() => {
+      const data = this.data(client);
+      const graced = data.tokens.graced.filter((g) => g.graceUntil > now);
+      const previous = data.tokens.current;
+      if (previous && graceUntil !== null && graceUntil > now) graced.push({ jti: previous.jti, graceUntil });
+      data.tokens = { current: { ...token }, graced };
+      this.changed({ client, kind: 'token' });
+      return structuredClone(data.tokens);
+    });
+  }
+
+  revokeTokens(client: string): Promise<boolean> {
+    return this.writes.run(() => {
+      const data = this.data(client);
+      const had = data.tokens.current !== null;
+      data.tokens = { current: null, graced: [] };
+      this.changed({ client, kind: 'token' });
+      return had;
+    });
+  }
+
+  appendAudit(client: string, event: AuditEvent): Promise<void> {
+    return this.writes.run(() => {
+      this.data(client).audit.push(structuredClone(event));
+    });
+  }
+
+  async listAudit(client: string, limit: number): Promise<AuditEvent[]> {
+    return structuredClone(this.data(client).audit.slice(-limit).reverse());
+  }
+
+  onChange(listener: (change: StoreChange) => void): () => void {
+    return this.changes.subscribe(listener);
+  }
+
+  async close(): Promise<void> {
+    await this.writes.run(() => undefined);
+  }
+
+  private changed(change: StoreChange): void {
+    this.changes.emit(change);
+  }
+
+  private data(client: string): ClientData {
+    let data = this.clients.get(client);
+    if (!data) {
+      data = {
+        profiles: new Map(),
+        byThirdPartyId: new Map(),
+        batches: new Map(),
+        settings: { ...DEFAULT_SETTINGS },
+        tokens: { current: null, graced: [] },
+        audit: [],
+      };
+      this.clients.set(client, data);
+    }
+    return data;
+  }
+
+  private find(data: ClientData, key: ProfileKey, staged?: Staged): Profile | null {
+    const pcId =
+      key.kind === 'pcId' ? key.id : (staged?.byThirdPartyId.get(key.id) ?? data.byThirdPartyId.get(key.id));
+    if (pcId === undefined) return null;
+    return staged?.profiles.get(pcId) ?? data.profiles.get(pcId) ?? null;
+  }
+
+  private applyOne(
+    data: ClientData,
+    staged: Staged,
+    update: ProfileUpdate,
+    createMissing: boolean,
+    now: number,
+  ) {
+    const existing = this.find(data, update.key, staged);
+    const create = !createMissing
+      ? null
+      : update.key.kind === 'pcId'
+        ? { pcId: update.key.id }
+        : { pcId: newPcId(now), thirdPartyId: update.key.id };
+    const result = nextProfileState(existing, create, update.attributes, now);
+    if (result.status === 'write') {
+      staged.profiles.set(result.profile.pcId, result.profile);
+      if (result.profile.thirdPartyId !== undefined) {
+        staged.byThirdPartyId.set(result.profile.thirdPartyId, result.profile.pcId);
+      }
+    }
+    return result;
+  }
+
+  private commit(data: ClientData, staged: Staged): void {
+    for (const profile of staged.profiles.values()) {
+      data.profiles.set(profile.pcId, profile);
+      if (profile.thirdPartyId !== undefined) data.byThirdPartyId.set(profile.thirdPartyId, profile.pcId);
+    }
+  }
+
+  private requireIncomplete(data: ClientData, batchId: string): BatchRecord {
+    const batch = data.batches.get(batchId);
+    if (!batch) throw new Error(`Unknown batch ${batchId}`);
+    if (batch.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${batch.status}`);
+    return batch;
+  }
+}

@@ -1,0 +1,172 @@
+import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
+
+/** Per-client settings (API.md 3.2). */
+export interface Settings {
+  requireAuthentication: boolean;
+}
+
+/** The settings a client has before anyone changes them: secure by default. */
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ requireAuthentication: true });
+
+/** What the store keeps of an issued token: its id and times, never the token itself. */
+export interface TokenRecord {
+  jti: string;
+  /** Id of the signing key that signed it. */
+  kid: string;
+  /** Epoch milliseconds; also the token's `iat` (in seconds, floored). */
+  createdAt: number;
+  /** Epoch milliseconds; also the token's `exp` (in seconds). */
+  expiresAt: number;
+  createdBy: string;
+}
+
+/** A replaced token that keeps working until `graceUntil` (epoch milliseconds). */
+export interface GracedToken {
+  jti: string;
+  graceUntil: number;
+}
+
+/** Token state of one client. Only `current` and unexpired `graced` tokens verify. */
+export interface TokenState {
+  current: TokenRecord | null;
+  graced: GracedToken[];
+}
+
+/** One audit event (API.md 3.3). Never holds a token. */
+export interface AuditEvent {
+  /** Epoch milliseconds. */
+  at: number;
+  actor: string;
+  action: 'token.generated' | 'token.revoked' | 'settings.changed' | 'auth.denied';
+  details: Record<string, unknown>;
+}
+
+/** Status of a batch (API.md 2.2). */
+export type BatchState = 'incomplete' | 'complete' | 'stuck';
+
+/** A row that failed, as shown by batchStatus `showDetails=true`. */
+export interface BatchFailure {
+  id: string;
+  message: string;
+}
+
+/** Everything batchStatus reports about one batch. */
+export interface BatchRecord {
+  batchId: string;
+  client: string;
+  /** v1 only updates existing profiles; v2 creates missing ones. */
+  version: 'v1' | 'v2';
+  status: BatchState;
+  batchSize: number;
+  consumedCount: number;
+  successfulUpdates: number;
+  profilesNotFound: number;
+  failedUpdates: number;
+  /** At most the first MAX_REPORTED_FAILURES failed rows. */
+  failures: BatchFailure[];
+  /** Why a stuck batch could not be applied. */
+  message?: string;
+  createdAt: number;
+  completedAt?: number;
+}
+
+/** How many failed rows a batch status lists. */
+export const MAX_REPORTED_FAILURES = 1000;
+
+/** What to record when a batch is created. */
+export interface NewBatch {
+  client: string;
+  version: 'v1' | 'v2';
+  batchSize: number;
+  /** Rows already refused while parsing (bad id, value too long); counted as failed. */
+  parseFailures: BatchFailure[];
+  parseFailedCount: number;
+  now: number;
+}
+
+/** A valid row of a batch, in body order. */
+export type BatchRow = ProfileUpdate;
+
+/** Options of one batch application. */
+export interface ApplyBatchOptions {
+  /** v2 semantics: create profiles that are not found. */
+  createMissing: boolean;
+  now: number;
+}
+
+/** Result of a single-profile update. */
+export type UpdateOutcome =
+  | { status: 'updated'; profile: Profile; created: boolean }
+  | { status: 'notFound' }
+  | { status: 'rejected'; message: string };
+
+/** Options of a single-profile update. */
+export interface UpdateProfileOptions {
+  /** Create the profile when it does not exist (the profile tracker does; the update route does not). */
+  createMissing: boolean;
+  now: number;
+}
+
+/** A change another instance (or this one) made that caches must see. */
+export interface StoreChange {
+  client: string;
+  kind: 'token' | 'settings';
+}
+
+/**
+ * Everything Profilegate persists. Every implementation passes the conformance suite in
+ * `packages/core/test/store-conformance.ts`.
+ */
+export interface Store {
+  /** A short name for logs: `memory`, `sqlite`, `postgres`. */
+  readonly kind: string;
+
+  getProfile(client: string, key: ProfileKey): Promise<Profile | null>;
+  /** Merges attributes into one profile (empty values ignored), atomically. */
+  updateProfile(
+    client: string,
+    update: ProfileUpdate,
+    options: UpdateProfileOptions,
+  ): Promise<UpdateOutcome>;
+
+  /** Records a new batch with status `incomplete` and returns it with its new `batchId`. */
+  createBatch(batch: NewBatch): Promise<BatchRecord>;
+  /**
+   * Applies every row in one transaction and marks the batch `complete` in that same
+   * transaction: after a crash either all of it is applied or none. Rows arrive in chunks.
+   */
+  applyBatch(
+    client: string,
+    batchId: string,
+    rows: AsyncIterable<BatchRow[]>,
+    options: ApplyBatchOptions,
+  ): Promise<BatchRecord>;
+  /** Marks a batch `stuck` (nothing of it stored) with the reason. */
+  markBatchStuck(client: string, batchId: string, message: string): Promise<void>;
+  getBatch(client: string, batchId: string): Promise<BatchRecord | null>;
+  /** Marks `incomplete` batches created before `before` as stuck (after a crash); returns how many. */
+  recoverIncompleteBatches(before: number): Promise<number>;
+  /** Deletes a client's batch statuses older than `olderThan` beyond its newest `keepLast`. */
+  pruneBatches(client: string, keepLast: number, olderThan: number): Promise<void>;
+
+  getSettings(client: string): Promise<Settings>;
+  putSettings(client: string, settings: Settings): Promise<void>;
+
+  getTokenState(client: string): Promise<TokenState>;
+  /**
+   * Makes `token` the current token atomically. The previous current token keeps working until
+   * `graceUntil` when given, otherwise it stops at once. Expired grace entries are dropped.
+   */
+  replaceToken(client: string, token: TokenRecord, graceUntil: number | null, now: number): Promise<TokenState>;
+  /** Removes the current token and every graced one; returns whether there was a current token. */
+  revokeTokens(client: string): Promise<boolean>;
+
+  appendAudit(client: string, event: AuditEvent): Promise<void>;
+  /** Newest first. */
+  listAudit(client: string, limit: number): Promise<AuditEvent[]>;
+
+  /** Subscribes to token and settings changes (all instances sharing the store, where supported). */
+  onChange(listener: (change: StoreChange) => void): () => void;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// `npm test`: type-check, lint, then every test suite; ends with one line `N passed, N failed`
+// that totals them all (CI reads that line). A failing check counts as one failure.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const statsDir = mkdtempSync(join(tmpdir(), 'profilegate-test-'));
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+
+function run(label, command, args, env = {}) {
+  console.log(`\n=== ${label}: ${[command, ...args].join(' ')}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  return result.status === 0;
+}
+
+function check(label, command, args) {
+  if (run(label, command, args)) passed++;
+  else {
+    failed++;
+    console.log(`*** ${label} failed`);
+  }
+}
+
+function suite(label, command, args, env = {}) {
+  const statsFile = join(statsDir, `${label.replace(/\W+/g, '-')}.json`);
+  const ok = run(label, command, args, { ...env, MOCHA_STATS_FILE: statsFile });
+  if (!existsSync(statsFile)) {
+    failed++;
+    console.log(`*** ${label} ended without a report (exit ${ok ? 0 : 'non-zero'})`);
+    return;
+  }
+  const stats = JSON.parse(readFileSync(statsFile, 'utf8'));
+  passed += stats.passed;
+  failed += stats.failed;
+  skipped += stats.skipped;
+  if (!ok && stats.failed === 0) {
+    failed++;
+    console.log(`*** ${label} exited non-zero with no failed test`);
+  }
+}
+
+check('type-check', bin('tsc'), ['-b']);
+check('eslint', bin('eslint'), ['.']);
+check('prettier', bin('prettier'), ['--check', '.']);
+suite('mocha', bin('mocha'), []);
+
+rmSync(statsDir, { recursive: true, force: true });
+if (skipped > 0) console.log(`(${skipped} skipped; each prints its reason above)`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);

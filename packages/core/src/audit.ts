@@ -1,0 +1,176 @@
+import { systemClock, type Clock } from './clock';
+import { ValidationError } from './errors';
+import type { AuditEvent, Store } from './store/types';
+
+/** Options of an AuditLog. */
+export interface AuditLogOptions {
+  store: Store;
+  clock?: Clock;
+  /** At most one `auth.denied` event per client per this many milliseconds (default 60,000). */
+  denialSampleMs?: number;
+}
+
+/** Actions an admin (or the token service for one) records. `auth.denied` goes through recordDenial. */
+export type RecordedAction = Exclude<AuditEvent['action'], 'auth.denied'>;
+
+/** The actor of `auth.denied` events: profile requests have no authenticated actor. */
+export const ANONYMOUS_ACTOR = 'anonymous';
+
+/** Most audit events one `list` returns. */
+export const MAX_AUDIT_LIMIT = 1000;
+
+/** Distinct denial reasons counted per window; more are counted under `other`. */
+const MAX_REASONS = 32;
+const MAX_REASON_LENGTH = 64;
+
+// Defence in depth: audit details must never hold a token. A JWT is three base64url parts joined
+// by dots; ours start with `eyJ` (`{"`). Long generic triples are refused as well, but short dotted
+// words (`1.2.3`, `api.example.com`) stay allowed.
+const JWT_LIKE = [
+  /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/,
+  /[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/,
+];
+
+/** True when a text contains something shaped like a JWT. */
+export function looksLikeJwt(text: string): boolean {
+  return JWT_LIKE.some((pattern) => pattern.test(text));
+}
+
+interface PendingDenials {
+  count: number;
+  reasons: Map<string, number>;
+  /** Epoch milliseconds of the first denial not written yet. */
+  since: number;
+}
+
+interface ClientDenials {
+  /** When the last `auth.denied` event of this client was written (epoch ms), or -Infinity. */
+  lastWrittenAt: number;
+  pending: PendingDenials | null;
+  timer: NodeJS.Timeout | null;
+}
+
+function cleanReason(reason: string): string {
+  const text = String(reason)
+    .replace(/[^A-Za-z0-9_.:-]/g, '_')
+    .slice(0, MAX_REASON_LENGTH);
+  return text === '' ? 'unknown' : text;
+}
+
+/**
+ * The audit trail of token and settings changes (API.md 3.3). Denied profile requests are
+ * counted, not logged one by one: the first denial of a quiet client is written at once, later
+ * ones within `denialSampleMs` are summed into one event written when the window ends (by an
+ * unref'd timer, the next denial after it, or `flush`). Call `flush` before shutting down.
+ */
+export class AuditLog {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly denialSampleMs: number;
+  private readonly denials = new Map<string, ClientDenials>();
+  private readonly writes = new Set<Promise<void>>();
+  private writeError: unknown = undefined;
+
+  constructor(options: AuditLogOptions) {
+    const sample = options.denialSampleMs ?? 60_000;
+    if (!Number.isFinite(sample) || sample < 0) throw new Error('denialSampleMs must be a number >= 0');
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+    this.denialSampleMs = sample;
+  }
+
+  /** Appends one event. Throws (writing nothing) when the details contain something like a JWT. */
+  async record(client: string, actor: string, action: RecordedAction, details: Record<string, unknown>): Promise<void> {
+    if (typeof actor !== 'string' || actor === '') throw new Error('An audit event needs an actor id');
+    let serialized: string;
+    try {
+      serialized = JSON.stringify(details ?? {});
+    } catch {
+      throw new Error(`Audit details of ${action} must be plain JSON`);
+    }
+    // Neither the value nor the key is echoed: it may be the very token we refuse to store.
+    if (looksLikeJwt(serialized) || looksLikeJwt(actor)) {
+      throw new Error(`Refused to audit ${action}: its details contain something that looks like a token`);
+    }
+    const event: AuditEvent = { at: this.clock(), actor, action, details: JSON.parse(serialized) as Record<string, unknown> };
+    await this.store.appendAudit(client, event);
+  }
+
+  /** Counts one refused profile request; never throws and never waits (it sits on the request path). */
+  recordDenial(client: string, reason: string): void {
+    const now = this.clock();
+    let state = this.denials.get(client);
+    if (!state) {
+      state = { lastWrittenAt: -Infinity, pending: null, timer: null };
+      this.denials.set(client, state);
+    }
+    const pending = (state.pending ??= { count: 0, reasons: new Map(), since: now });
+    pending.count++;
+    let key = cleanReason(reason);
+    if (!pending.reasons.has(key) && pending.reasons.size >= MAX_REASONS) key = 'other';
+    pending.reasons.set(key, (pending.reasons.get(key) ?? 0) + 1);
+
+    const windowEnd = state.lastWrittenAt + this.denialSampleMs;
+    if (now >= windowEnd) {
+      this.writeDenials(client, state, now);
+    } else if (state.timer === null) {
+      state.timer = setTimeout(() => {
+        const current = this.denials.get(client);
+        if (current) {
+          current.timer = null;
+          this.writeDenials(client, current, Math.max(this.clock(), windowEnd));
+        }
+      }, windowEnd - now);
+      state.timer.unref();
+    }
+  }
+
+  /** Writes every pending denial count and waits for all writes; rejects if a background write failed. */
+  async flush(): Promise<void> {
+    for (const [client, state] of this.denials) {
+      if (state.timer !== null) {
+        clearTimeout(state.timer);
+        state.timer = null;
+      }
+      if (state.pending) this.writeDenials(client, state, this.clock());
+    }
+    while (this.writes.size > 0) await Promise.all([...this.writes]);
+    const error = this.writeError;
+    this.writeError = undefined;
+    if (error !== undefined) throw error;
+  }
+
+  /** The newest `limit` events of a client (1 to MAX_AUDIT_LIMIT), newest first. */
+  async list(client: string, limit: number): Promise<AuditEvent[]> {
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT_LIMIT) {
+      throw new ValidationError(`limit must be a whole number from 1 to ${MAX_AUDIT_LIMIT}`);
+    }
+    return this.store.listAudit(client, limit);
+  }
+
+  private writeDenials(client: string, state: ClientDenials, now: number): void {
+    const pending = state.pending;
+    if (!pending) return;
+    state.pending = null;
+    state.lastWrittenAt = now;
+    const event: AuditEvent = {
+      at: now,
+      actor: ANONYMOUS_ACTOR,
+      action: 'auth.denied',
+      details: {
+        count: pending.count,
+        reasons: Object.fromEntries(pending.reasons),
+        since: new Date(pending.since).toISOString(),
+      },
+    };
+    const write = this.store.appendAudit(client, event).then(
+      () => undefined,
+      (error: unknown) => {
+        // Kept for flush(): recordDenial runs on the request path and must not throw.
+        this.writeError ??= error;
+      },
+    );
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
+  }
+}

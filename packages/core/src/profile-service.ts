@@ -1,0 +1,175 @@
+import { parseBatch, type BatchFormat, type BatchLimits } from './batch/parse';
+import { BatchSpool } from './batch/spool';
+import { systemClock, type Clock } from './clock';
+import { NotFoundError, ValidationError } from './errors';
+import { attributeNameProblem, attributeValueProblem, normalizeAttributeName, profileIdProblem } from './profiles/rules';
+import type { Profile, ProfileKey } from './profiles/types';
+import type { BatchFailure, BatchRecord, Store } from './store/types';
+import { MAX_REPORTED_FAILURES } from './store/types';
+
+/** Options of the profile service. */
+export interface ProfileServiceOptions {
+  store: Store;
+  clock?: Clock;
+  /** Body size and row limits of a batch (defaults: 50 MB, 500,000 rows). */
+  batchLimits?: Partial<BatchLimits>;
+  /** Folder for the temporary row files of batches being applied (default: the OS temp folder). */
+  spoolDir?: string;
+  /** Batch statuses kept per client beyond 24 hours (default 100). */
+  keepBatches?: number;
+  /** Called when applying a batch fails (the batch is then `stuck`); for logs. */
+  onBatchError?: (batchId: string, error: unknown) => void;
+}
+
+/** A batch accepted for processing. */
+export interface SubmittedBatch {
+  batch: BatchRecord;
+  /** Settles when the batch is `complete` or `stuck`; never rejects. */
+  applied: Promise<BatchRecord>;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Profiles of every client: single updates, fetches and batches (API.md section 2). */
+export class ProfileService {
+  private readonly store: Store;
+  private readonly clock: Clock;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly options: ProfileServiceOptions) {
+    this.store = options.store;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Finds a profile by pcId or thirdPartyId. */
+  getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
+    return this.store.getProfile(client, key);
+  }
+
+  /**
+   * Updates one profile with raw `profile.`-style parameters. Throws ValidationError for a bad
+   * name, value or id, NotFoundError when the profile does not exist and `createMissing` is off.
+   */
+  async updateProfile(
+    client: string,
+    key: ProfileKey,
+    rawAttributes: Record<string, string>,
+    options: { createMissing?: boolean } = {},
+  ): Promise<Profile> {
+    const idProblem = profileIdProblem(key);
+    if (idProblem) throw new ValidationError(idProblem);
+    const attributes = validateAttributes(rawAttributes);
+    const outcome = await this.store.updateProfile(
+      client,
+      { key, attributes },
+      { createMissing: options.createMissing ?? false, now: this.clock() },
+    );
+    if (outcome.status === 'notFound') throw new NotFoundError(notFoundMessage(client, key), 'ProfileNotFound');
+    if (outcome.status === 'rejected') throw new ValidationError(outcome.message);
+    return outcome.profile;
+  }
+
+  /**
+   * Parses a batch body completely (a refused body stores nothing and throws a typed 400/413),
+   * records the batch as `incomplete`, and applies it in the background.
+   */
+  async submitBatch(
+    client: string,
+    version: 'v1' | 'v2',
+    body: AsyncIterable<Buffer | string>,
+    format: BatchFormat,
+  ): Promise<SubmittedBatch> {
+    const spool = await BatchSpool.create(this.options.spoolDir);
+    const failures: BatchFailure[] = [];
+    let failedCount = 0;
+    let batch: BatchRecord;
+    try {
+      for await (const item of parseBatch(body, { format, limits: this.options.batchLimits })) {
+        if (item.type === 'row') {
+          await spool.write(item.update);
+        } else {
+          failedCount++;
+          if (failures.length < MAX_REPORTED_FAILURES) failures.push({ id: item.id, message: `Line ${item.line}: ${item.message}` });
+        }
+      }
+      await spool.finish();
+      const now = this.clock();
+      batch = await this.store.createBatch({
+        client,
+        version,
+        batchSize: spool.size + failedCount,
+        parseFailures: failures,
+        parseFailedCount: failedCount,
+        now,
+      });
+    } catch (error) {
+      await spool.dispose();
+      throw error;
+    }
+    const applied = this.apply(batch, spool);
+    return { batch, applied };
+  }
+
+  /** A batch's status, or NotFoundError. */
+  async getBatch(client: string, batchId: string): Promise<BatchRecord> {
+    const batch = await this.store.getBatch(client, batchId);
+    if (!batch) throw new NotFoundError(`No batch ${batchId} for client ${client}`, 'BatchNotFound');
+    return batch;
+  }
+
+  /** Marks batches left `incomplete` by a previous process as `stuck`; call once at start-up. */
+  recover(): Promise<number> {
+    return this.store.recoverIncompleteBatches(this.clock());
+  }
+
+  /** Resolves when every batch being applied has finished. */
+  async drain(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  private apply(batch: BatchRecord, spool: BatchSpool): Promise<BatchRecord> {
+    const run = (async () => {
+      try {
+        return await this.store.applyBatch(batch.client, batch.batchId, spool.chunks(), {
+          createMissing: batch.version === 'v2',
+          now: this.clock(),
+        });
+      } catch (error) {
+        this.options.onBatchError?.(batch.batchId, error);
+        const message = 'The batch could not be applied; nothing of it was stored. Send it again.';
+        await this.store.markBatchStuck(batch.client, batch.batchId, message).catch(() => undefined);
+        return { ...batch, status: 'stuck' as const, message };
+      } finally {
+        await spool.dispose();
+        await this.store
+          .pruneBatches(batch.client, this.options.keepBatches ?? 100, this.clock() - DAY_MS)
+          .catch(() => undefined);
+      }
+    })();
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+    return run;
+  }
+}
+
+/** Validates `profile.NAME=VALUE` style parameters; returns the names without the prefix. */
+export function validateAttributes(raw: Record<string, string>): Record<string, string> {
+  const attributes: Record<string, string> = Object.create(null);
+  for (const rawName of Object.keys(raw)) {
+    const name = normalizeAttributeName(rawName);
+    const nameProblem = attributeNameProblem(name);
+    if (nameProblem) throw new ValidationError(nameProblem);
+    const value = raw[rawName]!;
+    const valueProblem = attributeValueProblem(name, value);
+    if (valueProblem) throw new ValidationError(valueProblem);
+    if (value !== '') attributes[name] = value;
+  }
+  return attributes;
+}
+
+/** The fetch route's 404 message (API.md 2.4). */
+export function notFoundMessage(client: string, key: ProfileKey): string {
+  return key.kind === 'thirdPartyId'
+    ? `No profile found for client ${client} with third party id=${key.id}`
+    : `No profile found for client ${client} with mboxPC=${key.id}`;
+}

@@ -1,0 +1,114 @@
+import type { Store, TokenState } from '../store/types';
+import type { TokenClaims } from './jwt';
+
+/**
+ * Token string → claims of a token whose signature already checked out, least recently used
+ * evicted first. Only valid tokens get in, so a flood of forged tokens cannot churn it.
+ */
+export class VerifiedTokenCache {
+  private readonly entries = new Map<string, TokenClaims>();
+
+  constructor(private readonly maxSize: number) {}
+
+  /** The cached claims, marked as just used. */
+  get(token: string): TokenClaims | undefined {
+    const claims = this.entries.get(token);
+    if (claims !== undefined) {
+      this.entries.delete(token);
+      this.entries.set(token, claims);
+    }
+    return claims;
+  }
+
+  /** Caches claims, evicting the least recently used entry when full. */
+  set(token: string, claims: TokenClaims): void {
+    if (this.maxSize <= 0) return;
+    this.entries.delete(token);
+    if (this.entries.size >= this.maxSize) {
+      const oldest = this.entries.keys().next();
+      if (!oldest.done) this.entries.delete(oldest.value);
+    }
+    this.entries.set(token, claims);
+  }
+
+  delete(token: string): void {
+    this.entries.delete(token);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+interface CachedState {
+  state: TokenState;
+  fetchedAt: number;
+}
+
+/** Most clients a state cache remembers; clients are configured, so this is only a safety net. */
+const MAX_CLIENTS = 10_000;
+
+/**
+ * Token state per client, kept for `ttlMs` and dropped at once by `invalidate` (wired to the
+ * store's change events). Concurrent misses for one client share one store read, and a read that
+ * overlapped an invalidation is used once but never cached, so a stale state cannot outlive the
+ * change that made it stale.
+ */
+export class TokenStateCache {
+  private readonly states = new Map<string, CachedState>();
+  private readonly pending = new Map<string, Promise<TokenState>>();
+  private readonly generations = new Map<string, number>();
+  /** Bumped by `clear`, which invalidates every client at once. */
+  private epoch = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly ttlMs: number,
+  ) {}
+
+  /** The client's token state: synchronously when cached, else a store read. */
+  get(client: string, now: number): TokenState | Promise<TokenState> {
+    const cached = this.states.get(client);
+    if (cached !== undefined && now - cached.fetchedAt < this.ttlMs && now >= cached.fetchedAt) return cached.state;
+    return this.pending.get(client) ?? this.fetch(client, now);
+  }
+
+  /** Forgets the client's state (a token was generated or revoked, here or on another instance). */
+  invalidate(client: string): void {
+    this.states.delete(client);
+    this.pending.delete(client);
+    this.generations.set(client, (this.generations.get(client) ?? 0) + 1);
+  }
+
+  /** Forgets every state; reads already under way are not cached either. */
+  clear(): void {
+    this.states.clear();
+    this.pending.clear();
+    this.epoch++;
+  }
+
+  private fetch(client: string, now: number): Promise<TokenState> {
+    const generation = this.generations.get(client) ?? 0;
+    const epoch = this.epoch;
+    const read = this.store.getTokenState(client).then(
+      (state) => {
+        if (this.pending.get(client) === read) this.pending.delete(client);
+        if (this.ttlMs > 0 && (this.generations.get(client) ?? 0) === generation && this.epoch === epoch) {
+          if (this.states.size >= MAX_CLIENTS && !this.states.has(client)) this.states.clear();
+          this.states.set(client, { state, fetchedAt: now });
+        }
+        return state;
+      },
+      (error: unknown) => {
+        if (this.pending.get(client) === read) this.pending.delete(client);
+        throw error;
+      },
+    );
+    this.pending.set(client, read);
+    return read;
+  }
+}

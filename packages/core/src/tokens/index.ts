@@ -1,0 +1,4 @@
+export * from './bearer';
+export * from './keys';
+export * from './jwt';
+export * from './service';

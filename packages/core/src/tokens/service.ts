@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import { AuditLog } from '../audit';
+import { systemClock, type Clock } from '../clock';
+import { ValidationError } from '../errors';
+import type { Store, TokenRecord, TokenState } from '../store/types';
+import { TokenError } from './bearer';
+import { TokenStateCache, VerifiedTokenCache } from './caches';
+import { mintToken, verifySignature, type TokenClaims } from './jwt';
+import type { KeyRing } from './keys';
+
+/** Limits of API.md 3.1, in seconds. */
+export const TOKEN_LIMITS = Object.freeze({
+  minExpiresIn: 300,
+  maxExpiresIn: 31_536_000,
+  defaultExpiresIn: 7_776_000,
+  maxGrace: 86_400,
+});
+
+/** A token as handed to an admin: the JWT and what the store keeps of it. */
+export interface IssuedToken {
+  accessToken: string;
+  record: TokenRecord;
+}
+
+/** A token that passed `verify`. */
+export interface VerifiedToken {
+  client: string;
+  jti: string;
+  kid: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  /** Set when the token was replaced and works only until then (epoch milliseconds). */
+  graceUntil: number | null;
+}
+
+/** Options of `generate`. */
+export interface GenerateTokenOptions {
+  /** Lifetime in whole seconds, TOKEN_LIMITS.minExpiresIn to maxExpiresIn; default defaultExpiresIn. */
+  expiresInSeconds?: number;
+  /** How long the replaced token keeps working, 0 to TOKEN_LIMITS.maxGrace whole seconds; default 0. */
+  previousTokenGraceSeconds?: number;
+  /** Id of the admin generating it (recorded as `createdBy` and in the audit log). */
+  actor: string;
+}
+
+export interface TokenServiceOptions {
+  store: Store;
+  keys: KeyRing;
+  clock?: Clock;
+  /** How long a client's token state is trusted without a store read (default 1000 ms). */
+  stateCacheMs?: number;
+  /** How many verified tokens skip the HMAC on their next use (default 1000; 0 disables). */
+  verifiedCacheSize?: number;
+  /** Where token.generated / token.revoked go (default: a new AuditLog on `store`). */
+  audit?: AuditLog;
+}
+
+function wholeSeconds(name: string, value: number | undefined, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(`${name} must be a whole number of seconds from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function nonNegative(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new Error(`TokenService option ${name} must be a number >= 0`);
+  }
+  return value;
+}
+
+/** Seconds since the epoch, as JWT claims count them. */
+function secondsOf(ms: number): number {
+  return Math.floor(ms / 1000);
+}
+
+/**
+ * The profile token's lifecycle: generate (= regenerate), show again, revoke, verify. The store
+ * holds only TokenRecords; the JWT is re-minted from the record and the key ring when shown.
+ */
+export class TokenService {
+  private readonly store: Store;
+  private readonly keys: KeyRing;
+  private readonly clock: Clock;
+  private readonly audit: AuditLog;
+  private readonly states: TokenStateCache;
+  private readonly verified: VerifiedTokenCache;
+  private readonly unsubscribe: () => void;
+
+  constructor(options: TokenServiceOptions) {
+    this.store = options.store;
+    this.keys = options.keys;
+    this.clock = options.clock ?? systemClock;
+    this.audit = options.audit ?? new AuditLog({ store: options.store, clock: this.clock });
+    this.states = new TokenStateCache(options.store, nonNegative('stateCacheMs', options.stateCacheMs, 1000));
+    this.verified = new VerifiedTokenCache(Math.floor(nonNegative('verifiedCacheSize', options.verifiedCacheSize, 1000)));
+    this.unsubscribe = options.store.onChange((change) => {
+      if (change.kind === 'token') this.states.invalidate(change.client);
+    });
+  }
+
+  /**
+   * Issues a new token for `client` and makes it the only current one. The previous token stops
+   * working at once, or after `previousTokenGraceSeconds`. Throws ValidationError on bad options.
+   */
+  async generate(client: string, options: GenerateTokenOptions): Promise<IssuedToken> {
+    const expiresIn = wholeSeconds(
+      'expiresIn',
+      options.expiresInSeconds,
+      TOKEN_LIMITS.minExpiresIn,
+      TOKEN_LIMITS.maxExpiresIn,
+      TOKEN_LIMITS.defaultExpiresIn,
+    );
+    const grace = wholeSeconds('previousTokenGraceSeconds', options.previousTokenGraceSeconds, 0, TOKEN_LIMITS.maxGrace, 0);
+    if (typeof options.actor !== 'string' || options.actor === '') throw new ValidationError('actor must be a non-empty id');
+
+    const now = this.clock();
+    const key = this.keys.active();
+    const record: TokenRecord = {
+      jti: randomBytes(16).toString('base64url'),
+      kid: key.kid,
+      createdAt: now,
+      // Whole seconds, so `exp` is exactly expiresAt / 1000 and re-minting gives the same token.
+      expiresAt: (secondsOf(now) + expiresIn) * 1000,
+      createdBy: options.actor,
+    };
+    const accessToken = mintToken(client, record, key);
+    await this.store.replaceToken(client, record, grace > 0 ? now + grace * 1000 : null, now);
+    // The store also emits a change; this covers stores whose own notification arrives later.
+    this.states.invalidate(client);
+    await this.audit.record(client, options.actor, 'token.generated', {
+      expiresAt: new Date(record.expiresAt).toISOString(),
+      jtiPrefix: record.jti.slice(0, 8),
+      graceSeconds: grace,
+    });
+    return { accessToken, record };
+  }
+
+  /** Same as `generate`: every generation replaces the current token. */
+  regenerate(client: string, options: GenerateTokenOptions): Promise<IssuedToken> {
+    return this.generate(client, options);
+  }
+
+  /**
+   * The current token, re-minted byte for byte from its record; null when there is none, it has
+   * expired, or its signing key is no longer in the ring.
+   */
+  async current(client: string): Promise<IssuedToken | null> {
+    // Read the store, not the cache: an admin must see a regeneration made on another instance.
+    const state = await this.store.getTokenState(client);
+    const record = state.current;
+    if (!record || record.expiresAt <= this.clock()) return null;
+    const key = this.keys.get(record.kid);
+    if (!key) return null;
+    return { accessToken: mintToken(client, record, key), record };
+  }
+
+  /**
+   * Makes every token of `client` stop working; returns whether there was a current one. The
+   * revocation is audited even when there was nothing to revoke: it is an admin action all the same.
+   */
+  async revoke(client: string, actor: string): Promise<boolean> {
+    if (typeof actor !== 'string' || actor === '') throw new ValidationError('actor must be a non-empty id');
+    const had = await this.store.revokeTokens(client);
+    this.states.invalidate(client);
+    await this.audit.record(client, actor, 'token.revoked', { hadToken: had });
+    return had;
+  }
+
+  /**
+   * Accepts `token` for `client` or throws TokenError: malformed, bad_signature (any algorithm
+   * but HS256, unknown kid, wrong key), expired, invalid_claims, wrong_client, revoked (replaced
+   * outside its grace period, or revoked).
+   */
+  async verify(client: string, token: string): Promise<VerifiedToken> {
+    const now = this.clock();
+    const claims = this.claimsOf(token, now);
+    if (claims.client !== client) throw new TokenError('wrong_client');
+    const cached = this.states.get(client, now);
+    const state = cached instanceof Promise ? await cached : cached;
+    return this.checkState(claims, state, now);
+  }
+
+  /** Stops listening to store changes and drops the caches. */
+  dispose(): void {
+    this.unsubscribe();
+    this.states.clear();
+    this.verified.clear();
+  }
+
+  /** Claims of a token with a good signature: from the cache (exp and nbf re-checked) or by HMAC. */
+  private claimsOf(token: string, now: number): TokenClaims {
+    const nowSeconds = secondsOf(now);
+    const cached = typeof token === 'string' ? this.verified.get(token) : undefined;
+    if (cached === undefined) {
+      const claims = verifySignature(token, this.keys, nowSeconds);
+      this.verified.set(token, claims);
+      return claims;
+    }
+    // Same comparisons as jsonwebtoken's, so the cached path never accepts what the HMAC path refuses.
+    if (nowSeconds >= cached.exp) {
+      this.verified.delete(token);
+      throw new TokenError('expired');
+    }
+    if (cached.nbf !== undefined && cached.nbf > nowSeconds) {
+      throw new TokenError('invalid_claims', 'The token is not valid yet (nbf)');
+    }
+    return cached;
+  }
+
+  private checkState(claims: TokenClaims, state: TokenState, now: number): VerifiedToken {
+    const verified = { client: claims.client, jti: claims.jti, kid: claims.kid, expiresAt: claims.exp * 1000 };
+    if (state.current !== null && state.current.jti === claims.jti) return { ...verified, graceUntil: null };
+    for (const graced of state.graced) {
+      if (graced.jti === claims.jti && graced.graceUntil > now) return { ...verified, graceUntil: graced.graceUntil };
+    }
+    throw new TokenError('revoked');
+  }
+}

@@ -1,0 +1,36 @@
+import type { NextFunction, Request, Response } from 'express';
+import { toErrorAnswer } from './errors';
+import { negotiate, sendAdminError, sendProfileBody, sendProfileError } from './respond';
+import type { Runtime } from './runtime';
+
+/** Which error body a route answers with: profile routes (XML/JSON), fetch routes (JSON), admin routes. */
+export type ErrorStyle = 'profile' | 'fetch' | 'admin';
+
+/** Records the error style of the route handling this response. */
+export function setErrorStyle(res: Response, style: ErrorStyle): void {
+  res.locals['profilegateErrorStyle'] = style;
+}
+
+/** The single place where errors become contract bodies (API.md 1). */
+export function errorHandler(rt: Runtime) {
+  return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
+    const style = res.locals['profilegateErrorStyle'] as ErrorStyle | undefined;
+    if (!style || res.headersSent) {
+      next(error);
+      return;
+    }
+    const answer = toErrorAnswer(error);
+    if (answer.unexpected) rt.onError(error, req);
+    // A refused body that was not read to its end: close the connection rather than read it all.
+    if (!req.complete) res.set('Connection', 'close');
+    if (style === 'admin') {
+      sendAdminError(res, answer.status, answer.code, answer.message, answer.headers);
+    } else if (style === 'fetch') {
+      res.set(answer.headers);
+      if (answer.status === 404) res.status(404).json({ status: 404, message: answer.message });
+      else sendProfileBody(res, 'json', answer.status, { success: false, message: answer.message });
+    } else {
+      sendProfileError(res, negotiate(req), answer.status, answer.message, answer.headers);
+    }
+  };
+}

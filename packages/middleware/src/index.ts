@@ -1,0 +1,8 @@
+/** @profilegate/middleware: the Adobe-compatible Profile API for Express 5. */
+export { profileApi } from './router';
+export type { ProfileApiOptions, AuthenticateAdmin, BulkRateLimit } from './options';
+export { OptionsError } from './runtime';
+export { adminKeyAuthenticator, type AdminKey } from './admin-keys';
+export { requireProfileToken, type RequireProfileTokenOptions } from './require-token';
+export { profileTracker, type ProfileTrackerOptions } from './tracker';
+export { openApiDocument } from './openapi';

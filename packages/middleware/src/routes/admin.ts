@@ -1,0 +1,151 @@
+import {
+  ForbiddenError,
+  NotFoundError,
+  ProfilegateError,
+  ValidationError,
+  authorize,
+  isActor,
+  type Actor,
+  type AdminAction,
+  type IssuedToken,
+} from '@profilegate/core';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { setErrorStyle } from '../error-handler';
+import { queryParam } from '../query';
+import type { Runtime } from '../runtime';
+
+/** The admin routes of API.md section 3. */
+export function adminRoutes(rt: Runtime): Router {
+  const router = express.Router();
+  const json = express.json({ limit: '16kb', strict: true });
+
+  const prepare = async (req: Request, res: Response, next: NextFunction) => {
+    setErrorStyle(res, 'admin');
+    const client = req.params['client'] as string;
+    if (!rt.clients.has(client)) throw new NotFoundError(`Unknown client ${client}`, 'ClientNotFound');
+    const actor = await rt.authenticateAdmin(req);
+    if (actor === null || actor === undefined) {
+      throw new ProfilegateError(401, 'Unauthorized', 'Sign in: send Authorization: Bearer <admin key>', {
+        'WWW-Authenticate': 'Bearer realm="profilegate-admin"',
+      });
+    }
+    if (!isActor(actor)) throw new Error('authenticateAdmin returned a value that is not an Actor');
+    res.locals['actor'] = actor;
+    next();
+  };
+  const allow = (action: AdminAction) => (_req: Request, res: Response, next: NextFunction) => {
+    const decision = authorize(res.locals['actor'] as Actor, action);
+    if (!decision.allowed) throw new ForbiddenError(decision.reason);
+    next();
+  };
+  const scope = (req: Request, _res: Response, next: NextFunction) => {
+    const value = queryParam(req, 'authorizationScope');
+    if (value !== 'profile_api') {
+      throw new ValidationError('Add ?authorizationScope=profile_api; it is the only scope of this token');
+    }
+    next();
+  };
+  const jsonOnly = (req: Request, _res: Response, next: NextFunction) => {
+    const length = Number(req.headers['content-length'] ?? 0);
+    const chunked = req.headers['transfer-encoding'] !== undefined;
+    if ((length > 0 || chunked) && !req.is('application/json')) {
+      throw new ProfilegateError(415, 'UnsupportedMediaType', 'Send the body as application/json');
+    }
+    next();
+  };
+  const actorOf = (res: Response) => (res.locals['actor'] as Actor).id;
+  const clientOf = (req: Request) => req.params['client'] as string;
+
+  const tokenPath = '/:client/target/authentication/token';
+  router.get(tokenPath, prepare, allow('token.read'), scope, async (req, res) => {
+    const issued = await rt.tokens.current(clientOf(req));
+    if (!issued) throw new NotFoundError('There is no profile token; generate one with POST', 'TokenNotFound');
+    res.json(tokenBody(issued, rt.clock()));
+  });
+  router.post(tokenPath, prepare, allow('token.generate'), scope, jsonOnly, json, async (req, res) => {
+    const options = parseGenerateBody(req.body);
+    const issued = await rt.tokens.generate(clientOf(req), { ...options, actor: actorOf(res) });
+    res.status(201).json(tokenBody(issued, rt.clock()));
+  });
+  router.delete(tokenPath, prepare, allow('token.revoke'), scope, async (req, res) => {
+    await rt.tokens.revoke(clientOf(req), actorOf(res));
+    res.status(204).end();
+  });
+
+  const settingsPath = '/:client/target/authentication/settings';
+  router.get(settingsPath, prepare, allow('settings.read'), async (req, res) => {
+    res.json(await settingsBody(rt, clientOf(req)));
+  });
+  router.put(settingsPath, prepare, allow('settings.write'), jsonOnly, json, async (req, res) => {
+    await rt.settings.put(clientOf(req), req.body, actorOf(res));
+    res.json(await settingsBody(rt, clientOf(req)));
+  });
+
+  router.get('/:client/target/authentication/audit', prepare, allow('audit.read'), async (req, res) => {
+    const limit = parseLimit(queryParam(req, 'limit'));
+    await rt.audit.flush();
+    const events = await rt.audit.list(clientOf(req), limit);
+    res.json({
+      events: events.map((e) => ({ at: new Date(e.at).toISOString(), actor: e.actor, action: e.action, details: e.details })),
+    });
+  });
+  return router;
+}
+
+function tokenBody(issued: IssuedToken, now: number): object {
+  const { record } = issued;
+  return {
+    accessToken: issued.accessToken,
+    tokenType: 'bearer',
+    scope: 'profile_api',
+    expiresIn: Math.max(0, Math.floor((record.expiresAt - now) / 1000)),
+    expiresAt: new Date(record.expiresAt).toISOString(),
+    createdAt: new Date(record.createdAt).toISOString(),
+    createdBy: record.createdBy,
+  };
+}
+
+async function settingsBody(rt: Runtime, client: string): Promise<object> {
+  const settings = await rt.store.getSettings(client);
+  const { current } = await rt.store.getTokenState(client);
+  const token =
+    current && current.expiresAt > rt.clock()
+      ? {
+          createdAt: new Date(current.createdAt).toISOString(),
+          expiresAt: new Date(current.expiresAt).toISOString(),
+          createdBy: current.createdBy,
+        }
+      : null;
+  return { requireAuthentication: settings.requireAuthentication, token };
+}
+
+const GENERATE_KEYS = new Set(['expiresIn', 'previousTokenGraceSeconds']);
+
+function parseGenerateBody(body: unknown): { expiresInSeconds?: number; previousTokenGraceSeconds?: number } {
+  if (body === undefined || body === null) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new ValidationError('The body must be a JSON object: {"expiresIn": seconds, "previousTokenGraceSeconds": s}');
+  }
+  const unknown = Object.keys(body).filter((k) => !GENERATE_KEYS.has(k));
+  if (unknown.length > 0) {
+    throw new ValidationError(`Unknown field ${JSON.stringify(unknown[0])}; allowed: expiresIn, previousTokenGraceSeconds`);
+  }
+  const { expiresIn, previousTokenGraceSeconds } = body as Record<string, unknown>;
+  for (const [name, value] of [
+    ['expiresIn', expiresIn],
+    ['previousTokenGraceSeconds', previousTokenGraceSeconds],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'number') throw new ValidationError(`${name} must be a number of seconds`);
+  }
+  return {
+    ...(expiresIn !== undefined ? { expiresInSeconds: expiresIn as number } : {}),
+    ...(previousTokenGraceSeconds !== undefined ? { previousTokenGraceSeconds: previousTokenGraceSeconds as number } : {}),
+  };
+}
+
+function parseLimit(raw: string | undefined): number {
+  if (raw === undefined) return 50;
+  const limit = Number(raw);
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > 1000) throw new ValidationError('limit must be a whole number from 1 to 1000');
+  return limit;
+}

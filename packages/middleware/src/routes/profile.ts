@@ -1,0 +1,186 @@
+import {
+  NotFoundError,
+  PayloadTooLargeError,
+  ProfilegateError,
+  ValidationError,
+  notFoundMessage,
+  type BatchRecord,
+  type Profile,
+  type ProfileKey,
+} from '@profilegate/core';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { readBatchBody } from '../batch-body';
+import { checkProfileAccess } from '../gate';
+import { rawQuery, queryParam, uniqueParams } from '../query';
+import { negotiate, sendProfileBody } from '../respond';
+import type { Runtime } from '../runtime';
+import { FixedWindowLimiter } from '../rate-limit';
+import { setErrorStyle, type ErrorStyle } from '../error-handler';
+
+/** Tells the error handler which body a refusal of this route gets. */
+function profileRoute(style: ErrorStyle) {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    setErrorStyle(res, style);
+    next();
+  };
+}
+
+/** The routes of API.md section 2. */
+export function profileRoutes(rt: Runtime): Router {
+  const router = express.Router();
+  const limiter = rt.bulkRateLimit ? new FixedWindowLimiter(rt.bulkRateLimit, rt.clock) : null;
+
+  const knownClient = (req: Request, _res: Response, next: NextFunction) => {
+    const client = req.params['client'] as string;
+    if (!rt.clients.has(client)) throw new NotFoundError(`Unknown client ${client}`, 'ClientNotFound');
+    next();
+  };
+  const gate = async (req: Request, _res: Response, next: NextFunction) => {
+    await checkProfileAccess(rt, req.params['client'] as string, req);
+    next();
+  };
+  const rateLimit = (req: Request, res: Response, next: NextFunction) => {
+    if (limiter) {
+      const retryAfter = limiter.take(req.params['client'] as string);
+      if (retryAfter > 0) {
+        res.set('Retry-After', String(retryAfter));
+        throw new ProfilegateError(429, 'TooManyRequests', `Too many batches; try again in ${retryAfter} seconds`);
+      }
+    }
+    next();
+  };
+
+  for (const version of ['v2', 'v1'] as const) {
+    const base = version === 'v2' ? '/m2/:client/v2/profile' : '/m2/:client/profile';
+    router.post(`${base}/batchUpdate`, profileRoute('profile'), knownClient, gate, rateLimit, async (req, res) => {
+      const client = req.params['client'] as string;
+      const body = await readBatchBody(req, rt.limits.maxBytes);
+      const { batch } = await rt.profiles.submitBatch(client, version, body.source, body.format);
+      const batchStatus = `${req.protocol}://${req.host}${req.baseUrl}${base.replace(':client', client)}/batchStatus?batchId=${encodeURIComponent(batch.batchId)}`;
+      const message = 'Batch submitted for processing';
+      sendProfileBody(res, negotiate(req), 200, { success: true, batchStatus, message }, {
+        success: true,
+        batchId: batch.batchId,
+        batchStatus,
+        message,
+      });
+    });
+    router.get(`${base}/batchStatus`, profileRoute('profile'), knownClient, gate, async (req, res) => {
+      const batchId = queryParam(req, 'batchId');
+      if (!batchId) throw new ValidationError('Give the batch id: batchStatus?batchId=ID');
+      const batch = await rt.profiles.getBatch(req.params['client'] as string, batchId);
+      const details = queryParam(req, 'showDetails') === 'true';
+      const format = negotiate(req);
+      sendProfileBody(res, format, 200, batchStatusXml(batch, details), batchStatusJson(batch, details));
+    });
+  }
+
+  const update = async (req: Request, res: Response) => {
+    const client = req.params['client'] as string;
+    const query = rawQuery(req);
+    if (Buffer.byteLength(query) > rt.limits.maxUpdateQueryBytes) {
+      throw new PayloadTooLargeError(`The query string is over ${rt.limits.maxUpdateQueryBytes} bytes; use POST`);
+    }
+    const form = req.method === 'POST' && typeof req.body === 'string' ? req.body : '';
+    const params = uniqueParams(query, form);
+    const key = profileKeyFrom(params);
+    const attributes: Record<string, string> = Object.create(null);
+    for (const [name, value] of params) if (name.startsWith('profile.')) attributes[name] = value;
+    if (Object.keys(attributes).length === 0) {
+      throw new ValidationError('Give at least one attribute to update: profile.NAME=VALUE');
+    }
+    const profile = await rt.profiles.updateProfile(client, key, attributes);
+    sendProfileBody(res, negotiate(req), 200, {
+      success: true,
+      pcId: profile.pcId,
+      message: 'Request successfully submitted',
+    });
+  };
+  const updateBody = express.text({
+    type: 'application/x-www-form-urlencoded',
+    limit: rt.limits.maxUpdateBodyBytes,
+  });
+  router.get('/m2/:client/profile/update', profileRoute('profile'), knownClient, gate, update);
+  router.post('/m2/:client/profile/update', profileRoute('profile'), knownClient, gate, updateBody, update);
+
+  const fetchClient = (req: Request, _res: Response, next: NextFunction) => {
+    const client = queryParam(req, 'client');
+    if (!client) throw new NotFoundError('Give the client code: ?client=CLIENT', 'ClientNotFound');
+    if (!rt.clients.has(client)) throw new NotFoundError(`Unknown client ${client}`, 'ClientNotFound');
+    next();
+  };
+  const fetchGate = async (req: Request, _res: Response, next: NextFunction) => {
+    await checkProfileAccess(rt, queryParam(req, 'client') as string, req);
+    next();
+  };
+  const fetchProfile = (kind: ProfileKey['kind'], param: string) => async (req: Request, res: Response) => {
+    const client = queryParam(req, 'client') as string;
+    const key: ProfileKey = { kind, id: req.params[param] as string };
+    const profile = await rt.profiles.getProfile(client, key);
+    if (!profile) throw new NotFoundError(notFoundMessage(client, key), 'ProfileNotFound');
+    res.json(profileJson(client, profile));
+  };
+  router.get(
+    '/rest/v1/profiles/thirdPartyId/:id',
+    profileRoute('fetch'),
+    fetchClient,
+    fetchGate,
+    fetchProfile('thirdPartyId', 'id'),
+  );
+  router.get('/rest/v1/profiles/:pcId', profileRoute('fetch'), fetchClient, fetchGate, fetchProfile('pcId', 'pcId'));
+  return router;
+}
+
+function profileKeyFrom(params: Map<string, string>): ProfileKey {
+  const thirdPartyId = params.get('mbox3rdPartyId');
+  const pcId = params.get('mboxPC');
+  if (thirdPartyId !== undefined && pcId !== undefined) {
+    throw new ValidationError('Give either mbox3rdPartyId or mboxPC, not both');
+  }
+  if (thirdPartyId !== undefined) return { kind: 'thirdPartyId', id: thirdPartyId };
+  if (pcId !== undefined) return { kind: 'pcId', id: pcId };
+  throw new ValidationError('Name the profile: mbox3rdPartyId=ID or mboxPC=ID');
+}
+
+function batchStatusXml(batch: BatchRecord, details: boolean) {
+  const body: Record<string, string | number | Array<Record<string, string>>> = {
+    batchId: batch.batchId,
+    status: batch.status,
+    batchSize: batch.batchSize,
+  };
+  if (batch.status === 'stuck' && batch.message) body['message'] = batch.message;
+  if (!details) return body;
+  return {
+    ...body,
+    consumedCount: batch.consumedCount,
+    successfulUpdates: batch.successfulUpdates,
+    profilesNotFound: batch.profilesNotFound,
+    failedUpdates: batch.failedUpdates,
+    ...(batch.failures.length > 0
+      ? { profile: batch.failures.map((f) => ({ id: f.id, status: 'failed', message: f.message })) }
+      : {}),
+  };
+}
+
+function batchStatusJson(batch: BatchRecord, details: boolean): object {
+  const { profile, ...rest } = batchStatusXml(batch, details) as Record<string, unknown>;
+  return details ? { ...rest, profiles: profile ?? [] } : rest;
+}
+
+function profileJson(client: string, profile: Profile): object {
+  const profileAttributes: Record<string, { value: string; modifiedAt: string }> = {};
+  for (const name of Object.keys(profile.attributes)) {
+    const attribute = profile.attributes[name]!;
+    Object.defineProperty(profileAttributes, name, {
+      value: { value: attribute.value, modifiedAt: new Date(attribute.modifiedAt).toISOString() },
+      enumerable: true,
+    });
+  }
+  return {
+    client,
+    visitorId: profile.pcId,
+    ...(profile.thirdPartyId !== undefined ? { thirdPartyId: profile.thirdPartyId } : {}),
+    modifiedAt: new Date(profile.modifiedAt).toISOString(),
+    profileAttributes,
+  };
+}

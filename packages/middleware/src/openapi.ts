@@ -111,7 +111,7 @@ const parameters: Json = {
     in: 'query',
     required: false,
     description: 'How many events to return, newest first.',
-    schema: { type: 'integer', minimum: 1, maximum: 1000 },
+    schema: { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
   },
 };
 
@@ -405,7 +405,12 @@ const responses: Json = {
     content: jsonContent('ProfileNotFound'),
   },
   AdminBadRequest: adminError('The request is not valid; the message says what to fix.'),
-  AdminUnauthorized: adminError('The host app did not authenticate the caller.'),
+  AdminUnauthorized: {
+    ...adminError('The host app did not authenticate the caller.'),
+    headers: { 'WWW-Authenticate': { description: '`Bearer realm="profilegate-admin"`', schema: { type: 'string' } } },
+  },
+  AdminPayloadTooLarge: adminError('The JSON body is over 16 KB.'),
+  AdminUnsupportedMediaType: adminError('A body was sent that is not `application/json`.'),
   AdminForbidden: adminError('The actor lacks the right (`errorCode: "Forbidden"`); the message names it.'),
   AdminNotFound: adminError('Unknown client code (or, for GET token, no current token).'),
 };
@@ -567,6 +572,10 @@ function adminOperation(op: Json, extra: Json = {}): Json {
   };
 }
 
+const ADMIN_BODY_ERRORS: Json = {
+  '413': ref('responses', 'AdminPayloadTooLarge'),
+  '415': ref('responses', 'AdminUnsupportedMediaType'),
+};
 const TOKEN_RIGHTS = 'Needs role approver, publisher or admin; workspace admin; or sysadmin.';
 
 const paths: Json = {
@@ -595,7 +604,7 @@ const paths: Json = {
       description: `The previous token stops working at once, or after \`previousTokenGraceSeconds\`. ${TOKEN_RIGHTS}`,
       requestBody: { required: false, content: jsonContent('TokenRequest', { expiresIn: 7776000, previousTokenGraceSeconds: 0 }) },
       responses: { '201': { description: 'The new token.', content: jsonContent('Token') } },
-    }),
+    }, ADMIN_BODY_ERRORS),
     delete: adminOperation({
       operationId: 'revokeToken',
       summary: 'Revoke the profile token',
@@ -617,7 +626,7 @@ const paths: Json = {
       description: 'Needs role admin, workspace admin or sysadmin. Any body other than `{"requireAuthentication": boolean}` is answered 400.',
       requestBody: { required: true, content: jsonContent('SettingsUpdate', { requireAuthentication: true }) },
       responses: { '200': { description: 'The settings after the change.', content: jsonContent('Settings') } },
-    }),
+    }, ADMIN_BODY_ERRORS),
   },
   '/{client}/target/authentication/audit': {
     parameters: [ref('parameters', 'client')],

@@ -1,4 +1,4 @@
-import { CsvError, parse, type InfoRecord, type Parser } from 'csv-parse';
+import { CsvError, parse, type Parser } from 'csv-parse';
 import { BatchRejectedError } from '../errors';
 import { attributeNameProblem, attributeValueProblem, normalizeAttributeName, profileIdProblem } from '../profiles/rules';
 import type { ProfileKey } from '../profiles/types';
@@ -39,11 +39,8 @@ export async function* parseDelimited(
     quote: form ? false : '"',
     record_delimiter: ['\r\n', '\n'],
     relax_column_count: true,
-    skip_empty_lines: true,
-    on_record: (record: string[], context: InfoRecord) => {
-      reader.accept(record, context.empty_lines);
-      return null; // rows are collected in `out`, nothing goes through the stream
-    },
+    // Blank lines come through as records (skipped by the reader), so that every line is counted.
+    skip_empty_lines: false,
   });
   parser.on('error', ignore); // errors arrive through the write callbacks
   const guard = new Utf8Guard();
@@ -64,7 +61,7 @@ export async function* parseDelimited(
       const problem = guard.check(data);
       if (problem !== null) data = data.subarray(0, problem.before);
       for (let at = 0; at < data.length; at += SLICE) {
-        await write(parser, data.subarray(at, at + SLICE));
+        await feed(parser, reader, data.subarray(at, at + SLICE));
         for (const item of out) yield item;
         out.length = 0;
       }
@@ -73,12 +70,12 @@ export async function* parseDelimited(
     if (head !== null) {
       const rest = afterPrefix(head, form, true) ?? Buffer.alloc(0);
       const problem = guard.check(rest);
-      if (problem !== null) throw notUtf8(problem.line); // feeding the lines before it is not worth it here: head is tiny
-      await write(parser, rest);
+      if (problem !== null) throw notUtf8(problem.line); // the head is a few bytes: no row before it to read
+      await feed(parser, reader, rest);
     }
     const problem = guard.finish();
     if (problem !== null) throw notUtf8(problem.line);
-    await end(parser);
+    await feed(parser, reader, null);
     for (const item of out) yield item;
     out.length = 0;
     if (reader.dataRows === 0) throw batchIsEmpty();
@@ -92,17 +89,28 @@ export async function* parseDelimited(
 
 function ignore(): void {}
 
-function write(parser: Parser, data: Buffer): Promise<void> {
-  if (data.length === 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    parser.write(data, (error?: Error | null) => (error ? reject(error) : resolve()));
+/**
+ * Hands `data` (or the end of the body, for null) to csv-parse and its records to the reader.
+ * csv-parse splits a chunk synchronously inside `write`, so its records are read before the write
+ * callback is awaited (the callback waits for them to be read when they are many).
+ */
+async function feed(parser: Parser, reader: RowReader, data: Buffer | null): Promise<void> {
+  if (data !== null && data.length === 0) return;
+  const done = new Promise<void>((resolve, reject) => {
+    const callback = (error?: Error | null): void => (error ? reject(error) : resolve());
+    if (data === null) parser.end(callback);
+    else parser.write(data, callback);
   });
+  done.catch(ignore); // awaited below, unless the reader throws first
+  readRecords(parser, reader);
+  await done;
+  readRecords(parser, reader);
 }
 
-function end(parser: Parser): Promise<void> {
-  return new Promise((resolve, reject) => {
-    parser.end((error?: Error | null) => (error ? reject(error) : resolve()));
-  });
+function readRecords(parser: Parser, reader: RowReader): void {
+  for (let record = parser.read() as string[] | null; record !== null; record = parser.read() as string[] | null) {
+    reader.accept(record);
+  }
 }
 
 /**
@@ -131,8 +139,7 @@ function afterPrefix(head: Buffer, form: boolean, atEnd: boolean): Buffer | unde
 }
 
 function csvProblem(error: CsvError, reader: RowReader): BatchRejectedError {
-  const emptyLines = typeof error['empty_lines'] === 'number' ? error['empty_lines'] : 0;
-  const line = reader.lineOf(emptyLines);
+  const line = reader.lineOf();
   switch (error.code) {
     case 'CSV_QUOTE_NOT_CLOSED':
       return new BatchRejectedError('A quoted field is not closed; end it with a double quote (")', line);
@@ -170,15 +177,15 @@ class RowReader {
   ) {}
 
   /**
-   * 1-based line where the next record starts, given the blank lines csv-parse skipped so far:
-   * every record before it took one line plus the line breaks quoted inside it.
+   * 1-based line where the next record starts: every record before it (blank lines are records
+   * too) took one line plus the line breaks quoted inside it.
    */
-  lineOf(emptyLines: number): number {
-    return 1 + this.records + this.innerNewlines + emptyLines;
+  lineOf(): number {
+    return 1 + this.records + this.innerNewlines;
   }
 
-  accept(record: string[], emptyLines: number): void {
-    const line = this.lineOf(emptyLines);
+  accept(record: string[]): void {
+    const line = this.lineOf();
     this.records++;
     const cells = record.length;
     if (this.form) {

@@ -1,0 +1,67 @@
+/**
+ * `npm start`: the demo server of API.md section 4, configured by environment variables.
+ * Exit codes: 0 after a clean SIGTERM/SIGINT shutdown, 2 for a wrong environment variable,
+ * 1 when the server cannot start or stop (both print one line, never a stack trace).
+ */
+import { DemoConfigError, loadDemoConfig } from './config';
+import { startDemoServer, type DemoServer } from './server';
+
+/** Starts the demo server from `process.env` and stops it on SIGTERM/SIGINT. */
+export async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadDemoConfig(process.env, process.cwd());
+  } catch (error) {
+    if (error instanceof DemoConfigError) {
+      console.error(`Profilegate demo server: ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+
+  let server: DemoServer;
+  try {
+    server = await startDemoServer(config, { log: (line) => console.error(line) });
+  } catch (error) {
+    console.error(`Profilegate demo server could not start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
+
+  console.log(
+    `Profilegate demo server listening on ${server.url} (clients: ${config.clients.join(', ')}; store: sqlite:${config.store.path})`,
+  );
+  if (server.adminKeyGenerated !== undefined) {
+    // The only time a key is ever printed (API.md 4): the first start, which generated it.
+    console.log(`Admin key (shown only this once; saved in ${server.adminKeyFile}): ${server.adminKeyGenerated}`);
+  } else if (server.adminKeyFile !== undefined) {
+    console.log(`Admin key: see ${server.adminKeyFile}`);
+  }
+  console.log(`API description: ${server.url}/openapi.json; admin page: ${server.url}/${config.clients[0]}/target/admin`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      console.error(`Received ${signal} again; exiting without waiting`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`Received ${signal}; finishing in-flight requests and closing the database`);
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(`Profilegate demo server did not stop cleanly: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  // `on`, not `once`: a second signal must reach `stop` (to force the exit), not kill the process.
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(`Profilegate demo server failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,183 @@
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { SqliteStore, loadOrCreateKeyRing } from '@profilegate/core';
+import express from 'express';
+import { adminKeyAuthenticator, profileApi } from '../index';
+import { MIN_ADMIN_KEY_LENGTH, type DemoAdminKey, type DemoConfig } from './config';
+
+/** A running demo server. */
+export interface DemoServer {
+  /** Where it listens, e.g. `http://127.0.0.1:8080` (the real port when PORT was 0). */
+  url: string;
+  /** Stops accepting connections, lets in-flight requests finish, then closes the store. */
+  close(): Promise<void>;
+  /** The admin key generated on this start (first start without PROFILEGATE_ADMIN_KEYS only). */
+  adminKeyGenerated?: string;
+  /** The file the admin key was read from or saved in, when PROFILEGATE_ADMIN_KEYS is not set. */
+  adminKeyFile?: string;
+}
+
+/** Options of startDemoServer. */
+export interface DemoServerOptions {
+  /** Receives one-line log messages (unexpected errors). Never given a key or a token. */
+  log: (line: string) => void;
+  /** How long `close()` waits for in-flight requests before cutting connections (default 10 s). */
+  shutdownGraceMs?: number;
+}
+
+/** Name of the generated admin key's file in the data folder. */
+export const ADMIN_KEY_FILE = 'admin-key';
+/** Actor id of the generated admin key (shown in the audit log). */
+export const GENERATED_ADMIN_ACTOR = 'admin';
+
+/** Starts the demo server of API.md section 4: Express, the router at `/`, an SQLite store. */
+export async function startDemoServer(config: DemoConfig, options: DemoServerOptions): Promise<DemoServer> {
+  const { log } = options;
+  await ensurePrivateFolder(config.dataDir);
+  const signingKeys = await loadOrCreateKeyRing(join(config.dataDir, 'signing-keys.json'), Date.now);
+  const admin = await adminKeys(config);
+
+  await fs.mkdir(dirname(config.store.path), { recursive: true, mode: 0o700 });
+  const store = new SqliteStore(config.store.path);
+  let server: Server;
+  try {
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(
+      profileApi({
+        clients: config.clients,
+        store,
+        signingKeys,
+        authenticateAdmin: adminKeyAuthenticator(admin.keys),
+        adminPage: true,
+        onError: (error, req) => log(`Unexpected error${req ? ` on ${req.method} ${req.path}` : ''}: ${describe(error)}`),
+      }),
+    );
+    app.get('/', (_req, res) => {
+      res.json({
+        name: 'Profilegate demo server',
+        openapi: '/openapi.json',
+        adminPages: config.clients.map((client) => `/${client}/target/admin`),
+      });
+    });
+    server = await listen(app, config.port, config.host);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+  const result: DemoServer = {
+    url: `http://${host}:${address.port}`,
+    close: () => (closing ??= shutdown(server, store, options.shutdownGraceMs ?? 10_000)),
+  };
+  if (admin.file !== undefined) result.adminKeyFile = admin.file;
+  if (admin.generated !== undefined) result.adminKeyGenerated = admin.generated;
+  return result;
+}
+
+/** Creates the data folder with mode 0700; an existing folder is left as it is. */
+async function ensurePrivateFolder(dir: string): Promise<void> {
+  const created = await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  // mkdir's mode is filtered by the umask; set it explicitly on what we created.
+  if (created !== undefined && process.platform !== 'win32') await fs.chmod(dir, 0o700);
+}
+
+interface AdminKeys {
+  keys: DemoAdminKey[];
+  file?: string;
+  generated?: string;
+}
+
+/** The configured keys, or the one in `data/admin-key` (generated and saved on first start). */
+async function adminKeys(config: DemoConfig): Promise<AdminKeys> {
+  if (config.adminKeys !== null) return { keys: config.adminKeys };
+  const file = join(config.dataDir, ADMIN_KEY_FILE);
+  const existing = await readAdminKey(file);
+  if (existing !== null) return { keys: [{ key: existing, role: 'admin', actorId: GENERATED_ADMIN_ACTOR }], file };
+  const key = randomBytes(32).toString('base64url');
+  try {
+    await fs.writeFile(file, `${key}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // Another process started at the same moment and wrote its key first: use that one.
+    const other = await readAdminKey(file);
+    if (other === null) throw error;
+    return { keys: [{ key: other, role: 'admin', actorId: GENERATED_ADMIN_ACTOR }], file };
+  }
+  return { keys: [{ key, role: 'admin', actorId: GENERATED_ADMIN_ACTOR }], file, generated: key };
+}
+
+async function readAdminKey(file: string): Promise<string | null> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  if (process.platform !== 'win32') {
+    const stat = await fs.stat(file);
+    if ((stat.mode & 0o077) !== 0) await fs.chmod(file, 0o600);
+  }
+  const key = text.trim();
+  if (key.length < MIN_ADMIN_KEY_LENGTH || /\s/.test(key)) {
+    // The content is not quoted: it is (meant to be) a secret.
+    throw new Error(
+      `Admin key file ${file} is not valid (expected one key of at least ${MIN_ADMIN_KEY_LENGTH} characters). ` +
+        'Delete it to generate a new key on the next start, or set PROFILEGATE_ADMIN_KEYS.',
+    );
+  }
+  return key;
+}
+
+function listen(app: express.Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolvePromise, reject) => {
+    const server = app.listen(port, host);
+    const onError = (error: NodeJS.ErrnoException): void => {
+      server.close();
+      if (error.code === 'EADDRINUSE') {
+        reject(new Error(`Port ${port} on ${host} is already in use; set PORT to another port (or 0 for a free one)`));
+      } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {
+        reject(new Error(`Cannot listen on ${host}: no such local address; set HOST to e.g. 127.0.0.1`));
+      } else if (error.code === 'EACCES') {
+        reject(new Error(`Not allowed to listen on port ${port}; use a port above 1023 (set PORT)`));
+      } else {
+        reject(error);
+      }
+    };
+    server.once('error', onError);
+    server.once('listening', () => {
+      server.off('error', onError);
+      resolvePromise(server);
+    });
+  });
+}
+
+/**
+ * Stops accepting, lets in-flight requests finish (idle keep-alive connections are closed as soon
+ * as they go idle; anything still open after `graceMs` is cut), then closes the store. The store's
+ * close waits for a batch being applied, so a batch that started is not cut in half.
+ */
+async function shutdown(server: Server, store: SqliteStore, graceMs: number): Promise<void> {
+  const stopped = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), 100);
+  const force = setTimeout(() => server.closeAllConnections(), graceMs);
+  try {
+    await stopped;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(force);
+  }
+  await store.close();
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

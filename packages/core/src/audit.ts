@@ -92,7 +92,12 @@ export class AuditLog {
     if (looksLikeJwt(serialized) || looksLikeJwt(actor)) {
       throw new Error(`Refused to audit ${action}: its details contain something that looks like a token`);
     }
-    const event: AuditEvent = { at: this.clock(), actor, action, details: JSON.parse(serialized) as Record<string, unknown> };
+    const event: AuditEvent = {
+      at: this.clock(),
+      actor,
+      action,
+      details: JSON.parse(serialized) as Record<string, unknown>,
+    };
     await this.store.appendAudit(client, event);
   }
 

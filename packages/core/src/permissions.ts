@@ -15,12 +15,7 @@ export interface Actor {
 
 /** What an actor may try to do through the admin API. */
 export type AdminAction =
-  | 'token.read'
-  | 'token.generate'
-  | 'token.revoke'
-  | 'settings.read'
-  | 'settings.write'
-  | 'audit.read';
+  'token.read' | 'token.generate' | 'token.revoke' | 'settings.read' | 'settings.write' | 'audit.read';
 
 /** Every admin action. */
 export const ADMIN_ACTIONS: readonly AdminAction[] = Object.freeze([

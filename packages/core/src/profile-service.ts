@@ -2,7 +2,12 @@ import { parseBatch, type BatchFormat, type BatchLimits } from './batch/parse';
 import { BatchSpool } from './batch/spool';
 import { systemClock, type Clock } from './clock';
 import { NotFoundError, ValidationError } from './errors';
-import { attributeNameProblem, attributeValueProblem, normalizeAttributeName, profileIdProblem } from './profiles/rules';
+import {
+  attributeNameProblem,
+  attributeValueProblem,
+  normalizeAttributeName,
+  profileIdProblem,
+} from './profiles/rules';
 import type { Profile, ProfileKey } from './profiles/types';
 import type { BatchFailure, BatchRecord, Store } from './store/types';
 import { MAX_REPORTED_FAILURES } from './store/types';
@@ -89,7 +94,8 @@ export class ProfileService {
           await spool.write(item.update);
         } else {
           failedCount++;
-          if (failures.length < MAX_REPORTED_FAILURES) failures.push({ id: item.id, message: `Line ${item.line}: ${item.message}` });
+          if (failures.length < MAX_REPORTED_FAILURES)
+            failures.push({ id: item.id, message: `Line ${item.line}: ${item.message}` });
         }
       }
       await spool.finish();

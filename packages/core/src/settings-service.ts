@@ -54,7 +54,9 @@ export function parseSettingsBody(body: unknown): Settings {
     Object.keys(body).length !== 1 ||
     typeof (body as Record<string, unknown>)['requireAuthentication'] !== 'boolean'
   ) {
-    throw new ValidationError('The body must be exactly {"requireAuthentication": true} or {"requireAuthentication": false}');
+    throw new ValidationError(
+      'The body must be exactly {"requireAuthentication": true} or {"requireAuthentication": false}',
+    );
   }
   return { requireAuthentication: (body as { requireAuthentication: boolean }).requireAuthentication };
 }

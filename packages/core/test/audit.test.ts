@@ -62,10 +62,21 @@ describe('AuditLog', () => {
     });
 
     it('tells JWT-shaped text from ordinary dotted text', () => {
-      for (const text of ['eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.abc', 'eyJhbGciOiJub25lIn0.e30.', `${'a'.repeat(20)}.${'b'.repeat(20)}.${'c'.repeat(20)}`]) {
+      for (const text of [
+        'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.abc',
+        'eyJhbGciOiJub25lIn0.e30.',
+        `${'a'.repeat(20)}.${'b'.repeat(20)}.${'c'.repeat(20)}`,
+      ]) {
         assert.equal(looksLikeJwt(text), true, text);
       }
-      for (const text of ['1.2.3', 'api.example.com', 'token.generated', 'a.b.c', '2026-11-22T10:00:00.000Z', 'jti: abcdefgh']) {
+      for (const text of [
+        '1.2.3',
+        'api.example.com',
+        'token.generated',
+        'a.b.c',
+        '2026-11-22T10:00:00.000Z',
+        'jti: abcdefgh',
+      ]) {
         assert.equal(looksLikeJwt(text), false, text);
       }
     });
@@ -95,7 +106,12 @@ describe('AuditLog', () => {
       log.recordDenial('demo', 'missing');
       await timers.tickAsync(0);
       assert.deepEqual(await store.listAudit('demo', 10), [
-        { at: START, actor: ANONYMOUS_ACTOR, action: 'auth.denied', details: { count: 1, reasons: { missing: 1 }, since: new Date(START).toISOString() } },
+        {
+          at: START,
+          actor: ANONYMOUS_ACTOR,
+          action: 'auth.denied',
+          details: { count: 1, reasons: { missing: 1 }, since: new Date(START).toISOString() },
+        },
       ]);
       for (let i = 0; i < 7; i++) {
         await timers.tickAsync(1000);
@@ -123,12 +139,19 @@ describe('AuditLog', () => {
         await timers.tickAsync(100);
       }
       await log.flush();
-      for (const [client, perMinute] of [['demo', 600], ['other', 60]] as const) {
+      for (const [client, perMinute] of [
+        ['demo', 600],
+        ['other', 60],
+      ] as const) {
         const events = await store.listAudit(client, 100);
         const times = events.map((e) => e.at).reverse();
-        for (let i = 1; i < times.length; i++) assert.ok((times[i] as number) - (times[i - 1] as number) >= 60_000 || i === times.length - 1);
+        for (let i = 1; i < times.length; i++)
+          assert.ok((times[i] as number) - (times[i - 1] as number) >= 60_000 || i === times.length - 1);
         assert.ok(events.length <= minutes + 1, `${client}: ${events.length} events`);
-        assert.equal(events.reduce((sum, e) => sum + (e.details.count as number), 0), perMinute * minutes);
+        assert.equal(
+          events.reduce((sum, e) => sum + (e.details.count as number), 0),
+          perMinute * minutes,
+        );
       }
     });
 
@@ -139,7 +162,10 @@ describe('AuditLog', () => {
       log.recordDenial('demo', 'malformed');
       await log.flush();
       const events = await store.listAudit('demo', 10);
-      assert.deepEqual(events.map((e) => e.details.count), [2, 1]);
+      assert.deepEqual(
+        events.map((e) => e.details.count),
+        [2, 1],
+      );
       assert.deepEqual(events[0]?.details.reasons, { missing: 1, malformed: 1 });
       await timers.tickAsync(120_000);
       assert.equal((await store.listAudit('demo', 10)).length, 2, 'nothing left to write');

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ProfilegateError } from '../src/errors';
-import { MAX_TOKEN_LENGTH, TokenError, extractBearerToken, sanitizeDescription, type TokenErrorReason } from '../src/tokens/bearer';
+import {
+  MAX_TOKEN_LENGTH,
+  TokenError,
+  extractBearerToken,
+  sanitizeDescription,
+  type TokenErrorReason,
+} from '../src/tokens/bearer';
 
 function refusal(header: string | undefined): TokenError {
   try {
@@ -89,20 +95,24 @@ describe('extractBearerToken (RFC 6750 2.1)', () => {
 
   it('never echoes the token and always sends a well-formed challenge (property)', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 80 }), fc.constantFrom('Bearer ', 'bearer  ', 'Basic ', ''), (text, prefix) => {
-        const header = prefix + text;
-        let token: string;
-        try {
-          token = extractBearerToken(header);
-        } catch (error) {
-          assert.ok(error instanceof TokenError);
-          assert.match(error.headers['WWW-Authenticate'] ?? '', CHALLENGE);
-          if (text.length >= 4) assert.ok(!error.message.includes(text));
-          return;
-        }
-        assert.match(token, /^[A-Za-z0-9\-._~+/]+=*$/);
-        assert.equal(header.replace(/^bearer +/i, ''), token);
-      }),
+      fc.property(
+        fc.string({ maxLength: 80 }),
+        fc.constantFrom('Bearer ', 'bearer  ', 'Basic ', ''),
+        (text, prefix) => {
+          const header = prefix + text;
+          let token: string;
+          try {
+            token = extractBearerToken(header);
+          } catch (error) {
+            assert.ok(error instanceof TokenError);
+            assert.match(error.headers['WWW-Authenticate'] ?? '', CHALLENGE);
+            if (text.length >= 4) assert.ok(!error.message.includes(text));
+            return;
+          }
+          assert.match(token, /^[A-Za-z0-9\-._~+/]+=*$/);
+          assert.equal(header.replace(/^bearer +/i, ''), token);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -112,7 +122,11 @@ describe('TokenError', () => {
   const table: Array<[TokenErrorReason, number, string]> = [
     ['missing', 401, 'Bearer realm="profile-api"'],
     ['expired', 401, 'Bearer realm="profile-api", error="invalid_token", error_description="The token has expired"'],
-    ['revoked', 401, 'Bearer realm="profile-api", error="invalid_token", error_description="The token has been revoked"'],
+    [
+      'revoked',
+      401,
+      'Bearer realm="profile-api", error="invalid_token", error_description="The token has been revoked"',
+    ],
   ];
   for (const [reason, status, header] of table) {
     it(`${reason}: ${status} and exactly ${header}`, () => {
@@ -133,7 +147,10 @@ describe('TokenError', () => {
       assert.ok(error instanceof ProfilegateError);
       assert.equal(error.status, 401);
       assert.equal(error.code, 'InvalidToken');
-      assert.match(error.headers['WWW-Authenticate'] ?? '', /^Bearer realm="profile-api", error="invalid_token", error_description="[^"\\]+"$/);
+      assert.match(
+        error.headers['WWW-Authenticate'] ?? '',
+        /^Bearer realm="profile-api", error="invalid_token", error_description="[^"\\]+"$/,
+      );
     });
   }
 

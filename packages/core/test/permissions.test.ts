@@ -7,12 +7,54 @@ const SETTINGS_DENIAL = 'Changing the Require Authentication setting needs the a
 
 /** API.md 3, written out by hand: which global role may do what. */
 const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
-  none: { 'token.read': false, 'token.generate': false, 'token.revoke': false, 'settings.read': true, 'settings.write': false, 'audit.read': true },
-  observer: { 'token.read': false, 'token.generate': false, 'token.revoke': false, 'settings.read': true, 'settings.write': false, 'audit.read': true },
-  editor: { 'token.read': false, 'token.generate': false, 'token.revoke': false, 'settings.read': true, 'settings.write': false, 'audit.read': true },
-  approver: { 'token.read': true, 'token.generate': true, 'token.revoke': true, 'settings.read': true, 'settings.write': false, 'audit.read': true },
-  publisher: { 'token.read': true, 'token.generate': true, 'token.revoke': true, 'settings.read': true, 'settings.write': false, 'audit.read': true },
-  admin: { 'token.read': true, 'token.generate': true, 'token.revoke': true, 'settings.read': true, 'settings.write': true, 'audit.read': true },
+  none: {
+    'token.read': false,
+    'token.generate': false,
+    'token.revoke': false,
+    'settings.read': true,
+    'settings.write': false,
+    'audit.read': true,
+  },
+  observer: {
+    'token.read': false,
+    'token.generate': false,
+    'token.revoke': false,
+    'settings.read': true,
+    'settings.write': false,
+    'audit.read': true,
+  },
+  editor: {
+    'token.read': false,
+    'token.generate': false,
+    'token.revoke': false,
+    'settings.read': true,
+    'settings.write': false,
+    'audit.read': true,
+  },
+  approver: {
+    'token.read': true,
+    'token.generate': true,
+    'token.revoke': true,
+    'settings.read': true,
+    'settings.write': false,
+    'audit.read': true,
+  },
+  publisher: {
+    'token.read': true,
+    'token.generate': true,
+    'token.revoke': true,
+    'settings.read': true,
+    'settings.write': false,
+    'audit.read': true,
+  },
+  admin: {
+    'token.read': true,
+    'token.generate': true,
+    'token.revoke': true,
+    'settings.read': true,
+    'settings.write': true,
+    'audit.read': true,
+  },
 };
 
 const DENIALS: Record<AdminAction, string | null> = {
@@ -113,7 +155,10 @@ describe('authorize', () => {
         assert.ok(isActor(actor));
         const before = authorize(actor, action).allowed;
         assert.equal(authorize({ ...actor, sysadmin: true }, action).allowed, true);
-        assert.equal(authorize({ ...actor, workspaceRoles: { ...actor.workspaceRoles, extra: 'admin' } }, action).allowed, true);
+        assert.equal(
+          authorize({ ...actor, workspaceRoles: { ...actor.workspaceRoles, extra: 'admin' } }, action).allowed,
+          true,
+        );
         if (before) assert.equal(authorize({ ...actor, role: 'admin' }, action).allowed, true);
       }),
     );
@@ -153,5 +198,6 @@ describe('isActor', () => {
     { id: 'ops', workspaceRoles: new Map([['w', 'admin']]) },
   ];
   for (const value of valid) it(`accepts ${JSON.stringify(value)}`, () => assert.equal(isActor(value), true));
-  for (const value of invalid) it(`refuses ${JSON.stringify(value) ?? String(value)}`, () => assert.equal(isActor(value), false));
+  for (const value of invalid)
+    it(`refuses ${JSON.stringify(value) ?? String(value)}`, () => assert.equal(isActor(value), false));
 });

@@ -298,7 +298,10 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         for (const id of ids) if (await store.getBatch('acme', id)) kept.push(id);
         assert.deepEqual(kept, ids.slice(3));
         await store.pruneBatches('acme', 0, NOW);
-        assert.equal((await Promise.all(ids.slice(3).map((id) => store.getBatch('acme', id)))).filter(Boolean).length, 2);
+        assert.equal(
+          (await Promise.all(ids.slice(3).map((id) => store.getBatch('acme', id)))).filter(Boolean).length,
+          2,
+        );
       });
     });
 
@@ -349,7 +352,9 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       });
 
       it('serialises concurrent replacements: the last one stands alone', async () => {
-        await Promise.all(Array.from({ length: 20 }, (_, i) => store.replaceToken('acme', tokenRecord(`t${i}`), null, NOW)));
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) => store.replaceToken('acme', tokenRecord(`t${i}`), null, NOW)),
+        );
         const state = await store.getTokenState('acme');
         assert.ok(state.current);
         assert.deepEqual(state.graced, []);
@@ -392,7 +397,10 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
           await store.replaceToken('acme', tokenRecord('t1'), null, NOW);
           await store.appendAudit('acme', { at: NOW, actor: 'ops', action: 'token.generated', details: {} });
           store = await harness.reopen!(store);
-          assert.equal((await store.getProfile('acme', { kind: 'thirdPartyId', id: 'u1' }))?.attributes['a']?.value, '1');
+          assert.equal(
+            (await store.getProfile('acme', { kind: 'thirdPartyId', id: 'u1' }))?.attributes['a']?.value,
+            '1',
+          );
           assert.equal((await store.getBatch('acme', batch.batchId))?.status, 'complete');
           assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
           assert.equal((await store.getTokenState('acme')).current?.jti, 't1');

@@ -10,7 +10,13 @@ import { MemoryStore } from '../src/store/memory';
 import type { TokenState } from '../src/store/types';
 import { TokenError, type TokenErrorReason } from '../src/tokens/bearer';
 import { mintToken } from '../src/tokens/jwt';
-import { KeyRing, generateSigningKey, loadOrCreateKeyRing, rotateSigningKey, type SigningKey } from '../src/tokens/keys';
+import {
+  KeyRing,
+  generateSigningKey,
+  loadOrCreateKeyRing,
+  rotateSigningKey,
+  type SigningKey,
+} from '../src/tokens/keys';
 import { TOKEN_LIMITS, TokenService, type TokenServiceOptions } from '../src/tokens/service';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0, 123);
@@ -54,12 +60,23 @@ function craft(header: object, payload: unknown, secret: KeyObject | string | Bu
 }
 
 function decodePart(token: string, index: number): Record<string, unknown> {
-  return JSON.parse(Buffer.from(token.split('.')[index] as string, 'base64url').toString('utf8')) as Record<string, unknown>;
+  return JSON.parse(Buffer.from(token.split('.')[index] as string, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
 }
 
 function claims(client: string, nowMs: number, overrides: Record<string, unknown> = {}) {
   const iat = Math.floor(nowMs / 1000);
-  return { iss: 'profilegate', aud: 'profile_api', sub: client, jti: 'j'.repeat(22), iat, exp: iat + 3600, ...overrides };
+  return {
+    iss: 'profilegate',
+    aud: 'profile_api',
+    sub: client,
+    jti: 'j'.repeat(22),
+    iat,
+    exp: iat + 3600,
+    ...overrides,
+  };
 }
 
 describe('TokenService', () => {
@@ -133,16 +150,18 @@ describe('TokenService', () => {
         at: START,
         actor: 'ops',
         action: 'token.generated',
-        details: { expiresAt: new Date(record.expiresAt).toISOString(), jtiPrefix: record.jti.slice(0, 8), graceSeconds: 30 },
+        details: {
+          expiresAt: new Date(record.expiresAt).toISOString(),
+          jtiPrefix: record.jti.slice(0, 8),
+          graceSeconds: 30,
+        },
       });
       assert.ok(!JSON.stringify(event).includes(accessToken.split('.')[2] as string));
     });
 
     it('leaves exactly one verifying token after 50 parallel generations on one client', async () => {
       const { service } = setup();
-      const issued = await Promise.all(
-        Array.from({ length: 50 }, () => service.generate('demo', { actor: 'ops' })),
-      );
+      const issued = await Promise.all(Array.from({ length: 50 }, () => service.generate('demo', { actor: 'ops' })));
       const results = await Promise.allSettled(issued.map((t) => service.verify('demo', t.accessToken)));
       const accepted = results.flatMap((r, i) => (r.status === 'fulfilled' ? [issued[i]] : []));
       assert.equal(accepted.length, 1);
@@ -207,7 +226,10 @@ describe('TokenService', () => {
       await service.verify('demo', old.accessToken);
       const fresh = await service.regenerate('demo', { actor: 'ops' });
       const error = await refused(service.verify('demo', old.accessToken), 'revoked');
-      assert.equal(error.headers['WWW-Authenticate'], 'Bearer realm="profile-api", error="invalid_token", error_description="The token has been revoked"');
+      assert.equal(
+        error.headers['WWW-Authenticate'],
+        'Bearer realm="profile-api", error="invalid_token", error_description="The token has been revoked"',
+      );
       await service.verify('demo', fresh.accessToken);
     });
 
@@ -251,7 +273,10 @@ describe('TokenService', () => {
       await service.verify('demo', accessToken);
       advance(1);
       const error = await refused(service.verify('demo', accessToken), 'expired');
-      assert.equal(error.headers['WWW-Authenticate'], 'Bearer realm="profile-api", error="invalid_token", error_description="The token has expired"');
+      assert.equal(
+        error.headers['WWW-Authenticate'],
+        'Bearer realm="profile-api", error="invalid_token", error_description="The token has expired"',
+      );
       await refused(service.verify('demo', accessToken), 'expired');
       // A second instance never saw the token: jsonwebtoken's own expiry check answers.
       const { store, keys, clock } = ctx;
@@ -286,8 +311,14 @@ describe('TokenService', () => {
       await refused(service.verify('demo', unsigned), 'bad_signature');
       const viaLibrary = jwt.sign(payload, null as unknown as string, { algorithm: 'none' });
       await refused(service.verify('demo', viaLibrary), 'bad_signature');
-      await refused(service.verify('demo', craft({ alg: 'none', kid: keys.active().kid }, payload, keys.active().key)), 'bad_signature');
-      await refused(service.verify('demo', craft({ alg: 'NONE', kid: keys.active().kid }, payload, keys.active().key)), 'bad_signature');
+      await refused(
+        service.verify('demo', craft({ alg: 'none', kid: keys.active().kid }, payload, keys.active().key)),
+        'bad_signature',
+      );
+      await refused(
+        service.verify('demo', craft({ alg: 'NONE', kid: keys.active().kid }, payload, keys.active().key)),
+        'bad_signature',
+      );
     });
 
     it('refuses HS256 signed with another key, an unknown kid, or no kid', async () => {
@@ -295,8 +326,14 @@ describe('TokenService', () => {
       const { record } = await service.generate('demo', { actor: 'ops' });
       const payload = claims('demo', START, { jti: record.jti });
       const kid = keys.active().kid;
-      await refused(service.verify('demo', craft({ alg: 'HS256', typ: 'JWT', kid }, payload, randomBytes(32))), 'bad_signature');
-      await refused(service.verify('demo', craft({ alg: 'HS256', kid: 'unknown-kid' }, payload, keys.active().key)), 'bad_signature');
+      await refused(
+        service.verify('demo', craft({ alg: 'HS256', typ: 'JWT', kid }, payload, randomBytes(32))),
+        'bad_signature',
+      );
+      await refused(
+        service.verify('demo', craft({ alg: 'HS256', kid: 'unknown-kid' }, payload, keys.active().key)),
+        'bad_signature',
+      );
       await refused(service.verify('demo', craft({ alg: 'HS256' }, payload, keys.active().key)), 'bad_signature');
       await refused(service.verify('demo', craft({ alg: 'HS512', kid }, payload, keys.active().key)), 'bad_signature');
     });
@@ -345,7 +382,13 @@ describe('TokenService', () => {
         const { service, keys } = setup();
         const { record } = await service.generate('demo', { actor: 'ops' });
         const payload = claims('demo', START, { jti: record.jti, ...overrides });
-        await refused(service.verify('demo', craft({ alg: 'HS256', typ: 'JWT', kid: keys.active().kid }, payload, keys.active().key)), reason);
+        await refused(
+          service.verify(
+            'demo',
+            craft({ alg: 'HS256', typ: 'JWT', kid: keys.active().kid }, payload, keys.active().key),
+          ),
+          reason,
+        );
       });
     }
 
@@ -353,17 +396,32 @@ describe('TokenService', () => {
       const { service, keys } = setup();
       const { record } = await service.generate('demo', { actor: 'ops' });
       const payload = claims('demo', START, { jti: record.jti });
-      await service.verify('demo', craft({ alg: 'HS256', typ: 'JWT', kid: keys.active().kid }, payload, keys.active().key));
+      await service.verify(
+        'demo',
+        craft({ alg: 'HS256', typ: 'JWT', kid: keys.active().kid }, payload, keys.active().key),
+      );
     });
 
     it('a valid signature with a jti that is not current is revoked', async () => {
       const { service, keys } = setup();
       await service.generate('demo', { actor: 'ops' });
       const payload = claims('demo', START, { jti: 'not-the-current-jti' });
-      await refused(service.verify('demo', craft({ alg: 'HS256', kid: keys.active().kid }, payload, keys.active().key)), 'revoked');
+      await refused(
+        service.verify('demo', craft({ alg: 'HS256', kid: keys.active().kid }, payload, keys.active().key)),
+        'revoked',
+      );
     });
 
-    for (const token of ['', 'abc', 'a.b', 'a.b.c', '..', 'e30.e30.', `${b64('[1]')}.${b64({})}.x`, `${'a'.repeat(5000)}.b.c`]) {
+    for (const token of [
+      '',
+      'abc',
+      'a.b',
+      'a.b.c',
+      '..',
+      'e30.e30.',
+      `${b64('[1]')}.${b64({})}.x`,
+      `${'a'.repeat(5000)}.b.c`,
+    ]) {
       it(`refuses malformed input ${JSON.stringify(token.slice(0, 20))} without throwing anything but TokenError`, async () => {
         const { service } = setup();
         await assert.rejects(service.verify('demo', token), (error: unknown) => {

@@ -1,6 +1,11 @@
 import { CsvError, parse, type Parser } from 'csv-parse';
 import { BatchRejectedError } from '../errors';
-import { attributeNameProblem, attributeValueProblem, normalizeAttributeName, profileIdProblem } from '../profiles/rules';
+import {
+  attributeNameProblem,
+  attributeValueProblem,
+  normalizeAttributeName,
+  profileIdProblem,
+} from '../profiles/rules';
 import type { ProfileKey } from '../profiles/types';
 import {
   asTypedError,
@@ -58,23 +63,22 @@ export async function* parseDelimited(
         head = null;
         data = rest;
       }
-      const problem = guard.check(data);
-      if (problem !== null) data = data.subarray(0, problem.before);
-      for (let at = 0; at < data.length; at += SLICE) {
-        await feed(parser, reader, data.subarray(at, at + SLICE));
+      const { valid, badLine } = guard.check(data);
+      for (let at = 0; at < valid.length; at += SLICE) {
+        await feed(parser, reader, valid.subarray(at, at + SLICE));
         for (const item of out) yield item;
         out.length = 0;
       }
-      if (problem !== null) throw notUtf8(problem.line);
+      if (badLine !== null) throw notUtf8(badLine);
     }
     if (head !== null) {
       const rest = afterPrefix(head, form, true) ?? Buffer.alloc(0);
-      const problem = guard.check(rest);
-      if (problem !== null) throw notUtf8(problem.line); // the head is a few bytes: no row before it to read
-      await feed(parser, reader, rest);
+      const { valid, badLine } = guard.check(rest);
+      await feed(parser, reader, valid);
+      if (badLine !== null) throw notUtf8(badLine);
     }
-    const problem = guard.finish();
-    if (problem !== null) throw notUtf8(problem.line);
+    const cutLine = guard.finish();
+    if (cutLine !== null) throw notUtf8(cutLine);
     await feed(parser, reader, null);
     for (const item of out) yield item;
     out.length = 0;
@@ -206,7 +210,8 @@ class RowReader {
   }
 
   private readHeader(cells: string[], line: number): void {
-    const first = cells[0];
+    // A BOM left inside the body (a file saved with one, after a hand-written "batch=") is not part of the name.
+    const first = cells[0].charCodeAt(0) === 0xfeff ? cells[0].slice(1) : cells[0];
     const lower = first.toLowerCase();
     const kind = lower === 'pcid' ? 'pcId' : lower === 'thirdpartyid' ? 'thirdPartyId' : null;
     if (kind === null) {
@@ -228,7 +233,10 @@ class RowReader {
       const problem = attributeNameProblem(name);
       if (problem !== null) throw new BatchRejectedError(`Header column ${i + 1}: ${problem}`, line);
       if (seen.has(name)) {
-        throw new BatchRejectedError(`Attribute "${name}" appears more than once in the header; keep one column per attribute`, line);
+        throw new BatchRejectedError(
+          `Attribute "${name}" appears more than once in the header; keep one column per attribute`,
+          line,
+        );
       }
       seen.add(name);
       names.push(name);

@@ -1,6 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import { BatchRejectedError } from '../errors';
-import { attributeNameProblem, attributeValueProblem, normalizeAttributeName, profileIdProblem } from '../profiles/rules';
+import {
+  attributeNameProblem,
+  attributeValueProblem,
+  normalizeAttributeName,
+  profileIdProblem,
+} from '../profiles/rules';
 import type { ProfileKey } from '../profiles/types';
 import { asTypedError, batchIsEmpty, bodyTooLarge, notUtf8, toBuffer, tooManyRows } from './text';
 import type { BatchLimits, ParsedRow, RowFailure } from './types';

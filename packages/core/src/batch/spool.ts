@@ -38,7 +38,9 @@ export class BatchSpool {
 
   /** Flushes and closes the file; call once, before reading. */
   async finish(): Promise<void> {
-    await new Promise<void>((resolve, reject) => this.out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      this.out.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    );
   }
 
   /** Reads the rows back in chunks of `chunkSize`. */

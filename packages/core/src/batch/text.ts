@@ -107,51 +107,60 @@ function isHex(code: number): boolean {
   return (code >= 48 && code <= 57) || (code >= 65 && code <= 70) || (code >= 97 && code <= 102);
 }
 
-/** Where a body stops being UTF-8: its 1-based line, and how many bytes of the current chunk come before that line. */
-export interface Utf8Problem {
-  line: number;
-  before: number;
+/** What Utf8Guard lets through of a chunk. */
+export interface Utf8Checked {
+  /** Bytes checked to be UTF-8, up to the first bad byte; to be passed on. */
+  valid: Buffer;
+  /** 1-based line of the first bad byte, or null when there is none so far. */
+  badLine: number | null;
 }
 
 /**
  * Checks that a body arriving in chunks is UTF-8, whatever the chunk boundaries, and tells the
- * line of the first bad byte. Keeps at most 3 bytes between chunks.
+ * line of the first bad byte. A sequence cut at the end of a chunk (at most 3 bytes) is held back
+ * until the next chunk, so that nothing after a bad byte is ever passed on.
  */
 export class Utf8Guard {
   private carry: Buffer = EMPTY;
-  /** Line at the start of the bytes not yet checked. */
+  /** Line at the start of the bytes not yet passed on. */
   private line = 1;
 
-  /** Checks the next chunk; null when it is fine so far. */
-  check(chunk: Buffer): Utf8Problem | null {
-    const carried = this.carry.length;
-    const data = carried === 0 ? chunk : Buffer.concat([this.carry, chunk]);
+  check(chunk: Buffer): Utf8Checked {
+    const data = this.carry.length === 0 ? chunk : Buffer.concat([this.carry, chunk]);
     const end = completeLength(data);
     const whole = data.subarray(0, end);
-    if (!isUtf8(whole)) return this.locate(whole, carried);
+    if (!isUtf8(whole)) {
+      const bad = firstInvalidByte(whole);
+      const valid = whole.subarray(0, bad);
+      return { valid, badLine: this.line + countNewlineBytes(valid) };
+    }
     this.line += countNewlineBytes(whole);
     this.carry = end === data.length ? EMPTY : Buffer.from(data.subarray(end));
-    return null;
+    return { valid: whole, badLine: null };
   }
 
-  /** At the end of the body: a sequence cut short is a problem. */
-  finish(): Utf8Problem | null {
-    return this.carry.length === 0 ? null : { line: this.line, before: 0 };
+  /** At the end of the body: the line of a sequence cut short, or null. */
+  finish(): number | null {
+    return this.carry.length === 0 ? null : this.line;
   }
+}
 
-  private locate(data: Buffer, carried: number): Utf8Problem {
-    let start = 0;
-    let line = this.line;
-    for (;;) {
-      const newline = data.indexOf(NEWLINE, start);
-      const stop = newline === -1 ? data.length : newline;
-      if (newline === -1 || !isUtf8(data.subarray(start, stop))) {
-        return { line, before: Math.max(0, start - carried) };
-      }
-      start = newline + 1;
-      line++;
+/** Offset of the first byte of `data` that does not start a valid UTF-8 sequence (the length when all are valid). */
+function firstInvalidByte(data: Buffer): number {
+  const length = data.length;
+  let at = 0;
+  while (at < length) {
+    const byte = data[at];
+    if (byte < 0x80) {
+      at++;
+      continue;
     }
+    const size =
+      byte >= 0xc2 && byte <= 0xdf ? 2 : byte >= 0xe0 && byte <= 0xef ? 3 : byte >= 0xf0 && byte <= 0xf4 ? 4 : 0;
+    if (size === 0 || at + size > length || !isUtf8(data.subarray(at, at + size))) return at;
+    at += size;
   }
+  return length;
 }
 
 /** Length of `data` without a multi-byte sequence cut at its end. */

@@ -3,8 +3,7 @@ import type { AttributeValue } from './types';
 
 /** The result of merging new values into a profile's attributes. */
 export type MergeResult =
-  | { ok: true; attributes: Record<string, AttributeValue>; changed: boolean }
-  | { ok: false; message: string };
+  { ok: true; attributes: Record<string, AttributeValue>; changed: boolean } | { ok: false; message: string };
 
 /**
  * Merges `updates` into `current` (never mutates it). Empty values are ignored (they never

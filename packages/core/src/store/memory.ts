@@ -228,19 +228,12 @@ export class MemoryStore implements Store {
   }
 
   private find(data: ClientData, key: ProfileKey, staged?: Staged): Profile | null {
-    const pcId =
-      key.kind === 'pcId' ? key.id : (staged?.byThirdPartyId.get(key.id) ?? data.byThirdPartyId.get(key.id));
+    const pcId = key.kind === 'pcId' ? key.id : (staged?.byThirdPartyId.get(key.id) ?? data.byThirdPartyId.get(key.id));
     if (pcId === undefined) return null;
     return staged?.profiles.get(pcId) ?? data.profiles.get(pcId) ?? null;
   }
 
-  private applyOne(
-    data: ClientData,
-    staged: Staged,
-    update: ProfileUpdate,
-    createMissing: boolean,
-    now: number,
-  ) {
+  private applyOne(data: ClientData, staged: Staged, update: ProfileUpdate, createMissing: boolean, now: number) {
     const existing = this.find(data, update.key, staged);
     const create = !createMissing
       ? null

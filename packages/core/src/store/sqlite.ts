@@ -69,8 +69,12 @@ export class SqliteStore implements Store {
   private closed = false;
 
   /** Opens (creating if needed) the database file and runs pending migrations. */
-  constructor(readonly path: string, options: SqliteStoreOptions = {}) {
-    if (path === ':memory:' || path === '') throw new Error('SqliteStore needs a file path (readers use their own connection)');
+  constructor(
+    readonly path: string,
+    options: SqliteStoreOptions = {},
+  ) {
+    if (path === ':memory:' || path === '')
+      throw new Error('SqliteStore needs a file path (readers use their own connection)');
     const isNew = !existsSync(path);
     this.writer = new Database(path);
     if (isNew) chmodSync(path, 0o600);
@@ -87,8 +91,7 @@ export class SqliteStore implements Store {
 
   async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
     const row = (key.kind === 'pcId' ? this.sql.readByPcId : this.sql.readByThirdPartyId).get(client, key.id) as
-      | ProfileRow
-      | undefined;
+      ProfileRow | undefined;
     return row ? toProfile(row) : null;
   }
 
@@ -307,7 +310,9 @@ function prepare(writer: Database.Database, reader: Database.Database) {
   const profileColumns = 'pc_id, third_party_id, attributes, modified_at';
   return {
     readByPcId: reader.prepare(`SELECT ${profileColumns} FROM profiles WHERE client = ? AND pc_id = ?`),
-    readByThirdPartyId: reader.prepare(`SELECT ${profileColumns} FROM profiles WHERE client = ? AND third_party_id = ?`),
+    readByThirdPartyId: reader.prepare(
+      `SELECT ${profileColumns} FROM profiles WHERE client = ? AND third_party_id = ?`,
+    ),
     writerByPcId: writer.prepare(`SELECT ${profileColumns} FROM profiles WHERE client = ? AND pc_id = ?`),
     writerByThirdPartyId: writer.prepare(
       `SELECT ${profileColumns} FROM profiles WHERE client = ? AND third_party_id = ?`,
@@ -357,9 +362,7 @@ function prepare(writer: Database.Database, reader: Database.Database) {
        ON CONFLICT (client) DO UPDATE SET current = excluded.current, graced = excluded.graced`,
     ),
     insertAudit: writer.prepare('INSERT INTO audit (client, at, actor, action, details) VALUES (?, ?, ?, ?, ?)'),
-    readAudit: reader.prepare(
-      'SELECT at, actor, action, details FROM audit WHERE client = ? ORDER BY id DESC LIMIT ?',
-    ),
+    readAudit: reader.prepare('SELECT at, actor, action, details FROM audit WHERE client = ? ORDER BY id DESC LIMIT ?'),
   };
 }
 

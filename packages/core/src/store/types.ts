@@ -123,11 +123,7 @@ export interface Store {
 
   getProfile(client: string, key: ProfileKey): Promise<Profile | null>;
   /** Merges attributes into one profile (empty values ignored), atomically. */
-  updateProfile(
-    client: string,
-    update: ProfileUpdate,
-    options: UpdateProfileOptions,
-  ): Promise<UpdateOutcome>;
+  updateProfile(client: string, update: ProfileUpdate, options: UpdateProfileOptions): Promise<UpdateOutcome>;
 
   /** Records a new batch with status `incomplete` and returns it with its new `batchId`. */
   createBatch(batch: NewBatch): Promise<BatchRecord>;

@@ -110,7 +110,10 @@ export function extractBearerToken(authorization: string | undefined): string {
   }
   const scheme = (SCHEME.exec(authorization)?.[1] ?? '').toLowerCase();
   if (scheme !== 'bearer') {
-    throw new TokenError('invalid_request', 'The Authorization header must use the Bearer scheme: Bearer <profile token>');
+    throw new TokenError(
+      'invalid_request',
+      'The Authorization header must use the Bearer scheme: Bearer <profile token>',
+    );
   }
   if (authorization.slice(scheme.length).trim() === '') {
     throw new TokenError('invalid_request', 'The Authorization header has no token after Bearer');

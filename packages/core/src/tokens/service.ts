@@ -95,7 +95,9 @@ export class TokenService {
     this.clock = options.clock ?? systemClock;
     this.audit = options.audit ?? new AuditLog({ store: options.store, clock: this.clock });
     this.states = new TokenStateCache(options.store, nonNegative('stateCacheMs', options.stateCacheMs, 1000));
-    this.verified = new VerifiedTokenCache(Math.floor(nonNegative('verifiedCacheSize', options.verifiedCacheSize, 1000)));
+    this.verified = new VerifiedTokenCache(
+      Math.floor(nonNegative('verifiedCacheSize', options.verifiedCacheSize, 1000)),
+    );
     this.unsubscribe = options.store.onChange((change) => {
       if (change.kind === 'token') this.states.invalidate(change.client);
     });
@@ -113,8 +115,15 @@ export class TokenService {
       TOKEN_LIMITS.maxExpiresIn,
       TOKEN_LIMITS.defaultExpiresIn,
     );
-    const grace = wholeSeconds('previousTokenGraceSeconds', options.previousTokenGraceSeconds, 0, TOKEN_LIMITS.maxGrace, 0);
-    if (typeof options.actor !== 'string' || options.actor === '') throw new ValidationError('actor must be a non-empty id');
+    const grace = wholeSeconds(
+      'previousTokenGraceSeconds',
+      options.previousTokenGraceSeconds,
+      0,
+      TOKEN_LIMITS.maxGrace,
+      0,
+    );
+    if (typeof options.actor !== 'string' || options.actor === '')
+      throw new ValidationError('actor must be a non-empty id');
 
     const now = this.clock();
     const key = this.keys.active();

@@ -174,13 +174,15 @@ const schemas: Json = {
           '`stuck`: could not be applied, nothing of it is stored.',
       },
       batchSize: { type: 'integer', minimum: 0 },
+      message: { type: 'string', description: 'Only when `status` is `stuck`: why, and what to do.' },
       consumedCount: { type: 'integer', minimum: 0, description: 'With `showDetails=true` only.' },
       successfulUpdates: { type: 'integer', minimum: 0, description: 'With `showDetails=true` only.' },
       profilesNotFound: { type: 'integer', minimum: 0, description: 'With `showDetails=true` only.' },
       failedUpdates: { type: 'integer', minimum: 0, description: 'With `showDetails=true` only.' },
       profiles: {
         type: 'array',
-        description: 'With `showDetails=true` only: the failed rows (at most the first 1,000). In XML, one `<profile>` element each.',
+        description:
+          'With `showDetails=true` only: the failed rows (at most the first 1,000). In XML, one `<profile>` element each.',
         xml: { wrapped: false },
         items: ref('schemas', 'FailedRow'),
       },
@@ -203,7 +205,8 @@ const schemas: Json = {
       mboxPC: { type: 'string', minLength: 1, maxLength: 256 },
     },
     patternProperties: { '^profile\\.[A-Za-z0-9_.-]{1,128}$': { type: 'string', maxLength: 5000 } },
-    description: 'The same parameters as the query string: `mbox3rdPartyId` or `mboxPC`, and `profile.NAME=VALUE` pairs.',
+    description:
+      'The same parameters as the query string: `mbox3rdPartyId` or `mboxPC`, and `profile.NAME=VALUE` pairs.',
   },
   ProfileAttribute: {
     type: 'object',
@@ -215,7 +218,7 @@ const schemas: Json = {
     required: ['client', 'visitorId', 'modifiedAt', 'profileAttributes'],
     properties: {
       client: { type: 'string' },
-      visitorId: { type: 'string', description: 'The profile\'s pcId.' },
+      visitorId: { type: 'string', description: "The profile's pcId." },
       thirdPartyId: { type: 'string', description: 'Only where the profile has one.' },
       modifiedAt: ISO_TIME,
       profileAttributes: { type: 'object', additionalProperties: ref('schemas', 'ProfileAttribute') },
@@ -297,7 +300,10 @@ const schemas: Json = {
     type: 'object',
     required: ['accessToken', 'tokenType', 'scope', 'expiresIn', 'expiresAt', 'createdAt', 'createdBy'],
     properties: {
-      accessToken: { type: 'string', description: 'The JWT (HS256; iss `profilegate`, aud `profile_api`, sub the client code).' },
+      accessToken: {
+        type: 'string',
+        description: 'The JWT (HS256; iss `profilegate`, aud `profile_api`, sub the client code).',
+      },
       tokenType: { type: 'string', const: 'bearer' },
       scope: { type: 'string', const: 'profile_api' },
       expiresIn: { type: 'integer', minimum: 0, description: 'Whole seconds left.' },
@@ -310,7 +316,13 @@ const schemas: Json = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      expiresIn: { type: 'integer', minimum: 300, maximum: 31536000, default: 7776000, description: 'Lifetime in seconds.' },
+      expiresIn: {
+        type: 'integer',
+        minimum: 300,
+        maximum: 31536000,
+        default: 7776000,
+        description: 'Lifetime in seconds.',
+      },
       previousTokenGraceSeconds: {
         type: 'integer',
         minimum: 0,
@@ -360,7 +372,8 @@ const schemas: Json = {
 
 const headers: Json = {
   'WWW-Authenticate': {
-    description: 'RFC 6750 challenge, e.g. `Bearer realm="profile-api", error="invalid_token", error_description="The token has expired"`.',
+    description:
+      'RFC 6750 challenge, e.g. `Bearer realm="profile-api", error="invalid_token", error_description="The token has expired"`.',
     schema: { type: 'string' },
   },
   'Retry-After': { description: 'Seconds until the next batch is accepted.', schema: { type: 'integer', minimum: 0 } },
@@ -378,14 +391,16 @@ function adminError(description: string): Json {
 
 const responses: Json = {
   ProfileBadRequest: {
-    ...profileError('Bad input, or (with `WWW-Authenticate`, `error="invalid_request"`) an `Authorization` header that is not `Bearer <token>`.'),
+    ...profileError(
+      'Bad input, or (with `WWW-Authenticate`, `error="invalid_request"`) an `Authorization` header that is not `Bearer <token>`.',
+    ),
     headers: WWW_AUTHENTICATE,
   },
   ProfileUnauthorized: {
     ...profileError('Require Authentication is on and the bearer token is missing, invalid, expired or revoked.'),
     headers: WWW_AUTHENTICATE,
   },
-  ProfileNotFoundXml: profileError('Unknown client code, batch or profile.'),
+  ProfileRouteNotFound: profileError('Unknown client code, batch or profile.'),
   PayloadTooLarge: profileError('The body (or query string) is over its limit.'),
   UnsupportedMediaType: profileError('The Content-Type is not one of the four batch body types.'),
   TooManyRequests: {
@@ -420,7 +435,7 @@ const responses: Json = {
 const PROFILE_SECURITY = [{ profileToken: [] }, {}];
 const ADMIN_SECURITY = [{ adminKey: [] }];
 const GATE_NOTE =
-  ' While the client\'s Require Authentication setting is on, needs `Authorization: Bearer <profile token>`; while it is off, the route is open.';
+  " While the client's Require Authentication setting is on, needs `Authorization: Bearer <profile token>`; while it is off, the route is open.";
 
 function profileOperation(op: Json, extra: Record<string, unknown> = {}): Json {
   return {
@@ -432,7 +447,7 @@ function profileOperation(op: Json, extra: Record<string, unknown> = {}): Json {
       ...(op.responses as Json),
       '400': ref('responses', 'ProfileBadRequest'),
       '401': ref('responses', 'ProfileUnauthorized'),
-      '404': ref('responses', 'ProfileNotFoundXml'),
+      '404': ref('responses', 'ProfileRouteNotFound'),
       ...extra,
     },
   };
@@ -511,7 +526,11 @@ function singleUpdate(method: 'get' | 'post'): Json {
     operationId: method === 'get' ? 'updateProfile' : 'updateProfileForm',
     summary: 'Update one existing profile',
     description: `Never creates a profile (unknown profile: 404). Parameters at most ${method === 'get' ? '8 KB' : '60 KB'}.`,
-    parameters: [ref('parameters', 'mbox3rdPartyId'), ref('parameters', 'mboxPC'), ref('parameters', 'profileAttributes')],
+    parameters: [
+      ref('parameters', 'mbox3rdPartyId'),
+      ref('parameters', 'mboxPC'),
+      ref('parameters', 'profileAttributes'),
+    ],
     responses: {
       '200': {
         description: 'The profile was updated.',
@@ -598,13 +617,19 @@ const paths: Json = {
       description: `404 when there is none. ${TOKEN_RIGHTS}`,
       responses: { '200': { description: 'The current token.', content: jsonContent('Token') } },
     }),
-    post: adminOperation({
-      operationId: 'generateToken',
-      summary: 'Generate a new profile token',
-      description: `The previous token stops working at once, or after \`previousTokenGraceSeconds\`. ${TOKEN_RIGHTS}`,
-      requestBody: { required: false, content: jsonContent('TokenRequest', { expiresIn: 7776000, previousTokenGraceSeconds: 0 }) },
-      responses: { '201': { description: 'The new token.', content: jsonContent('Token') } },
-    }, ADMIN_BODY_ERRORS),
+    post: adminOperation(
+      {
+        operationId: 'generateToken',
+        summary: 'Generate a new profile token',
+        description: `The previous token stops working at once, or after \`previousTokenGraceSeconds\`. ${TOKEN_RIGHTS}`,
+        requestBody: {
+          required: false,
+          content: jsonContent('TokenRequest', { expiresIn: 7776000, previousTokenGraceSeconds: 0 }),
+        },
+        responses: { '201': { description: 'The new token.', content: jsonContent('Token') } },
+      },
+      ADMIN_BODY_ERRORS,
+    ),
     delete: adminOperation({
       operationId: 'revokeToken',
       summary: 'Revoke the profile token',
@@ -620,13 +645,17 @@ const paths: Json = {
       description: 'Any authenticated actor. A new client starts with `requireAuthentication: true`.',
       responses: { '200': { description: 'The settings.', content: jsonContent('Settings') } },
     }),
-    put: adminOperation({
-      operationId: 'putSettings',
-      summary: 'Turn Require Authentication on or off',
-      description: 'Needs role admin, workspace admin or sysadmin. Any body other than `{"requireAuthentication": boolean}` is answered 400.',
-      requestBody: { required: true, content: jsonContent('SettingsUpdate', { requireAuthentication: true }) },
-      responses: { '200': { description: 'The settings after the change.', content: jsonContent('Settings') } },
-    }, ADMIN_BODY_ERRORS),
+    put: adminOperation(
+      {
+        operationId: 'putSettings',
+        summary: 'Turn Require Authentication on or off',
+        description:
+          'Needs role admin, workspace admin or sysadmin. Any body other than `{"requireAuthentication": boolean}` is answered 400.',
+        requestBody: { required: true, content: jsonContent('SettingsUpdate', { requireAuthentication: true }) },
+        responses: { '200': { description: 'The settings after the change.', content: jsonContent('Settings') } },
+      },
+      ADMIN_BODY_ERRORS,
+    ),
   },
   '/{client}/target/authentication/audit': {
     parameters: [ref('parameters', 'client')],
@@ -644,7 +673,8 @@ const paths: Json = {
       tags: ['Admin'],
       operationId: 'adminPage',
       summary: 'Admin page (HTML)',
-      description: 'Served only when the router was created with `adminPage: true`. The page calls the admin routes with the key typed into it.',
+      description:
+        'Served only when the router was created with `adminPage: true`. The page calls the admin routes with the key typed into it.',
       security: [],
       responses: {
         '200': { description: 'The admin page.', content: { 'text/html': { schema: { type: 'string' } } } },
@@ -659,7 +689,10 @@ const paths: Json = {
       summary: 'This OpenAPI document',
       security: [],
       responses: {
-        '200': { description: 'OpenAPI 3.1 document.', content: { 'application/json': { schema: { type: 'object' } } } },
+        '200': {
+          description: 'OpenAPI 3.1 document.',
+          content: { 'application/json': { schema: { type: 'object' } } },
+        },
       },
     },
   },
@@ -674,7 +707,7 @@ export function openApiDocument(): object {
       version: '0.1.0',
       summary: 'Adobe Target-compatible Profile API with a Require Authentication toggle and a rotating profile token.',
       description:
-        'Profile routes (`/m2/…`, `/rest/v1/profiles/…`) answer XML in Adobe\'s shapes by default and JSON when `Accept` ' +
+        "Profile routes (`/m2/…`, `/rest/v1/profiles/…`) answer XML in Adobe's shapes by default and JSON when `Accept` " +
         'prefers `application/json`; the fetch routes always answer JSON. Admin routes answer JSON and are authenticated ' +
         'by the host app (`adminKey` describes the ready API-key authenticator).',
       license: { name: 'MIT', identifier: 'MIT' },
@@ -692,12 +725,13 @@ export function openApiDocument(): object {
           type: 'http',
           scheme: 'bearer',
           bearerFormat: 'JWT',
-          description: 'The client\'s profile token; required only while Require Authentication is on.',
+          description: "The client's profile token; required only while Require Authentication is on.",
         },
         adminKey: {
           type: 'http',
           scheme: 'bearer',
-          description: 'An admin API key, as checked by `adminKeyAuthenticator`; hosts may authenticate admins otherwise.',
+          description:
+            'An admin API key, as checked by `adminKeyAuthenticator`; hosts may authenticate admins otherwise.',
         },
       },
       parameters,

@@ -1,13 +1,10 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { ROLES, isValidClientCode, type Role } from '@profilegate/core';
+import { ROLES, isValidClientCode } from '@profilegate/core';
+import type { AdminKey } from '../index';
 
 /** One admin key from PROFILEGATE_ADMIN_KEYS (the shape `adminKeyAuthenticator` takes). */
-export interface DemoAdminKey {
-  key: string;
-  role: Role | 'sysadmin';
-  actorId?: string;
-}
+export type DemoAdminKey = AdminKey;
 
 /** Where the demo server keeps its profiles. Only SQLite exists in this version. */
 export interface DemoStoreConfig {
@@ -44,7 +41,8 @@ export const MIN_ADMIN_KEY_LENGTH = 16;
 
 const ADMIN_ROLES: readonly string[] = [...ROLES, 'sysadmin'];
 const ACTOR_ID = /^[A-Za-z0-9_.@-]{1,64}$/;
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 /**
  * Reads and validates the demo server's environment. `cwd` resolves relative paths. Throws a
@@ -75,7 +73,10 @@ function parsePort(raw: string | undefined): number {
   if (raw === undefined) return 8080;
   const port = /^\d{1,5}$/.test(raw) ? Number(raw) : NaN;
   if (!(port >= 0 && port <= 65535)) {
-    throw new DemoConfigError('PORT', `"${raw.slice(0, 20)}" is not a port; use a whole number from 0 to 65535 (0 picks a free port)`);
+    throw new DemoConfigError(
+      'PORT',
+      `"${raw.slice(0, 20)}" is not a port; use a whole number from 0 to 65535 (0 picks a free port)`,
+    );
   }
   return port;
 }
@@ -84,7 +85,10 @@ function parseHost(raw: string | undefined): string {
   if (raw === undefined) return '127.0.0.1';
   const host = raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : raw;
   if (isIP(host) === 0 && !HOST_NAME.test(host)) {
-    throw new DemoConfigError('HOST', `"${raw.slice(0, 64)}" is not an IP address or host name; use e.g. 127.0.0.1, ::1 or 0.0.0.0`);
+    throw new DemoConfigError(
+      'HOST',
+      `"${raw.slice(0, 64)}" is not an IP address or host name; use e.g. 127.0.0.1, ::1 or 0.0.0.0`,
+    );
   }
   return host;
 }
@@ -104,7 +108,10 @@ function parseClients(raw: string | undefined): string[] {
     if (!clients.includes(code)) clients.push(code);
   }
   if (clients.length === 0) {
-    throw new DemoConfigError('PROFILEGATE_CLIENTS', 'give at least one client code, e.g. demo,acme (or unset it for "demo")');
+    throw new DemoConfigError(
+      'PROFILEGATE_CLIENTS',
+      'give at least one client code, e.g. demo,acme (or unset it for "demo")',
+    );
   }
   return clients;
 }
@@ -127,10 +134,16 @@ function parseAdminKeys(raw: string | undefined): DemoAdminKey[] | null {
     }
     const [key, role, actorId] = parts as [string, string, string | undefined];
     if (key.length < MIN_ADMIN_KEY_LENGTH) {
-      throw new DemoConfigError('PROFILEGATE_ADMIN_KEYS', `the key of ${where} is shorter than ${MIN_ADMIN_KEY_LENGTH} characters; use a long random key`);
+      throw new DemoConfigError(
+        'PROFILEGATE_ADMIN_KEYS',
+        `the key of ${where} is shorter than ${MIN_ADMIN_KEY_LENGTH} characters; use a long random key`,
+      );
     }
     if (/\s/.test(key)) {
-      throw new DemoConfigError('PROFILEGATE_ADMIN_KEYS', `the key of ${where} contains white space; use e.g. letters, digits, "-" and "_"`);
+      throw new DemoConfigError(
+        'PROFILEGATE_ADMIN_KEYS',
+        `the key of ${where} contains white space; use e.g. letters, digits, "-" and "_"`,
+      );
     }
     if (!ADMIN_ROLES.includes(role)) {
       throw new DemoConfigError(
@@ -140,14 +153,25 @@ function parseAdminKeys(raw: string | undefined): DemoAdminKey[] | null {
       );
     }
     if (actorId !== undefined && !ACTOR_ID.test(actorId)) {
-      throw new DemoConfigError('PROFILEGATE_ADMIN_KEYS', `the actorId of ${where} must be 1 to 64 characters of A-Z, a-z, 0-9, "_", ".", "@" or "-"`);
+      throw new DemoConfigError(
+        'PROFILEGATE_ADMIN_KEYS',
+        `the actorId of ${where} must be 1 to 64 characters of A-Z, a-z, 0-9, "_", ".", "@" or "-"`,
+      );
     }
-    if (seen.has(key)) throw new DemoConfigError('PROFILEGATE_ADMIN_KEYS', `the key of ${where} is listed twice; give each key once`);
+    if (seen.has(key))
+      throw new DemoConfigError('PROFILEGATE_ADMIN_KEYS', `the key of ${where} is listed twice; give each key once`);
     seen.add(key);
-    keys.push(actorId === undefined ? { key, role: role as DemoAdminKey['role'] } : { key, role: role as DemoAdminKey['role'], actorId });
+    keys.push(
+      actorId === undefined
+        ? { key, role: role as DemoAdminKey['role'] }
+        : { key, role: role as DemoAdminKey['role'], actorId },
+    );
   });
   if (keys.length === 0) {
-    throw new DemoConfigError('PROFILEGATE_ADMIN_KEYS', 'give at least one key:role[:actorId] entry, or unset it to use a generated key');
+    throw new DemoConfigError(
+      'PROFILEGATE_ADMIN_KEYS',
+      'give at least one key:role[:actorId] entry, or unset it to use a generated key',
+    );
   }
   return keys;
 }
@@ -162,13 +186,19 @@ function parseStore(raw: string | undefined, dataDir: string, cwd: string): Demo
     );
   }
   if (!raw.startsWith('sqlite:')) {
-    throw new DemoConfigError('PROFILEGATE_STORE', 'must be sqlite:<path of the database file> (e.g. sqlite:./data/profiles.db)');
+    throw new DemoConfigError(
+      'PROFILEGATE_STORE',
+      'must be sqlite:<path of the database file> (e.g. sqlite:./data/profiles.db)',
+    );
   }
   let path = raw.slice('sqlite:'.length);
   // Accept the URL-ish spelling too: sqlite:///var/lib/x.db and sqlite://./x.db.
   if (path.startsWith('//')) path = path.slice(2);
   if (path === '' || path === ':memory:') {
-    throw new DemoConfigError('PROFILEGATE_STORE', 'sqlite: needs the path of a database file (e.g. sqlite:./data/profiles.db); in-memory databases are not supported');
+    throw new DemoConfigError(
+      'PROFILEGATE_STORE',
+      'sqlite: needs the path of a database file (e.g. sqlite:./data/profiles.db); in-memory databases are not supported',
+    );
   }
   return { kind: 'sqlite', path: resolve(cwd, path) };
 }

@@ -27,17 +27,6 @@ export async function main(): Promise<void> {
     process.exit(1);
   }
 
-  console.log(
-    `Profilegate demo server listening on ${server.url} (clients: ${config.clients.join(', ')}; store: sqlite:${config.store.path})`,
-  );
-  if (server.adminKeyGenerated !== undefined) {
-    // The only time a key is ever printed (API.md 4): the first start, which generated it.
-    console.log(`Admin key (shown only this once; saved in ${server.adminKeyFile}): ${server.adminKeyGenerated}`);
-  } else if (server.adminKeyFile !== undefined) {
-    console.log(`Admin key: see ${server.adminKeyFile}`);
-  }
-  console.log(`API description: ${server.url}/openapi.json; admin page: ${server.url}/${config.clients[0]}/target/admin`);
-
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -49,14 +38,30 @@ export async function main(): Promise<void> {
     server.close().then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error(`Profilegate demo server did not stop cleanly: ${error instanceof Error ? error.message : String(error)}`);
+        console.error(
+          `Profilegate demo server did not stop cleanly: ${error instanceof Error ? error.message : String(error)}`,
+        );
         process.exit(1);
       },
     );
   };
+  // Installed before the URL is printed: whoever waits for that line may signal us at once.
   // `on`, not `once`: a second signal must reach `stop` (to force the exit), not kill the process.
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+
+  console.log(
+    `Profilegate demo server listening on ${server.url} (clients: ${config.clients.join(', ')}; store: sqlite:${config.store.path})`,
+  );
+  if (server.adminKeyGenerated !== undefined) {
+    // The only time a key is ever printed (API.md 4): the first start, which generated it.
+    console.log(`Admin key (shown only this once; saved in ${server.adminKeyFile}): ${server.adminKeyGenerated}`);
+  } else if (server.adminKeyFile !== undefined) {
+    console.log(`Admin key: see ${server.adminKeyFile}`);
+  }
+  console.log(
+    `API description: ${server.url}/openapi.json; admin page: ${server.url}/${config.clients[0]}/target/admin`,
+  );
 }
 
 if (require.main === module) {

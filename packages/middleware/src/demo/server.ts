@@ -53,7 +53,8 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
         signingKeys,
         authenticateAdmin: adminKeyAuthenticator(admin.keys),
         adminPage: true,
-        onError: (error, req) => log(`Unexpected error${req ? ` on ${req.method} ${req.path}` : ''}: ${describe(error)}`),
+        onError: (error, req) =>
+          log(`Unexpected error${req ? ` on ${req.method} ${req.path}` : ''}: ${describe(error)}`),
       }),
     );
     app.get('/', (_req, res) => {

@@ -59,9 +59,7 @@ export async function main(): Promise<void> {
   } else if (server.adminKeyFile !== undefined) {
     console.log(`Admin key: see ${server.adminKeyFile}`);
   }
-  console.log(
-    `API description: ${server.url}/openapi.json; admin page: ${server.url}/${config.clients[0]}/target/admin`,
-  );
+  console.log(`API description: ${server.url}/openapi.json`);
 }
 
 if (require.main === module) {

@@ -61,7 +61,7 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
       res.json({
         name: 'Profilegate demo server',
         openapi: '/openapi.json',
-        adminPages: config.clients.map((client) => `/${client}/target/admin`),
+        clients: config.clients,
       });
     });
     server = await listen(app, config.port, config.host);

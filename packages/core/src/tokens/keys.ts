@@ -1,7 +1,7 @@
 import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Clock } from '../clock';
+import { systemClock, type Clock } from '../clock';
 
 /** An HS256 signing key and its id (the JWT header's `kid`). */
 export interface SigningKey {
@@ -187,7 +187,7 @@ async function writeAtomically(filePath: string, content: string, exclusive: boo
  * Reads the key file, or creates it with one new key (file mode 0600, folder 0700 when it is
  * created). Throws an Error naming the file when it is corrupt.
  */
-export async function loadOrCreateKeyRing(filePath: string, clock: Clock): Promise<KeyRing> {
+export async function loadOrCreateKeyRing(filePath: string, clock: Clock = systemClock): Promise<KeyRing> {
   try {
     return await readKeyRing(filePath);
   } catch (error) {
@@ -208,7 +208,7 @@ export async function loadOrCreateKeyRing(filePath: string, clock: Clock): Promi
  * tokens they signed keep verifying until they expire or are replaced. Rotations are not locked
  * across processes: run one rotation at a time.
  */
-export async function rotateSigningKey(filePath: string, clock: Clock): Promise<KeyRing> {
+export async function rotateSigningKey(filePath: string, clock: Clock = systemClock): Promise<KeyRing> {
   const ring = await loadOrCreateKeyRing(filePath, clock);
   // Never older than the active key, even if the clock went back, so the new key becomes active.
   ring.add(generateSigningKey(Math.max(clock(), ring.active().createdAt)));

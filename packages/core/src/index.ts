@@ -18,3 +18,6 @@ export * from './permissions';
 export * from './audit';
 export * from './profile-service';
 export * from './settings-service';
+export * from './rotation';
+export * from './admin-client';
+export * from './store/postgres';

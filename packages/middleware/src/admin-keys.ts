@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ROLES, extractBearerToken, type Actor, type Role } from '@profilegate/core';
+import { ROLES, type Actor, type Role } from '@profilegate/core';
 import type { Request } from 'express';
 import type { AuthenticateAdmin } from './options';
 
@@ -11,6 +11,13 @@ export interface AdminKey {
 }
 
 const MIN_KEY_LENGTH = 16;
+/** Longest Authorization header looked at; longer ones cannot hold a key worth comparing. */
+const MAX_HEADER_LENGTH = 8192;
+/**
+ * `Bearer`, spaces, then one key of visible ASCII. Wider than RFC 6750's b64token on purpose:
+ * admin keys are chosen by people (and the demo server accepts any key without white space).
+ */
+const BEARER_KEY = /^Bearer +([\x21-\x7e]+) *$/i;
 
 /**
  * An `authenticateAdmin` for API keys sent as `Authorization: Bearer <admin key>`. Keys are
@@ -22,6 +29,12 @@ export function adminKeyAuthenticator(keys: readonly AdminKey[]): AuthenticateAd
     if (typeof entry?.key !== 'string' || entry.key.length < MIN_KEY_LENGTH) {
       throw new TypeError(`adminKeyAuthenticator: key #${index + 1} must be at least ${MIN_KEY_LENGTH} characters`);
     }
+    if (!/^[\x21-\x7e]+$/.test(entry.key) || entry.key.length > MAX_HEADER_LENGTH - 16) {
+      // Such a key could never be sent in an Authorization header: refuse it now, not at sign-in.
+      throw new TypeError(
+        `adminKeyAuthenticator: key #${index + 1} must be printable ASCII without white space (and under ${MAX_HEADER_LENGTH - 16} characters)`,
+      );
+    }
     if (entry.role !== 'sysadmin' && !ROLES.includes(entry.role)) {
       throw new TypeError(`adminKeyAuthenticator: key #${index + 1} has an unknown role ${JSON.stringify(entry.role)}`);
     }
@@ -30,13 +43,11 @@ export function adminKeyAuthenticator(keys: readonly AdminKey[]): AuthenticateAd
     return { digest: digest(entry.key), actor };
   });
   return (req: Request) => {
-    let presented: string;
-    try {
-      presented = extractBearerToken(req.headers.authorization);
-    } catch {
-      return null;
-    }
-    const candidate = digest(presented);
+    const header = req.headers?.authorization;
+    if (typeof header !== 'string' || header.length > MAX_HEADER_LENGTH) return null;
+    const match = BEARER_KEY.exec(header);
+    if (!match) return null;
+    const candidate = digest(match[1] as string);
     let found: Actor | null = null;
     // Compare with every key, without stopping early, so timing does not tell which one matched.
     for (const entry of entries) {

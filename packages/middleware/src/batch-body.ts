@@ -13,6 +13,9 @@ const UNSUPPORTED =
   'Send the batch as application/x-www-form-urlencoded (batch=… as curl --data-binary @file sends it), ' +
   'text/csv, multipart/form-data (a file part named "batch" or "file") or application/json';
 
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const FORM_PREFIX = Buffer.from('batch=', 'latin1');
+
 /** Picks the batch format from Content-Type and unwraps multipart (API.md 2.1). */
 export async function readBatchBody(req: Request, maxBytes: number): Promise<BatchBody> {
   const encoding = req.headers['content-encoding'];
@@ -25,39 +28,91 @@ export async function readBatchBody(req: Request, maxBytes: number): Promise<Bat
     throw new PayloadTooLargeError(`Batch body is ${declared} bytes; the limit is ${maxBytes} bytes`);
   }
   if (!req.headers['content-type']) throw new ProfilegateError(415, 'UnsupportedMediaType', UNSUPPORTED);
-  if (req.is('application/x-www-form-urlencoded')) return { format: 'form', source: req };
-  if (req.is(['text/csv', 'application/csv'])) return { format: 'csv', source: req };
-  if (req.is('application/json')) return { format: 'json', source: req };
-  if (req.is('multipart/form-data')) return readMultipart(req, maxBytes);
-  throw new ProfilegateError(415, 'UnsupportedMediaType', UNSUPPORTED);
+  const format = formatOf(req);
+  if (req.readableEnded) return alreadyRead(req, format);
+  if (format === 'multipart') return readMultipart(req, maxBytes);
+  return { format, source: req };
+}
+
+const FORMATS: Readonly<Record<string, BatchFormat | 'multipart'>> = {
+  'application/x-www-form-urlencoded': 'form',
+  'text/csv': 'csv',
+  'application/csv': 'csv',
+  'application/json': 'json',
+  'multipart/form-data': 'multipart',
+};
+
+/**
+ * The format named by Content-Type. Read from the header itself, not `req.is()`, which answers
+ * null for a request without a body: an empty POST is then "Batch is empty" (400), not a 415
+ * telling the caller to use the very type it sent.
+ */
+function formatOf(req: Request): BatchFormat | 'multipart' {
+  const mediaType = String(req.headers['content-type']).split(';', 1)[0]!.trim().toLowerCase();
+  const format = Object.hasOwn(FORMATS, mediaType) ? FORMATS[mediaType] : undefined;
+  if (format === undefined) throw new ProfilegateError(415, 'UnsupportedMediaType', UNSUPPORTED);
+  return format;
+}
+
+/**
+ * A body a host's parser (mounted before the router) already read: used when it kept the exact
+ * text (express.text, express.raw) or when it is JSON (express.json); refused otherwise, since a
+ * parsed form has lost its encoding and line structure. That refusal is the host's setup, not the
+ * caller's input, so it is an unexpected error (500, reported to onError).
+ */
+function alreadyRead(req: Request, format: BatchFormat | 'multipart'): BatchBody {
+  const body: unknown = req.body;
+  if (format !== 'multipart' && (typeof body === 'string' || Buffer.isBuffer(body))) {
+    return { format, source: once(Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8')) };
+  }
+  if (format === 'json' && typeof body === 'object' && body !== null) {
+    return { format, source: once(Buffer.from(JSON.stringify(body), 'utf8')) };
+  }
+  throw new Error(
+    'The batch body was already read by a body parser mounted before profileApi() (express.urlencoded or similar); ' +
+      'mount profileApi() before it, or limit that parser to your own routes',
+  );
+}
+
+async function* once(data: Buffer): AsyncGenerator<Buffer> {
+  yield data;
 }
 
 /** Waits for the first file part named `batch` or `file` and sniffs which CSV form it holds. */
 async function readMultipart(req: Request, maxBytes: number): Promise<BatchBody> {
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: req.headers, limits: { files: 1, fields: 20, parts: 21, fileSize: maxBytes } });
+    parser = busboy({ headers: req.headers, limits: { files: 10, fields: 20, parts: 30, fileSize: maxBytes } });
   } catch {
     throw new ValidationError('The multipart body has no boundary; let your HTTP client build the Content-Type');
   }
+  let truncated = false;
+  let chosen = false;
   const file = await new Promise<Readable>((resolve, reject) => {
     parser.on('file', (name, stream) => {
-      if (name === 'batch' || name === 'file') resolve(stream);
-      else stream.resume();
+      // The first part named `batch` or `file` is the batch; other files (before or after it) are
+      // drained, so a stray part can neither hide the batch nor stall the upload.
+      if (!chosen && (name === 'batch' || name === 'file')) {
+        chosen = true;
+        // Listen at once: busboy may hit the size limit within the same write that emitted the
+        // file, before the awaiting code below runs.
+        stream.on('limit', () => (truncated = true));
+        resolve(stream);
+      } else stream.resume();
     });
     parser.on('error', () => reject(new ValidationError('The multipart body is malformed')));
-    parser.on('close', () => reject(new ValidationError('The multipart body has no file part named "batch" or "file"')));
+    parser.on('close', () =>
+      reject(new ValidationError('The multipart body has no file part named "batch" or "file"')),
+    );
     parser.on('filesLimit', () => undefined);
     req.pipe(parser);
   });
-  let truncated = false;
-  file.on('limit', () => (truncated = true));
   const chunks = file[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   // Read enough to see whether the file starts with `batch=` (Adobe's form) or is plain CSV.
   const head: Buffer[] = [];
   let headBytes = 0;
   let done = false;
-  while (headBytes < 6 && !done) {
+  while (headBytes < BOM.length + FORM_PREFIX.length && !done) {
     const next = await chunks.next();
     if (next.done) done = true;
     else {
@@ -65,7 +120,9 @@ async function readMultipart(req: Request, maxBytes: number): Promise<BatchBody>
       headBytes += next.value.length;
     }
   }
-  const format: BatchFormat = Buffer.concat(head).toString('latin1').startsWith('batch=') ? 'form' : 'csv';
+  let start = Buffer.concat(head);
+  if (start.subarray(0, BOM.length).equals(BOM)) start = start.subarray(BOM.length); // as Windows editors save UTF-8
+  const format: BatchFormat = start.subarray(0, FORM_PREFIX.length).equals(FORM_PREFIX) ? 'form' : 'csv';
   async function* source(): AsyncGenerator<Buffer> {
     yield* head;
     while (!done) {
@@ -73,7 +130,8 @@ async function readMultipart(req: Request, maxBytes: number): Promise<BatchBody>
       if (next.done) break;
       yield next.value;
     }
-    if (truncated) throw new PayloadTooLargeError(`Batch file is over the limit of ${maxBytes} bytes`);
+    if (truncated || (file as Readable & { truncated?: boolean }).truncated === true)
+      throw new PayloadTooLargeError(`Batch file is over the limit of ${maxBytes} bytes`);
   }
   return { format, source: source() };
 }

@@ -11,10 +11,27 @@ export function setErrorStyle(res: Response, style: ErrorStyle): void {
   res.locals['profilegateErrorStyle'] = style;
 }
 
+/** Paths of this router, for errors raised before a route ran (e.g. a path param that is not valid %-encoding). */
+const PATH_STYLES: ReadonlyArray<[RegExp, ErrorStyle]> = [
+  [/^\/m2\/[^/]+\/(?:v2\/)?profile\/(?:batchUpdate|batchStatus|update)\/?$/i, 'profile'],
+  [/^\/rest\/v1\/profiles\/[^/]+(?:\/[^/]+)?\/?$/i, 'fetch'],
+  [/^\/[^/]+\/target\/authentication\/(?:token|settings|audit)\/?$/i, 'admin'],
+];
+
+function styleOf(req: Request, res: Response): ErrorStyle | undefined {
+  const style = res.locals['profilegateErrorStyle'] as ErrorStyle | undefined;
+  if (style) return style;
+  // Express fails while matching a route whose :param is not valid %-encoding: no route ran, so
+  // no style was set. Answer it here rather than let the host's final handler print a stack trace.
+  const path = req.path;
+  for (const [pattern, byPath] of PATH_STYLES) if (pattern.test(path)) return byPath;
+  return undefined;
+}
+
 /** The single place where errors become contract bodies (API.md 1). */
 export function errorHandler(rt: Runtime) {
   return (error: unknown, req: Request, res: Response, next: NextFunction): void => {
-    const style = res.locals['profilegateErrorStyle'] as ErrorStyle | undefined;
+    const style = styleOf(req, res);
     if (!style || res.headersSent) {
       next(error);
       return;

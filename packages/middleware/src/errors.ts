@@ -25,7 +25,22 @@ const BODY_PARSER_CODES: Record<string, [number, string, string]> = {
 /** Maps any thrown value to status, code, message and headers, in one place for every route. */
 export function toErrorAnswer(error: unknown): ErrorAnswer {
   if (error instanceof ProfilegateError) {
-    return { status: error.status, code: error.code, message: error.message, headers: error.headers, unexpected: false };
+    return {
+      status: error.status,
+      code: error.code,
+      message: error.message,
+      headers: error.headers,
+      unexpected: false,
+    };
+  }
+  if (error instanceof URIError) {
+    return {
+      status: 400,
+      code: 'InvalidRequest',
+      message: 'The URL has a "%" that is not followed by two hex digits of UTF-8; encode a literal "%" as %25',
+      headers: {},
+      unexpected: false,
+    };
   }
   const type = (error as { type?: unknown })?.type;
   if (typeof type === 'string' && BODY_PARSER_CODES[type]) {

@@ -18,7 +18,8 @@ export class FixedWindowLimiter {
       window = { start: now, count: 0 };
       this.windows.set(key, window);
     }
-    if (window.count >= this.limit.max) return Math.max(1, Math.ceil((window.start + this.limit.windowMs - now) / 1000));
+    if (window.count >= this.limit.max)
+      return Math.max(1, Math.ceil((window.start + this.limit.windowMs - now) / 1000));
     window.count++;
     return 0;
   }

@@ -20,8 +20,10 @@ export interface RequireProfileTokenOptions {
  * RFC 6750 `WWW-Authenticate` header.
  */
 export function requireProfileToken(options: RequireProfileTokenOptions): RequestHandler {
-  if (!(options?.signingKeys instanceof KeyRing)) throw new TypeError('requireProfileToken: signingKeys must be a KeyRing');
-  if (typeof options.store?.getSettings !== 'function') throw new TypeError('requireProfileToken: store must be a Store');
+  if (!(options?.signingKeys instanceof KeyRing))
+    throw new TypeError('requireProfileToken: signingKeys must be a KeyRing');
+  if (typeof options.store?.getSettings !== 'function')
+    throw new TypeError('requireProfileToken: store must be a Store');
   if (typeof options.client === 'string' && !isValidClientCode(options.client)) {
     throw new TypeError(`requireProfileToken: client ${JSON.stringify(options.client)} is not a valid client code`);
   }

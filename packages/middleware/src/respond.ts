@@ -7,12 +7,33 @@ export type Format = 'xml' | 'json';
 
 /** XML unless the request's Accept prefers JSON (API.md 1). */
 export function negotiate(req: Request): Format {
+  // The body depends on Accept: tell caches so (RFC 9110 12.5.5).
+  req.res?.vary('Accept');
   return req.accepts(['xml', 'json']) === 'json' ? 'json' : 'xml';
 }
 
 type XmlValue = string | number | boolean | XmlObject | XmlObject[];
 interface XmlObject {
   [name: string]: XmlValue;
+}
+
+/** Characters XML 1.0 does not allow in text (control characters, lone surrogates, U+FFFE/U+FFFF). */
+// eslint-disable-next-line no-control-regex -- the point is to find control characters
+const XML_INVALID = /[^\x09\x0A\x0D\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * The body with every character XML cannot carry replaced by U+FFFD, so the document stays
+ * well-formed whatever ids or names a request echoes back (JSON escapes them instead).
+ */
+function xmlSafe(value: XmlValue): XmlValue {
+  if (typeof value === 'string') return value.replace(XML_INVALID, '\uFFFD');
+  if (Array.isArray(value)) return value.map((item) => xmlSafe(item) as XmlObject);
+  if (typeof value === 'object' && value !== null) {
+    const out: XmlObject = {};
+    for (const key of Object.keys(value)) out[key] = xmlSafe(value[key] as XmlValue);
+    return out;
+  }
+  return value;
 }
 
 /** Sends `<response>…</response>` (children in key order) or the same object as JSON. */
@@ -22,7 +43,7 @@ export function sendProfileBody(res: Response, format: Format, status: number, b
     res.json(json ?? body);
     return;
   }
-  const xml = create({ response: body }).end({ headless: true });
+  const xml = create({ response: xmlSafe(body) }).end({ headless: true });
   res.type('application/xml').send(xml);
 }
 

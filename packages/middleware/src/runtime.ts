@@ -44,6 +44,8 @@ export class OptionsError extends TypeError {
   }
 }
 
+const LIMIT_NAMES = ['maxBytes', 'maxRows', 'maxUpdateQueryBytes', 'maxUpdateBodyBytes'];
+
 const STORE_METHODS = ['getProfile', 'updateProfile', 'createBatch', 'applyBatch', 'getSettings', 'getTokenState'];
 
 /** Validates the options and builds the services. */
@@ -55,19 +57,33 @@ export function createRuntime(options: ProfileApiOptions): Runtime {
     throw new OptionsError('signingKeys must be a KeyRing (see loadOrCreateKeyRing in @profilegate/core)');
   }
   if (typeof options.authenticateAdmin !== 'function') {
-    throw new OptionsError('authenticateAdmin must be a function (req) => Actor | null; adminKeyAuthenticator(keys) is one');
+    throw new OptionsError(
+      'authenticateAdmin must be a function (req) => Actor | null; adminKeyAuthenticator(keys) is one',
+    );
+  }
+  const given: unknown = options.limits ?? {};
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new OptionsError(`limits must be an object with some of ${LIMIT_NAMES.join(', ')}`);
+  }
+  for (const name of Object.keys(given)) {
+    // A misspelt limit would otherwise be ignored silently and the default would apply.
+    if (!LIMIT_NAMES.includes(name))
+      throw new OptionsError(`limits.${name} is not a limit; use ${LIMIT_NAMES.join(', ')}`);
   }
   const limits: Limits = {
     ...DEFAULT_BATCH_LIMITS,
     maxUpdateQueryBytes: 8 * 1024,
     maxUpdateBodyBytes: 60 * 1024,
-    ...(options.limits ?? {}),
+    ...(given as Partial<Limits>),
   };
   for (const [name, value] of Object.entries(limits)) {
     if (!Number.isSafeInteger(value) || value <= 0) throw new OptionsError(`limits.${name} must be a positive integer`);
   }
   const bulkRateLimit = options.bulkRateLimit;
   if (bulkRateLimit !== undefined) {
+    if (typeof bulkRateLimit !== 'object' || bulkRateLimit === null) {
+      throw new OptionsError('bulkRateLimit must be an object { max, windowMs }, or left out');
+    }
     if (!Number.isSafeInteger(bulkRateLimit.max) || bulkRateLimit.max <= 0) {
       throw new OptionsError('bulkRateLimit.max must be a positive integer');
     }
@@ -119,7 +135,9 @@ function validateStore(store: unknown): void {
     (m) => typeof store !== 'object' || store === null || typeof (store as Record<string, unknown>)[m] !== 'function',
   );
   if (missing.length > 0) {
-    throw new OptionsError('store must implement Store (SqliteStore, MemoryStore or PostgresStore from @profilegate/core)');
+    throw new OptionsError(
+      'store must implement Store (SqliteStore, MemoryStore or PostgresStore from @profilegate/core)',
+    );
   }
 }
 

@@ -34,7 +34,8 @@ export interface ProfileTrackerOptions {
  * visit and its pcId kept in a cookie. A failure is reported to `onError`, never to the visitor.
  */
 export function profileTracker(options: ProfileTrackerOptions): RequestHandler {
-  if (!isValidClientCode(options?.client ?? '')) throw new TypeError('profileTracker: client must be a valid client code');
+  if (!isValidClientCode(options?.client ?? ''))
+    throw new TypeError('profileTracker: client must be a valid client code');
   if (typeof options.store?.updateProfile !== 'function') throw new TypeError('profileTracker: store must be a Store');
   const cookieName = options.cookieName ?? 'mboxPC';
   const visitAttribute = options.visitCountAttribute ?? 'visitCount';
@@ -43,22 +44,34 @@ export function profileTracker(options: ProfileTrackerOptions): RequestHandler {
   const onError = options.onError ?? ((error) => console.error(`profilegate tracker: ${String(error)}`));
 
   return (req: Request, res: Response, next: NextFunction) => {
-    const thirdPartyId = options.identify?.(req);
     let pcId = readCookie(req.headers.cookie, cookieName);
     if (!pcId || pcId.length > 256) {
       pcId = newPcId(clock()) + randomBytes(2).toString('hex');
       res.cookie(cookieName, pcId, { httpOnly: true, sameSite: 'lax', maxAge: 2 * 365 * 86_400_000 });
     }
-    const key: ProfileKey = thirdPartyId ? { kind: 'thirdPartyId', id: thirdPartyId } : { kind: 'pcId', id: pcId };
+    const visitorPcId = pcId;
     const attributes = visitAttributes(rawQuery(req));
-    profiles
-      .getProfile(options.client, key)
+    let key: ProfileKey = { kind: 'pcId', id: visitorPcId };
+    // Everything that may fail runs inside the promise chain: a throwing identify() or a store
+    // that throws synchronously reaches onError, never the host's request.
+    Promise.resolve()
+      .then(() => {
+        const thirdPartyId = options.identify?.(req);
+        if (thirdPartyId) key = { kind: 'thirdPartyId', id: thirdPartyId };
+        return profiles.getProfile(options.client, key);
+      })
       .then((existing) => {
         const visits = Number(existing?.attributes[visitAttribute]?.value ?? '0');
         attributes[visitAttribute] = String((Number.isSafeInteger(visits) ? visits : 0) + 1);
         return profiles.updateProfile(options.client, key, attributes, { createMissing: true });
       })
-      .catch(onError)
+      .catch((error: unknown) => {
+        try {
+          onError(error);
+        } catch {
+          // A failing error reporter must not break the host's request either.
+        }
+      })
       .finally(() => next());
   };
 }

@@ -158,16 +158,28 @@ describe('loadDemoConfig', () => {
         kind: 'sqlite',
         path: resolve(CWD, 'db/p.db'),
       });
-      assert.equal(loadDemoConfig({ PROFILEGATE_STORE: 'sqlite:/tmp/p.db' }, CWD).store.path, resolve('/tmp/p.db'));
-      assert.equal(loadDemoConfig({ PROFILEGATE_STORE: 'sqlite:///tmp/p.db' }, CWD).store.path, resolve('/tmp/p.db'));
+      assert.deepEqual(loadDemoConfig({ PROFILEGATE_STORE: 'sqlite:/tmp/p.db' }, CWD).store, {
+        kind: 'sqlite',
+        path: resolve('/tmp/p.db'),
+      });
+      assert.deepEqual(loadDemoConfig({ PROFILEGATE_STORE: 'sqlite:///tmp/p.db' }, CWD).store, {
+        kind: 'sqlite',
+        path: resolve('/tmp/p.db'),
+      });
     });
-    it('says PostgreSQL is not available, without repeating the URL', () => {
-      for (const url of ['postgres://u:pw-secret@db/pg', 'postgresql://u:pw-secret@db/pg']) {
-        const error = refuses(
-          { PROFILEGATE_STORE: url },
-          'PROFILEGATE_STORE',
-          /PostgreSQL store is not available in this version/,
-        );
+    it('reads postgres:// URLs with an optional ?schema=, and refuses bad ones without repeating them', () => {
+      assert.deepEqual(loadDemoConfig({ PROFILEGATE_STORE: 'postgres://u:pw@db:5432/pg' }, CWD).store, {
+        kind: 'postgres',
+        url: 'postgres://u:pw@db:5432/pg',
+        schema: 'public',
+      });
+      assert.deepEqual(loadDemoConfig({ PROFILEGATE_STORE: 'postgresql://db/pg?schema=tenant_a' }, CWD).store, {
+        kind: 'postgres',
+        url: 'postgresql://db/pg',
+        schema: 'tenant_a',
+      });
+      for (const url of ['postgres://u:pw-secret@db/pg?schema=pg_x', 'postgres://u:pw-secret@db/pg?schema=A;drop']) {
+        const error = refuses({ PROFILEGATE_STORE: url }, 'PROFILEGATE_STORE', /schema= must be/);
         assert.ok(!error.message.includes('pw-secret'));
       }
     });

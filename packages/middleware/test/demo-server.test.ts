@@ -228,9 +228,12 @@ describe('demo main.js', () => {
     assert.ok(!/\n\s+at /.test(result.stderr), 'no stack trace');
     assert.equal(existsSync(join(root, 'never')), false, 'nothing was created');
 
-    const pg = await runMain({ PROFILEGATE_STORE: 'postgres://u:secret@db/x', PROFILEGATE_DATA: join(root, 'never') });
+    const pg = await runMain({
+      PROFILEGATE_STORE: 'postgres://u:secret@db/x?schema=pg_bad',
+      PROFILEGATE_DATA: join(root, 'never'),
+    });
     assert.equal(pg.code, 2);
-    assert.match(pg.stderr, /PostgreSQL store is not available in this version/);
+    assert.match(pg.stderr, /schema= must be/);
     assert.ok(!pg.stderr.includes('secret'));
   });
 });

@@ -6,12 +6,20 @@ import type { AdminKey } from '../index';
 /** One admin key from PROFILEGATE_ADMIN_KEYS (the shape `adminKeyAuthenticator` takes). */
 export type DemoAdminKey = AdminKey;
 
-/** Where the demo server keeps its profiles. Only SQLite exists in this version. */
-export interface DemoStoreConfig {
-  kind: 'sqlite';
-  /** Absolute path of the database file. */
-  path: string;
-}
+/** Where the demo server keeps its profiles: an SQLite file, or a PostgreSQL database shared by instances. */
+export type DemoStoreConfig =
+  | {
+      kind: 'sqlite';
+      /** Absolute path of the database file. */
+      path: string;
+    }
+  | {
+      kind: 'postgres';
+      /** Connection URL without the `schema` parameter. */
+      url: string;
+      /** Schema holding the tables (`?schema=` in PROFILEGATE_STORE; default public). */
+      schema: string;
+    };
 
 /** The demo server's settings, read from the environment (API.md section 4). */
 export interface DemoConfig {
@@ -178,17 +186,11 @@ function parseAdminKeys(raw: string | undefined): DemoAdminKey[] | null {
 
 function parseStore(raw: string | undefined, dataDir: string, cwd: string): DemoStoreConfig {
   if (raw === undefined) return { kind: 'sqlite', path: resolve(dataDir, 'profiles.db') };
-  if (/^postgres(ql)?:\/\//i.test(raw)) {
-    // The URL is not repeated: it usually holds a password.
-    throw new DemoConfigError(
-      'PROFILEGATE_STORE',
-      'the PostgreSQL store is not available in this version; use sqlite:<path> or leave PROFILEGATE_STORE unset (sqlite:$PROFILEGATE_DATA/profiles.db)',
-    );
-  }
+  if (/^postgres(ql)?:\/\//i.test(raw)) return parsePostgres(raw);
   if (!raw.startsWith('sqlite:')) {
     throw new DemoConfigError(
       'PROFILEGATE_STORE',
-      'must be sqlite:<path of the database file> (e.g. sqlite:./data/profiles.db)',
+      'must be sqlite:<path of the database file> (e.g. sqlite:./data/profiles.db) or postgres://user@host:5432/database',
     );
   }
   let path = raw.slice('sqlite:'.length);
@@ -201,4 +203,26 @@ function parseStore(raw: string | undefined, dataDir: string, cwd: string): Demo
     );
   }
   return { kind: 'sqlite', path: resolve(cwd, path) };
+}
+
+function parsePostgres(raw: string): DemoStoreConfig {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    // The URL is not repeated: it usually holds a password.
+    throw new DemoConfigError(
+      'PROFILEGATE_STORE',
+      'is not a valid postgres:// URL (postgres://user:password@host:5432/db)',
+    );
+  }
+  const schema = url.searchParams.get('schema') ?? 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema) || schema.startsWith('pg_')) {
+    throw new DemoConfigError(
+      'PROFILEGATE_STORE',
+      '?schema= must be a plain lower-case identifier not starting with pg_',
+    );
+  }
+  url.searchParams.delete('schema');
+  return { kind: 'postgres', url: url.toString(), schema };
 }

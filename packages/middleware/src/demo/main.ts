@@ -3,7 +3,7 @@
  * Exit codes: 0 after a clean SIGTERM/SIGINT shutdown, 2 for a wrong environment variable,
  * 1 when the server cannot start or stop (both print one line, never a stack trace).
  */
-import { DemoConfigError, loadDemoConfig } from './config';
+import { DemoConfigError, loadDemoConfig, type DemoStoreConfig } from './config';
 import { startDemoServer, type DemoServer } from './server';
 
 /** Starts the demo server from `process.env` and stops it on SIGTERM/SIGINT. */
@@ -51,7 +51,7 @@ export async function main(): Promise<void> {
   process.on('SIGINT', stop);
 
   console.log(
-    `Profilegate demo server listening on ${server.url} (clients: ${config.clients.join(', ')}; store: sqlite:${config.store.path})`,
+    `Profilegate demo server listening on ${server.url} (clients: ${config.clients.join(', ')}; store: ${describeStore(config.store)})`,
   );
   if (server.adminKeyGenerated !== undefined) {
     // The only time a key is ever printed (API.md 4): the first start, which generated it.
@@ -67,4 +67,11 @@ if (require.main === module) {
     console.error(`Profilegate demo server failed: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(1);
   });
+}
+
+/** The store for the start-up line, without any password. */
+function describeStore(store: DemoStoreConfig): string {
+  if (store.kind === 'sqlite') return `sqlite:${store.path}`;
+  const url = new URL(store.url);
+  return `postgres://${url.host}${url.pathname} (schema ${store.schema})`;
 }

@@ -3,10 +3,10 @@ import { promises as fs } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { SqliteStore, loadOrCreateKeyRing } from '@profilegate/core';
+import { PostgresStore, SqliteStore, loadOrCreateKeyRing, type Store } from '@profilegate/core';
 import express from 'express';
 import { adminKeyAuthenticator, profileApi } from '../index';
-import { MIN_ADMIN_KEY_LENGTH, type DemoAdminKey, type DemoConfig } from './config';
+import { MIN_ADMIN_KEY_LENGTH, type DemoAdminKey, type DemoConfig, type DemoStoreConfig } from './config';
 
 /** A running demo server. */
 export interface DemoServer {
@@ -33,15 +33,14 @@ export const ADMIN_KEY_FILE = 'admin-key';
 /** Actor id of the generated admin key (shown in the audit log). */
 export const GENERATED_ADMIN_ACTOR = 'admin';
 
-/** Starts the demo server of API.md section 4: Express, the router at `/`, an SQLite store. */
+/** Starts the demo server of API.md section 4: Express, the router at `/`, an SQLite (or PostgreSQL) store. */
 export async function startDemoServer(config: DemoConfig, options: DemoServerOptions): Promise<DemoServer> {
   const { log } = options;
   await ensurePrivateFolder(config.dataDir);
   const signingKeys = await loadOrCreateKeyRing(join(config.dataDir, 'signing-keys.json'), Date.now);
   const admin = await adminKeys(config);
 
-  await fs.mkdir(dirname(config.store.path), { recursive: true, mode: 0o700 });
-  const store = new SqliteStore(config.store.path);
+  const store = await openStore(config.store);
   let server: Server;
   try {
     const app = express();
@@ -165,7 +164,7 @@ function listen(app: express.Express, port: number, host: string): Promise<Serve
  * as they go idle; anything still open after `graceMs` is cut), then closes the store. The store's
  * close waits for a batch being applied, so a batch that started is not cut in half.
  */
-async function shutdown(server: Server, store: SqliteStore, graceMs: number): Promise<void> {
+async function shutdown(server: Server, store: Store, graceMs: number): Promise<void> {
   const stopped = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
   server.closeIdleConnections();
   const sweep = setInterval(() => server.closeIdleConnections(), 100);
@@ -181,4 +180,11 @@ async function shutdown(server: Server, store: SqliteStore, graceMs: number): Pr
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Opens the configured store; an SQLite file's folder is created private if missing. */
+async function openStore(config: DemoStoreConfig): Promise<Store> {
+  if (config.kind === 'postgres') return PostgresStore.open(config.url, { schema: config.schema });
+  await fs.mkdir(dirname(config.path), { recursive: true, mode: 0o700 });
+  return new SqliteStore(config.path);
 }

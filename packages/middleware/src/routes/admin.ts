@@ -60,12 +60,12 @@ export function adminRoutes(rt: Runtime): Router {
   router.get(tokenPath, prepare, allow('token.read'), scope, async (req, res) => {
     const issued = await rt.tokens.current(clientOf(req));
     if (!issued) throw new NotFoundError('There is no profile token; generate one with POST', 'TokenNotFound');
-    res.json(tokenBody(issued, rt.clock()));
+    noStore(res).json(tokenBody(issued, rt.clock()));
   });
   router.post(tokenPath, prepare, allow('token.generate'), scope, jsonOnly, json, async (req, res) => {
     const options = parseGenerateBody(req.body);
     const issued = await rt.tokens.generate(clientOf(req), { ...options, actor: actorOf(res) });
-    res.status(201).json(tokenBody(issued, rt.clock()));
+    noStore(res).status(201).json(tokenBody(issued, rt.clock()));
   });
   router.delete(tokenPath, prepare, allow('token.revoke'), scope, async (req, res) => {
     await rt.tokens.revoke(clientOf(req), actorOf(res));
@@ -86,10 +86,20 @@ export function adminRoutes(rt: Runtime): Router {
     await rt.audit.flush();
     const events = await rt.audit.list(clientOf(req), limit);
     res.json({
-      events: events.map((e) => ({ at: new Date(e.at).toISOString(), actor: e.actor, action: e.action, details: e.details })),
+      events: events.map((e) => ({
+        at: new Date(e.at).toISOString(),
+        actor: e.actor,
+        action: e.action,
+        details: e.details,
+      })),
     });
   });
   return router;
+}
+
+/** A response holding a token must never be stored by a cache (RFC 6749 5.1). */
+function noStore(res: Response): Response {
+  return res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
 }
 
 function tokenBody(issued: IssuedToken, now: number): object {
@@ -128,24 +138,30 @@ function parseGenerateBody(body: unknown): { expiresInSeconds?: number; previous
   }
   const unknown = Object.keys(body).filter((k) => !GENERATE_KEYS.has(k));
   if (unknown.length > 0) {
-    throw new ValidationError(`Unknown field ${JSON.stringify(unknown[0])}; allowed: expiresIn, previousTokenGraceSeconds`);
+    throw new ValidationError(
+      `Unknown field ${JSON.stringify(unknown[0])}; allowed: expiresIn, previousTokenGraceSeconds`,
+    );
   }
   const { expiresIn, previousTokenGraceSeconds } = body as Record<string, unknown>;
   for (const [name, value] of [
     ['expiresIn', expiresIn],
     ['previousTokenGraceSeconds', previousTokenGraceSeconds],
   ] as const) {
-    if (value !== undefined && typeof value !== 'number') throw new ValidationError(`${name} must be a number of seconds`);
+    if (value !== undefined && typeof value !== 'number')
+      throw new ValidationError(`${name} must be a number of seconds`);
   }
   return {
     ...(expiresIn !== undefined ? { expiresInSeconds: expiresIn as number } : {}),
-    ...(previousTokenGraceSeconds !== undefined ? { previousTokenGraceSeconds: previousTokenGraceSeconds as number } : {}),
+    ...(previousTokenGraceSeconds !== undefined
+      ? { previousTokenGraceSeconds: previousTokenGraceSeconds as number }
+      : {}),
   };
 }
 
 function parseLimit(raw: string | undefined): number {
   if (raw === undefined) return 50;
   const limit = Number(raw);
-  if (!/^\d+$/.test(raw) || limit < 1 || limit > 1000) throw new ValidationError('limit must be a whole number from 1 to 1000');
+  if (!/^\d+$/.test(raw) || limit < 1 || limit > 1000)
+    throw new ValidationError('limit must be a whole number from 1 to 1000');
   return limit;
 }

@@ -56,14 +56,20 @@ export function profileRoutes(rt: Runtime): Router {
       const client = req.params['client'] as string;
       const body = await readBatchBody(req, rt.limits.maxBytes);
       const { batch } = await rt.profiles.submitBatch(client, version, body.source, body.format);
-      const batchStatus = `${req.protocol}://${req.host}${req.baseUrl}${base.replace(':client', client)}/batchStatus?batchId=${encodeURIComponent(batch.batchId)}`;
+      const batchStatus = `${req.protocol}://${hostOf(req)}${req.baseUrl}${base.replace(':client', client)}/batchStatus?batchId=${encodeURIComponent(batch.batchId)}`;
       const message = 'Batch submitted for processing';
-      sendProfileBody(res, negotiate(req), 200, { success: true, batchStatus, message }, {
-        success: true,
-        batchId: batch.batchId,
-        batchStatus,
-        message,
-      });
+      sendProfileBody(
+        res,
+        negotiate(req),
+        200,
+        { success: true, batchStatus, message },
+        {
+          success: true,
+          batchId: batch.batchId,
+          batchStatus,
+          message,
+        },
+      );
     });
     router.get(`${base}/batchStatus`, profileRoute('profile'), knownClient, gate, async (req, res) => {
       const batchId = queryParam(req, 'batchId');
@@ -81,7 +87,7 @@ export function profileRoutes(rt: Runtime): Router {
     if (Buffer.byteLength(query) > rt.limits.maxUpdateQueryBytes) {
       throw new PayloadTooLargeError(`The query string is over ${rt.limits.maxUpdateQueryBytes} bytes; use POST`);
     }
-    const form = req.method === 'POST' && typeof req.body === 'string' ? req.body : '';
+    const form = req.method === 'POST' ? formText(req) : '';
     const params = uniqueParams(query, form);
     const key = profileKeyFrom(params);
     const attributes: Record<string, string> = Object.create(null);
@@ -129,6 +135,33 @@ export function profileRoutes(rt: Runtime): Router {
   );
   router.get('/rest/v1/profiles/:pcId', profileRoute('fetch'), fetchClient, fetchGate, fetchProfile('pcId', 'pcId'));
   return router;
+}
+
+/**
+ * The host of the batchStatus URL: the request's (X-Forwarded-Host when the app trusts its
+ * proxy), or, for an HTTP/1.0 request without Host, the address the request came in on.
+ */
+function hostOf(req: Request): string {
+  if (req.host) return req.host;
+  const address = req.socket.localAddress ?? '127.0.0.1';
+  return `${address.includes(':') ? `[${address}]` : address}:${req.socket.localPort}`;
+}
+
+/**
+ * The POST form body of an update as text: read by the route's own parser, or already parsed
+ * into an object by a host's express.urlencoded() mounted before the router.
+ */
+function formText(req: Request): string {
+  const body: unknown = req.body;
+  if (typeof body === 'string') return body;
+  if (typeof body !== 'object' || body === null || !req.is('application/x-www-form-urlencoded')) return '';
+  const params = new URLSearchParams();
+  for (const [name, value] of Object.entries(body)) {
+    if (Array.isArray(value)) throw new ValidationError(`Parameter "${name}" is given more than once`);
+    if (typeof value !== 'string') throw new ValidationError(`Parameter "${name}" must be NAME=VALUE (no brackets)`);
+    params.append(name, value);
+  }
+  return params.toString();
 }
 
 function profileKeyFrom(params: Map<string, string>): ProfileKey {

@@ -1,0 +1,119 @@
+import { promises as fs } from 'node:fs';
+import { resolve } from 'node:path';
+import { AdminApiError, type AdminClient, type BatchStatus } from '@profilegate/core';
+import { Command } from 'commander';
+import { csvToBatchForm, isBatchForm } from '../batch-form';
+import { CommandContext, globalOptions, type Streams } from '../context';
+import { CommandFailedError, UsageError } from '../errors';
+import { startProgress } from '../progress';
+
+/** How often --wait polls, growing from the first to the last value. */
+const POLL_MS = [200, 500, 1000, 2000];
+
+/** `profilegate batch upload <file.csv> [--v1] [--wait]`. */
+export function batchCommand(streams: Streams): Command {
+  const batch = new Command('batch').description('Upload profile batches');
+  batch
+    .command('upload')
+    .description("Upload a CSV batch file in Adobe's form (plain CSV is converted)")
+    .argument('<file>', 'CSV file: a header (thirdPartyId or pcId, then attribute names), then rows')
+    .option('--v1', 'use the v1 route: update existing profiles only')
+    .option('--wait', 'wait until the batch is applied; exit 1 when a row failed')
+    .action(async (file: string, options: { v1?: boolean; wait?: boolean }, command: Command) => {
+      const ctx = new CommandContext(globalOptions(command), streams);
+      await upload(ctx, file, options);
+    });
+  return batch;
+}
+
+async function upload(ctx: CommandContext, file: string, options: { v1?: boolean; wait?: boolean }): Promise<void> {
+  let text: string;
+  try {
+    text = await fs.readFile(resolve(ctx.streams.cwd, file), 'utf8');
+  } catch {
+    throw new UsageError(`Cannot read ${file}; give the path of a CSV file`);
+  }
+  const body = Buffer.from(isBatchForm(text) ? text.replace(/^\uFEFF/, '') : csvToBatchForm(text), 'utf8');
+  const api = ctx.api(false);
+  const profileToken = await profileTokenFor(ctx, api);
+  const v1 = options.v1 === true;
+
+  const progress = startProgress(ctx, 'Uploading', 'bytes');
+  progress.update(0, body.length);
+  const submitted = await api.uploadBatch(body, { v1, ...(profileToken ? { profileToken } : {}) });
+  progress.update(body.length, body.length);
+  progress.stop();
+  if (!options.wait) {
+    ctx.result({
+      client: ctx.client,
+      batchId: submitted.batchId,
+      batchStatus: submitted.batchStatus,
+      message: submitted.message,
+    });
+    ctx.say(`Batch ${submitted.batchId} submitted for processing. Status: ${submitted.batchStatus}`);
+    return;
+  }
+
+  ctx.say(`Batch ${submitted.batchId} submitted; waiting until it is applied…`);
+  const status = await waitForBatch(ctx, api, submitted.batchId, v1, profileToken);
+  const failed = status.profiles ?? [];
+  const notFound = status.profilesNotFound ?? 0;
+  const ok = status.status === 'complete' && (status.failedUpdates ?? failed.length) === 0 && notFound === 0;
+  ctx.result({ client: ctx.client, batchStatus: submitted.batchStatus, ok, ...status });
+  ctx.say(
+    `Batch ${status.batchId} ${status.status}: ${status.successfulUpdates ?? 0} of ${status.batchSize} rows applied` +
+      `, ${status.failedUpdates ?? failed.length} failed${notFound > 0 ? `, ${notFound} profiles not found` : ''}.`,
+  );
+  if (status.status === 'stuck') {
+    throw new CommandFailedError(
+      `Batch ${status.batchId} could not be applied: ${status.message ?? 'no reason given'}`,
+      true,
+    );
+  }
+  if (!ok) {
+    const lines = failed.map((row) => `  ${row.id}: ${row.message}`);
+    if (notFound > 0)
+      lines.push(`  ${notFound} rows name profiles that do not exist (v1 updates existing profiles only)`);
+    const more =
+      (status.failedUpdates ?? 0) > failed.length
+        ? `\n  (and ${(status.failedUpdates ?? 0) - failed.length} more)`
+        : '';
+    throw new CommandFailedError(`Batch ${status.batchId} has failed rows:\n${lines.join('\n')}${more}`, true);
+  }
+}
+
+/** The token the bearer gate wants, read with the admin key when there is one; else none. */
+async function profileTokenFor(ctx: CommandContext, api: AdminClient): Promise<string | undefined> {
+  if (!ctx.hasAdminKey) return undefined;
+  try {
+    return (await api.getToken())?.accessToken;
+  } catch (error) {
+    // An editor's key may not read the token; the upload then goes without it.
+    if (error instanceof AdminApiError && error.status === 403) return undefined;
+    throw error;
+  }
+}
+
+async function waitForBatch(
+  ctx: CommandContext,
+  api: AdminClient,
+  batchId: string,
+  v1: boolean,
+  profileToken: string | undefined,
+): Promise<BatchStatus> {
+  const progress = startProgress(ctx, `Applying ${batchId}`, 'rows');
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const status = await api.getBatchStatus(batchId, {
+        v1,
+        showDetails: true,
+        ...(profileToken ? { profileToken } : {}),
+      });
+      progress.update(status.consumedCount ?? 0, status.batchSize);
+      if (status.status !== 'incomplete') return status;
+      await new Promise((done) => setTimeout(done, POLL_MS[Math.min(attempt, POLL_MS.length - 1)]));
+    }
+  } finally {
+    progress.stop();
+  }
+}

@@ -1,0 +1,48 @@
+import type { AuthenticationSettings } from '@profilegate/core';
+import { Command, Option } from 'commander';
+import { CommandContext, globalOptions, type Streams } from '../context';
+
+/** `profilegate settings show|set --require-auth on|off`. */
+export function settingsCommand(streams: Streams): Command {
+  const settings = new Command('settings').description('Show or change the Require Authentication setting');
+
+  settings
+    .command('show')
+    .description('Show whether the profile routes require the token, and the token times')
+    .action(async (_options: unknown, command: Command) => {
+      const ctx = new CommandContext(globalOptions(command), streams);
+      const value = await ctx.api().getSettings();
+      ctx.result({ client: ctx.client, ...value });
+      print(ctx, value);
+    });
+
+  settings
+    .command('set')
+    .description('Turn Require Authentication on or off')
+    .addOption(
+      new Option('--require-auth <state>', 'on: profile routes need the token; off: they are open')
+        .choices(['on', 'off'])
+        .makeOptionMandatory(),
+    )
+    .action(async (options: { requireAuth: 'on' | 'off' }, command: Command) => {
+      const ctx = new CommandContext(globalOptions(command), streams);
+      const value = await ctx.api().setRequireAuthentication(options.requireAuth === 'on');
+      ctx.result({ client: ctx.client, ...value });
+      print(ctx, value);
+    });
+
+  return settings;
+}
+
+function print(ctx: CommandContext, value: AuthenticationSettings): void {
+  ctx.say(
+    value.requireAuthentication
+      ? `Require Authentication is ON for client ${ctx.client}: profile routes need Authorization: Bearer <profile token>.`
+      : `Require Authentication is OFF for client ${ctx.client}: profile routes are open to anyone who can reach them.`,
+  );
+  ctx.say(
+    value.token === null
+      ? 'There is no profile token.'
+      : `Profile token created ${value.token.createdAt} by ${value.token.createdBy}, expires ${value.token.expiresAt}.`,
+  );
+}

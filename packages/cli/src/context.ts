@@ -1,0 +1,99 @@
+import { AdminClient, isValidClientCode, maskToken } from '@profilegate/core';
+import type { Command } from 'commander';
+import { UsageError } from './errors';
+
+/** Server used when neither --server nor PROFILEGATE_SERVER is given: the demo server's default. */
+export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+/** Client used when neither --client nor PROFILEGATE_CLIENT is given. */
+export const DEFAULT_CLIENT = 'demo';
+
+/** The options every command takes. */
+export interface GlobalOptions {
+  server?: string;
+  client?: string;
+  adminKey?: string;
+  json?: boolean;
+  reveal?: boolean;
+}
+
+/** Where output goes; swapped in tests, process streams otherwise. */
+export interface Streams {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/** Everything a command needs: resolved settings, output helpers and the API client. */
+export class CommandContext {
+  readonly server: string;
+  readonly client: string;
+  readonly json: boolean;
+  readonly reveal: boolean;
+  private readonly adminKey: string | undefined;
+
+  constructor(
+    options: GlobalOptions,
+    readonly streams: Streams,
+  ) {
+    const env = streams.env;
+    this.server = nonEmpty(options.server) ?? nonEmpty(env['PROFILEGATE_SERVER']) ?? DEFAULT_SERVER;
+    this.client = nonEmpty(options.client) ?? nonEmpty(env['PROFILEGATE_CLIENT']) ?? DEFAULT_CLIENT;
+    this.adminKey = nonEmpty(options.adminKey) ?? nonEmpty(env['PROFILEGATE_ADMIN_KEY']);
+    this.json = options.json === true;
+    this.reveal = options.reveal === true;
+    if (!isValidClientCode(this.client)) {
+      throw new UsageError(
+        'The client code must be 1 to 64 characters of a-z, 0-9 and "-" (set --client or PROFILEGATE_CLIENT)',
+      );
+    }
+  }
+
+  /** True when the admin key is known (from --admin-key or PROFILEGATE_ADMIN_KEY). */
+  get hasAdminKey(): boolean {
+    return this.adminKey !== undefined;
+  }
+
+  /** The API client; `needsAdminKey` makes a missing key a usage error. */
+  api(needsAdminKey = true): AdminClient {
+    if (needsAdminKey && this.adminKey === undefined) {
+      throw new UsageError('Give the admin key: set PROFILEGATE_ADMIN_KEY (or pass --admin-key)');
+    }
+    return new AdminClient({
+      serverUrl: this.server,
+      client: this.client,
+      ...(this.adminKey === undefined ? {} : { adminKey: this.adminKey }),
+    });
+  }
+
+  /** The token as this run may show it: whole with --reveal, masked otherwise. */
+  show(token: string): string {
+    return this.reveal ? token : maskToken(token);
+  }
+
+  /** Prints one line of human output (nothing in --json mode). */
+  say(line = ''): void {
+    if (!this.json) this.streams.stdout.write(`${line}\n`);
+  }
+
+  /** Prints a progress or warning line on stderr (never in --json mode's stdout). */
+  note(line: string): void {
+    this.streams.stderr.write(`${line}\n`);
+  }
+
+  /** Prints the machine output of --json mode. */
+  result(value: unknown): void {
+    if (this.json) this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed === undefined || trimmed === '' ? undefined : trimmed;
+}
+
+/** The global options of a command, wherever on the line they were given. */
+export function globalOptions(command: Command): GlobalOptions {
+  return command.optsWithGlobals<GlobalOptions>();
+}

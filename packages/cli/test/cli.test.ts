@@ -1,0 +1,243 @@
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { closedPort, demoModules, runCli, type CliResult } from './helpers';
+
+const ADMIN_KEY = 'cli-test-admin-key-0123456789';
+const EDITOR_KEY = 'cli-test-editor-key-0123456789';
+
+function parse(result: CliResult): Record<string, unknown> {
+  try {
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  } catch {
+    assert.fail(`stdout is not JSON (exit ${result.code}): ${result.stdout}\nstderr: ${result.stderr}`);
+  }
+}
+
+describe('profilegate CLI against the demo server', function () {
+  this.timeout(60_000);
+  let tmp: string;
+  let work: string;
+  let url: string;
+  let close: () => Promise<void>;
+  let env: NodeJS.ProcessEnv;
+
+  const cli = (args: string[], input?: string) =>
+    runCli(args, { env, cwd: work, ...(input === undefined ? {} : { input }) });
+  const profileStatus = async (token: string) =>
+    (
+      await fetch(`${url}/rest/v1/profiles/thirdPartyId/nobody?client=demo`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).status;
+  const generate = async (...extra: string[]): Promise<string> => {
+    const result = await cli(['token', 'generate', '--json', '--reveal', ...extra]);
+    assert.equal(result.code, 0, result.stderr + result.stdout);
+    const token = (parse(result)['token'] as { accessToken: string }).accessToken;
+    assert.match(token, /^eyJ/);
+    return token;
+  };
+
+  before(async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'pg-cli-'));
+    work = path.join(tmp, 'work');
+    await fs.mkdir(work);
+    const { server, config } = demoModules();
+    const demo = await server.startDemoServer(
+      config.loadDemoConfig(
+        {
+          PORT: '0',
+          PROFILEGATE_DATA: path.join(tmp, 'data'),
+          PROFILEGATE_ADMIN_KEYS: `${ADMIN_KEY}:admin:ops,${EDITOR_KEY}:editor:ed`,
+        },
+        tmp,
+      ),
+      { log() {} },
+    );
+    url = demo.url;
+    close = () => demo.close();
+    env = { PROFILEGATE_SERVER: url, PROFILEGATE_CLIENT: 'demo', PROFILEGATE_ADMIN_KEY: ADMIN_KEY };
+  });
+
+  after(async () => {
+    await close?.();
+    await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  it('generate --update rewrites .env, JSON, YAML and shell files, and the old token then gets 401', async () => {
+    const old = await generate();
+    assert.equal(await profileStatus(old), 404);
+    const files: Record<string, (t: string) => string> = {
+      '.env': (t) => `# profile API\r\nPROFILE_TOKEN=${t}\r\nexport QUOTED="${t}"\r\n`,
+      'config/app.json': (t) => `{\n  "profileToken": "${t}",\n  "other": "x"\n}\n`,
+      'config/app.yaml': (t) => `profile:\n  token: ${t}\n  quoted: '${t}'\n`,
+      'scripts/upload.sh': (t) => `#!/bin/sh\ncurl -H "Authorization: Bearer ${t}" "$URL"\n`,
+    };
+    for (const [name, content] of Object.entries(files)) {
+      await fs.mkdir(path.dirname(path.join(work, name)), { recursive: true });
+      await fs.writeFile(path.join(work, name), content(old));
+    }
+    await fs.chmod(path.join(work, 'scripts/upload.sh'), 0o750);
+
+    // Dry run first: lists the copies, changes nothing (on the server either).
+    const dry = await cli(['token', 'generate', '--dry-run', '--update', '.env', 'config', 'scripts/*.sh', '--json']);
+    assert.equal(dry.code, 0, dry.stderr);
+    const dryFiles = parse(dry)['files'] as { copies: number };
+    assert.equal(dryFiles.copies, 6);
+    assert.equal(await fs.readFile(path.join(work, '.env'), 'utf8'), files['.env']!(old));
+    assert.equal(await profileStatus(old), 404);
+
+    const result = await cli(['token', 'generate', '--update', '.env', 'config', 'scripts/*.sh']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Updated 6 copies in 4 files/);
+    assert.ok(!result.stdout.includes(old), 'the old token is masked');
+
+    const shown = await cli(['token', 'show', '--json', '--reveal']);
+    const fresh = (parse(shown)['token'] as { accessToken: string }).accessToken;
+    assert.notEqual(fresh, old);
+    assert.ok(!result.stdout.includes(fresh), 'the new token is masked without --reveal');
+    for (const [name, content] of Object.entries(files)) {
+      assert.equal(await fs.readFile(path.join(work, name), 'utf8'), content(fresh), name);
+    }
+    assert.equal((await fs.stat(path.join(work, 'scripts/upload.sh'))).mode & 0o777, 0o750);
+    assert.equal(await profileStatus(old), 401);
+    assert.equal(await profileStatus(fresh), 404);
+  });
+
+  it('token replace --new - reads the new token from stdin and replaces the old copies', async () => {
+    const first = await generate();
+    await fs.writeFile(path.join(work, 'replace.env'), `TOKEN=${first}\n`);
+    const second = await generate();
+    const result = await cli(['token', 'replace', '--new', '-', 'replace.env', '--json'], `${second}\n`);
+    assert.equal(result.code, 0, result.stderr);
+    const body = parse(result) as { files: { copies: number } };
+    assert.equal(body.files.copies, 1);
+    assert.ok(!result.stdout.includes(second));
+    assert.equal(await fs.readFile(path.join(work, 'replace.env'), 'utf8'), `TOKEN=${second}\n`);
+  });
+
+  it('token replace refuses a token that is not a profile token of the client (exit 2)', async () => {
+    await fs.writeFile(path.join(work, 'keep.env'), 'TOKEN=abc\n');
+    const result = await cli(['token', 'replace', '--new', '-', 'keep.env'], 'not-a-token\n');
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /not a profile token of client demo/);
+  });
+
+  it('batch upload --wait exits 1 and names the failed rows', async () => {
+    const csv = `thirdPartyId,tier,note\nu1,gold,"a, b"\nbad+id,silver,x\nu3,${'v'.repeat(5001)},y\n`;
+    await fs.writeFile(path.join(work, 'bad.csv'), csv);
+    const result = await cli(['batch', 'upload', 'bad.csv', '--wait']);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.match(result.stderr, /bad\+id/);
+    assert.match(result.stderr, /u3/);
+    assert.match(result.stdout, /1 of 3 rows applied, 2 failed/);
+
+    const json = await cli(['batch', 'upload', 'bad.csv', '--wait', '--json']);
+    assert.equal(json.code, 1);
+    const body = parse(json) as { ok: boolean; failedUpdates: number; profiles: Array<{ id: string }> };
+    assert.equal(body.ok, false);
+    assert.equal(body.failedUpdates, 2);
+    assert.deepEqual(
+      body.profiles.map((p) => p.id),
+      ['bad+id', 'u3'],
+    );
+  });
+
+  it('batch upload converts a plain CSV, and --wait --json reports success', async () => {
+    await fs.writeFile(
+      path.join(work, 'good.csv'),
+      'thirdPartyId,profile.tier,city\r\nu10,gold,"New York, NY"\r\nu11,silver,Zürich & Co\r\n',
+    );
+    const result = await cli(['batch', 'upload', 'good.csv', '--wait', '--json']);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const body = parse(result) as { ok: boolean; status: string; successfulUpdates: number };
+    assert.equal(body.ok, true);
+    assert.equal(body.status, 'complete');
+    assert.equal(body.successfulUpdates, 2);
+    const token = (parse(await cli(['token', 'show', '--json', '--reveal']))['token'] as { accessToken: string })
+      .accessToken;
+    const profile = (await (
+      await fetch(`${url}/rest/v1/profiles/thirdPartyId/u11?client=demo`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { profileAttributes: Record<string, { value: string }> };
+    assert.equal(profile.profileAttributes['city']?.value, 'Zürich & Co');
+
+    const plain = await cli(['batch', 'upload', 'good.csv']);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.match(plain.stdout, /submitted for processing/);
+  });
+
+  it('--json output parses for every command', async () => {
+    const commands: string[][] = [
+      ['token', 'show'],
+      ['token', 'generate', '--expires-in', '12h', '--grace', '60'],
+      ['settings', 'show'],
+      ['settings', 'set', '--require-auth', 'on'],
+      ['audit', '--limit', '5'],
+      ['token', 'revoke'],
+      ['token', 'show'],
+      ['token', 'generate', '--expires-in', '90d'],
+    ];
+    for (const args of commands) {
+      const result = await cli([...args, '--json']);
+      assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
+      const body = parse(result);
+      assert.equal(body['client'], 'demo');
+    }
+    const audit = parse(await cli(['audit', '--json', '--limit', '3'])) as { events: Array<{ action: string }> };
+    assert.equal(audit.events.length, 3);
+    assert.equal(audit.events[0]?.action, 'token.generated');
+    const shown = parse(await cli(['token', 'show', '--json'])) as { token: Record<string, unknown> };
+    assert.equal(shown.token['accessToken'], undefined, 'no full token without --reveal');
+    assert.match(String(shown.token['accessTokenMasked']), /^eyJ.{3}….{4}$/);
+  });
+
+  it('settings set --require-auth off opens the profile routes, on closes them', async () => {
+    let result = await cli(['settings', 'set', '--require-auth', 'off']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Require Authentication is OFF/);
+    assert.equal(await profileStatus('whatever'), 404);
+    result = await cli(['settings', 'set', '--require-auth', 'on']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(await profileStatus('whatever'), 401);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    for (const args of [
+      ['token', 'generate', '--expires-in', 'soon'],
+      ['settings', 'set', '--require-auth', 'maybe'],
+      ['nonsense'],
+      ['token', 'generate', '--update', 'does-not-exist.env'],
+      ['audit', '--limit', 'x'],
+    ]) {
+      const result = await cli(args);
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stdout} ${result.stderr}`);
+    }
+    const noKey = await runCli(['token', 'show'], { env: { PROFILEGATE_SERVER: url }, cwd: work });
+    assert.equal(noKey.code, 2);
+    assert.match(noKey.stderr, /PROFILEGATE_ADMIN_KEY/);
+  });
+
+  it('exits 3 when the server cannot be reached', async () => {
+    const port = await closedPort();
+    const result = await cli(['token', 'show', '--server', `http://127.0.0.1:${port}`]);
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /Nothing is listening/);
+    const json = await cli(['settings', 'show', '--json', '--server', `http://127.0.0.1:${port}`]);
+    assert.equal(json.code, 3);
+    assert.equal((parse(json) as { error: { code: string } }).error.code, 'ServerUnreachable');
+  });
+
+  it('exits 1 with a wrong admin key or a role that may not, never printing the key', async () => {
+    const wrongKey = 'wrong-admin-key-0123456789abcdef';
+    const result = await cli(['token', 'show', '--admin-key', wrongKey]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /admin key/i);
+    assert.ok(!result.stderr.includes(wrongKey) && !result.stdout.includes(wrongKey));
+    const editor = await cli(['token', 'generate', '--admin-key', EDITOR_KEY]);
+    assert.equal(editor.code, 1);
+    assert.ok(!editor.stderr.includes(EDITOR_KEY));
+  });
+});

@@ -1,0 +1,415 @@
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import type { PoolClient } from 'pg';
+import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
+import { startTally } from './apply-row';
+import { formatBatchId } from './batch-ids';
+import { ChangeEmitter } from './change-emitter';
+import { ChangeListener, postgresChannel } from './postgres-listener';
+import { applyProfileRowsRetrying, tallyRows } from './postgres-profiles';
+import { BATCH_COLUMNS, batchParams, toBatch, toProfile, toTokenState } from './postgres-rows';
+import type { PgAuditRow, PgBatchRow, PgProfileRow, PgTokenStateRow } from './postgres-rows';
+import { migratePostgres, quoteSchema } from './postgres-schema';
+import type {
+  ApplyBatchOptions,
+  AuditEvent,
+  BatchRecord,
+  BatchRow,
+  NewBatch,
+  Settings,
+  Store,
+  StoreChange,
+  TokenRecord,
+  TokenState,
+  UpdateOutcome,
+  UpdateProfileOptions,
+} from './types';
+import { DEFAULT_SETTINGS } from './types';
+
+export { LISTEN_APPLICATION_NAME, postgresChannel } from './postgres-listener';
+
+/** Options of {@link PostgresStore.open}. */
+export interface PostgresStoreOptions {
+  /** The schema holding every table (default `public`); created when missing. */
+  schema?: string;
+  /** Most connections in the pool (default 10); the LISTEN connection comes on top. */
+  poolSize?: number;
+  /** Rows merged and written per SQL round trip while a batch is applied (default 1,000). */
+  batchChunkRows?: number;
+}
+
+/**
+ * The shared store: PostgreSQL through a `pg` pool, for several app instances on one database.
+ * Profile writes lock the rows they merge (`SELECT … FOR UPDATE`), so concurrent instances lose
+ * nothing; a batch is one transaction on one pooled connection while reads use the others.
+ * Token and settings changes are announced with NOTIFY and heard by every instance on a
+ * dedicated LISTEN connection.
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres';
+  private readonly changes = new ChangeEmitter();
+  /** Clients whose token state or settings this instance has read or heard about. */
+  private readonly seenClients = new Set<string>();
+  /** Tells this instance's own notifications apart: it already emitted them locally. */
+  private readonly origin = randomUUID();
+  private readonly channel: string;
+  private readonly listener: ChangeListener;
+  private readonly chunkRows: number;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: Pool,
+    url: string,
+    /** The schema name, quoted for SQL. */
+    private readonly q: string,
+    readonly schema: string,
+    options: PostgresStoreOptions,
+  ) {
+    this.chunkRows = Math.max(1, options.batchChunkRows ?? 1000);
+    this.channel = postgresChannel(schema);
+    this.listener = new ChangeListener({
+      connectionString: url,
+      channel: this.channel,
+      onPayload: (payload) => this.heard(payload),
+      onReconnect: () => this.everythingMayHaveChanged(),
+    });
+  }
+
+  /** Connects, runs pending migrations (safe when several instances start at once) and starts listening. */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const schema = options.schema ?? 'public';
+    const q = quoteSchema(schema);
+    const pool = new Pool({
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      application_name: 'profilegate',
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle pooled connection that dies emits 'error' on the pool; the pool drops it and
+    // opens a new one when needed. Without a listener the process would crash.
+    pool.on('error', () => undefined);
+    let store: PostgresStore | undefined;
+    try {
+      const client = await pool.connect();
+      try {
+        await migratePostgres(client, schema);
+      } finally {
+        client.release();
+      }
+      store = new PostgresStore(pool, url, q, schema, options);
+      await store.listener.start();
+      return store;
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw new Error(`Could not open the PostgreSQL store (schema ${schema}): ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** Whether the LISTEN connection is up: while it is down, other instances' changes are only seen when caches expire. */
+  listenerConnected(): boolean {
+    return this.listener.isConnected;
+  }
+
+  /** The server process id of the LISTEN connection, or null while it is down. */
+  listenerBackendPid(): number | null {
+    return this.listener.pid;
+  }
+
+  async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
+    const column = key.kind === 'pcId' ? 'pc_id' : 'third_party_id';
+    const { rows } = await this.query<PgProfileRow>(
+      `SELECT pc_id, third_party_id, attributes, modified_at FROM ${this.q}.profiles WHERE client = $1 AND ${column} = $2`,
+      [client, key.id],
+    );
+    return rows[0] ? toProfile(rows[0]) : null;
+  }
+
+  updateProfile(client: string, update: ProfileUpdate, options: UpdateProfileOptions): Promise<UpdateOutcome> {
+    return this.transaction(async (db): Promise<UpdateOutcome> => {
+      const [result] = await applyProfileRowsRetrying(db, this.q, client, [update], options.createMissing, options.now);
+      if (result!.status !== 'write') return result!;
+      return { status: 'updated', profile: result!.profile, created: result!.created };
+    });
+  }
+
+  async createBatch(batch: NewBatch): Promise<BatchRecord> {
+    const { rows } = await this.query<{ n: string }>(`SELECT nextval('${this.q}.batch_seq') AS n`);
+    const record: BatchRecord = {
+      batchId: formatBatchId(batch.client, batch.now, Number(rows[0]!.n)),
+      client: batch.client,
+      version: batch.version,
+      status: 'incomplete',
+      batchSize: batch.batchSize,
+      consumedCount: batch.parseFailedCount,
+      successfulUpdates: 0,
+      profilesNotFound: 0,
+      failedUpdates: batch.parseFailedCount,
+      failures: batch.parseFailures.slice(),
+      createdAt: batch.now,
+    };
+    await this.query(
+      `INSERT INTO ${this.q}.batches (${BATCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      batchParams(record),
+    );
+    return record;
+  }
+
+  applyBatch(
+    client: string,
+    batchId: string,
+    rows: AsyncIterable<BatchRow[]>,
+    options: ApplyBatchOptions,
+  ): Promise<BatchRecord> {
+    // One transaction on one pooled connection; reads use the other connections and see the last commit.
+    return this.transaction(async (db) => {
+      // Locking the batch row stops a second instance applying it at the same time, and
+      // keeps recoverIncompleteBatches on other instances from marking it stuck meanwhile.
+      const found = await db.query<PgBatchRow>(`SELECT * FROM ${this.q}.batches WHERE batch_id = $1 FOR UPDATE`, [
+        batchId,
+      ]);
+      const stored = found.rows[0];
+      if (!stored || stored.client !== client) throw new Error(`Unknown batch ${batchId}`);
+      if (stored.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${stored.status}`);
+      const batch = toBatch(stored);
+      const tally = startTally(batch);
+      let pending: BatchRow[] = [];
+      const flush = async () => {
+        const chunk = pending;
+        pending = [];
+        const results = await applyProfileRowsRetrying(db, this.q, client, chunk, options.createMissing, options.now);
+        tallyRows(tally, chunk, results);
+      };
+      for await (const chunk of rows) {
+        for (const row of chunk) {
+          pending.push(row);
+          if (pending.length >= this.chunkRows) await flush();
+        }
+      }
+      if (pending.length > 0) await flush();
+      const done: BatchRecord = { ...batch, ...tally, status: 'complete', completedAt: options.now };
+      await db.query(
+        `UPDATE ${this.q}.batches SET status = 'complete', consumed_count = $2, successful_updates = $3,
+           profiles_not_found = $4, failed_updates = $5, failures = $6, completed_at = $7
+         WHERE batch_id = $1`,
+        [
+          batchId,
+          done.consumedCount,
+          done.successfulUpdates,
+          done.profilesNotFound,
+          done.failedUpdates,
+          JSON.stringify(done.failures),
+          options.now,
+        ],
+      );
+      return done;
+    });
+  }
+
+  async markBatchStuck(client: string, batchId: string, message: string): Promise<void> {
+    await this.query(
+      `UPDATE ${this.q}.batches SET status = 'stuck', message = $1
+       WHERE batch_id = $2 AND client = $3 AND status = 'incomplete'`,
+      [message, batchId, client],
+    );
+  }
+
+  async getBatch(client: string, batchId: string): Promise<BatchRecord | null> {
+    const { rows } = await this.query<PgBatchRow>(
+      `SELECT * FROM ${this.q}.batches WHERE batch_id = $1 AND client = $2`,
+      [batchId, client],
+    );
+    return rows[0] ? toBatch(rows[0]) : null;
+  }
+
+  async recoverIncompleteBatches(before: number): Promise<number> {
+    // SKIP LOCKED: a batch another live instance is applying holds its row lock; leave it be.
+    const result = await this.query(
+      `UPDATE ${this.q}.batches SET status = 'stuck', message = 'The server stopped before the batch was applied'
+       WHERE batch_id IN (
+         SELECT batch_id FROM ${this.q}.batches WHERE status = 'incomplete' AND created_at < $1
+         FOR UPDATE SKIP LOCKED)`,
+      [before],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async pruneBatches(client: string, keepLast: number, olderThan: number): Promise<void> {
+    await this.query(
+      `DELETE FROM ${this.q}.batches WHERE client = $1 AND created_at < $2 AND batch_id NOT IN
+         (SELECT batch_id FROM ${this.q}.batches WHERE client = $1 ORDER BY created_at DESC LIMIT $3)`,
+      [client, olderThan, keepLast],
+    );
+  }
+
+  async getSettings(client: string): Promise<Settings> {
+    this.seenClients.add(client);
+    const { rows } = await this.query<{ require_authentication: boolean }>(
+      `SELECT require_authentication FROM ${this.q}.settings WHERE client = $1`,
+      [client],
+    );
+    return rows[0] ? { requireAuthentication: rows[0].require_authentication } : { ...DEFAULT_SETTINGS };
+  }
+
+  async putSettings(client: string, settings: Settings): Promise<void> {
+    await this.transaction(async (db) => {
+      await db.query(
+        `INSERT INTO ${this.q}.settings (client, require_authentication) VALUES ($1, $2)
+         ON CONFLICT (client) DO UPDATE SET require_authentication = excluded.require_authentication`,
+        [client, settings.requireAuthentication],
+      );
+      await this.notify(db, { client, kind: 'settings' });
+    });
+    this.changed({ client, kind: 'settings' });
+  }
+
+  async getTokenState(client: string): Promise<TokenState> {
+    this.seenClients.add(client);
+    const { rows } = await this.query<PgTokenStateRow>(
+      `SELECT current, graced FROM ${this.q}.token_state WHERE client = $1`,
+      [client],
+    );
+    return toTokenState(rows[0]);
+  }
+
+  async replaceToken(client: string, token: TokenRecord, graceUntil: number | null, now: number): Promise<TokenState> {
+    const next = await this.transaction(async (db) => {
+      const previous = await this.lockTokenState(db, client);
+      const graced = previous.graced.filter((g) => g.graceUntil > now);
+      if (previous.current && graceUntil !== null && graceUntil > now) {
+        graced.push({ jti: previous.current.jti, graceUntil });
+      }
+      const state: TokenState = { current: { ...token }, graced };
+      await this.writeTokenState(db, client, state);
+      await this.notify(db, { client, kind: 'token' });
+      return state;
+    });
+    this.changed({ client, kind: 'token' });
+    return next;
+  }
+
+  async revokeTokens(client: string): Promise<boolean> {
+    const had = await this.transaction(async (db) => {
+      const previous = await this.lockTokenState(db, client);
+      await this.writeTokenState(db, client, { current: null, graced: [] });
+      await this.notify(db, { client, kind: 'token' });
+      return previous.current !== null;
+    });
+    this.changed({ client, kind: 'token' });
+    return had;
+  }
+
+  async appendAudit(client: string, event: AuditEvent): Promise<void> {
+    await this.query(`INSERT INTO ${this.q}.audit (client, at, actor, action, details) VALUES ($1, $2, $3, $4, $5)`, [
+      client,
+      event.at,
+      event.actor,
+      event.action,
+      JSON.stringify(event.details),
+    ]);
+  }
+
+  async listAudit(client: string, limit: number): Promise<AuditEvent[]> {
+    const { rows } = await this.query<PgAuditRow>(
+      `SELECT at, actor, action, details FROM ${this.q}.audit WHERE client = $1 ORDER BY id DESC LIMIT $2`,
+      [client, limit],
+    );
+    return rows.map((r) => ({ at: Number(r.at), actor: r.actor, action: r.action, details: r.details }));
+  }
+
+  onChange(listener: (change: StoreChange) => void): () => void {
+    return this.changes.subscribe(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.listener.stop();
+    await this.pool.end();
+  }
+
+  /** One statement on any pooled connection; refuses once the store is closed. */
+  private async query<R extends object = Record<string, unknown>>(sql: string, params: unknown[] = []) {
+    if (this.closed) throw new Error('The PostgreSQL store is closed');
+    return this.pool.query<R>(sql, params);
+  }
+
+  /** Runs `work` in one transaction on one pooled connection; rolls back on any error. */
+  private async transaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error('The PostgreSQL store is closed');
+    const db = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await db.query('BEGIN');
+      const result = await work(db);
+      await db.query('COMMIT');
+      return result;
+    } catch (error) {
+      await db.query('ROLLBACK').catch((rollbackError: Error) => {
+        // A connection that cannot roll back must not go back to the pool.
+        broken = rollbackError;
+      });
+      throw error;
+    } finally {
+      db.release(broken);
+    }
+  }
+
+  /** Locks a client's token state row (creating it first when missing) and reads it. */
+  private async lockTokenState(db: PoolClient, client: string): Promise<TokenState> {
+    await db.query(
+      `INSERT INTO ${this.q}.token_state (client, current, graced) VALUES ($1, NULL, '[]') ON CONFLICT (client) DO NOTHING`,
+      [client],
+    );
+    const { rows } = await db.query<PgTokenStateRow>(
+      `SELECT current, graced FROM ${this.q}.token_state WHERE client = $1 FOR UPDATE`,
+      [client],
+    );
+    return toTokenState(rows[0]);
+  }
+
+  private async writeTokenState(db: PoolClient, client: string, state: TokenState): Promise<void> {
+    await db.query(`UPDATE ${this.q}.token_state SET current = $2, graced = $3 WHERE client = $1`, [
+      client,
+      state.current === null ? null : JSON.stringify(state.current),
+      JSON.stringify(state.graced),
+    ]);
+  }
+
+  /** Queues a NOTIFY in the caller's transaction: PostgreSQL delivers it on commit, never on rollback. */
+  private async notify(db: PoolClient, change: StoreChange): Promise<void> {
+    const payload = JSON.stringify({ client: change.client, kind: change.kind, origin: this.origin });
+    await db.query('SELECT pg_notify($1, $2)', [this.channel, payload]);
+  }
+
+  /** A local change: subscribers hear it at once, without waiting for the notification. */
+  private changed(change: StoreChange): void {
+    this.seenClients.add(change.client);
+    this.changes.emit(change);
+  }
+
+  /** A notification from the LISTEN connection. */
+  private heard(payload: string): void {
+    let message: { client?: unknown; kind?: unknown; origin?: unknown };
+    try {
+      message = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    if (message.origin === this.origin || typeof message.client !== 'string') return;
+    if (message.kind !== 'token' && message.kind !== 'settings') return;
+    this.changed({ client: message.client, kind: message.kind });
+  }
+
+  /**
+   * After the LISTEN connection came back, notifications sent meanwhile are lost: tell
+   * subscribers every client they may have cached changed, so they read the store again.
+   */
+  private everythingMayHaveChanged(): void {
+    for (const client of [...this.seenClients]) {
+      this.changes.emit({ client, kind: 'token' });
+      this.changes.emit({ client, kind: 'settings' });
+    }
+  }
+}

@@ -1,5 +1,5 @@
 /** @profilegate/middleware: the Adobe-compatible Profile API for Express 5. */
-export { profileApi } from './router';
+export { profileApi, type ProfileApiRouter } from './router';
 export type { ProfileApiOptions, AuthenticateAdmin, BulkRateLimit } from './options';
 export { OptionsError } from './runtime';
 export { adminKeyAuthenticator, type AdminKey } from './admin-keys';

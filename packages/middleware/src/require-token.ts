@@ -30,7 +30,7 @@ export function requireProfileToken(options: RequireProfileTokenOptions): Reques
   const cacheMs = options.cacheMs ?? 1000;
   const audit = new AuditLog({ store: options.store });
   const rt = {
-    tokens: new TokenService({ store: options.store, keys: options.signingKeys, stateCacheMs: cacheMs }),
+    tokens: new TokenService({ store: options.store, keys: options.signingKeys, stateCacheMs: cacheMs, audit }),
     settings: new SettingsService(options.store, audit, cacheMs),
     audit,
   } as Pick<Runtime, 'tokens' | 'settings' | 'audit'> as Runtime;

@@ -6,11 +6,20 @@ import { adminRoutes } from './routes/admin';
 import { profileRoutes } from './routes/profile';
 import { createRuntime } from './runtime';
 
+/** The router of `profileApi()`, with a way to stop it cleanly. */
+export interface ProfileApiRouter extends Router {
+  /**
+   * Waits for every batch being applied to finish, writes pending sampled denial counts to the
+   * audit log and stops listening to the store. Call it before closing the store.
+   */
+  close(): Promise<void>;
+}
+
 /**
  * The Profile API as an Express 5 router: `app.use(profileApi(options))`. Options are validated
  * here, once; a mistake throws at start-up, not on a request.
  */
-export function profileApi(options: ProfileApiOptions): Router {
+export function profileApi(options: ProfileApiOptions): ProfileApiRouter {
   const rt = createRuntime(options);
   void rt.profiles.recover().catch((error) => rt.onError(error));
   const router = express.Router();
@@ -21,5 +30,14 @@ export function profileApi(options: ProfileApiOptions): Router {
   router.use(profileRoutes(rt));
   router.use(adminRoutes(rt));
   router.use(errorHandler(rt));
-  return router;
+  let closing: Promise<void> | undefined;
+  return Object.assign(router, {
+    close: () =>
+      (closing ??= (async () => {
+        await rt.profiles.drain();
+        await rt.audit.flush().catch((error) => rt.onError(error));
+        rt.tokens.dispose();
+        rt.settings.dispose();
+      })()),
+  });
 }

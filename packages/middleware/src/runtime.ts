@@ -99,7 +99,7 @@ export function createRuntime(options: ProfileApiOptions): Runtime {
   return {
     clients,
     store: options.store,
-    tokens: new TokenService({ store: options.store, keys: options.signingKeys, clock, stateCacheMs: cacheMs }),
+    tokens: new TokenService({ store: options.store, keys: options.signingKeys, clock, stateCacheMs: cacheMs, audit }),
     settings: new SettingsService(options.store, audit, cacheMs, clock),
     profiles: new ProfileService({
       store: options.store,

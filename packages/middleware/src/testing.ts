@@ -81,17 +81,16 @@ export async function startTestProfileApi(options: TestProfileApiOptions = {}): 
   const adminKey = options.adminKey ?? DEFAULT_TEST_ADMIN_KEY;
   const store = new MemoryStore();
   const app = express();
-  app.use(
-    profileApi({
-      clients,
-      store,
-      signingKeys: new KeyRing([generateSigningKey(Date.now())]),
-      authenticateAdmin: adminKeyAuthenticator([{ key: adminKey, role: 'admin', actorId: 'test-admin' }]),
-      adminPage: true,
-      // No caching: a test that writes to `store` directly sees the effect on its next request.
-      cacheMs: 0,
-    }),
-  );
+  const router = profileApi({
+    clients,
+    store,
+    signingKeys: new KeyRing([generateSigningKey(Date.now())]),
+    authenticateAdmin: adminKeyAuthenticator([{ key: adminKey, role: 'admin', actorId: 'test-admin' }]),
+    adminPage: true,
+    // No caching: a test that writes to `store` directly sees the effect on its next request.
+    cacheMs: 0,
+  });
+  app.use(router);
   const server = await listen(app, options.port ?? 0);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -133,6 +132,7 @@ export async function startTestProfileApi(options: TestProfileApiOptions = {}): 
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await router.close();
       await store.close();
     },
   };

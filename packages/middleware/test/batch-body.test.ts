@@ -1,7 +1,10 @@
 /** API.md 2.1: every body form of batchUpdate, and its limits. */
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
   ADOBE_EXAMPLE_FILE,
@@ -386,10 +389,10 @@ describe('batchUpdate limits and refusals (API.md 2.1)', () => {
 describe('a refused batch never takes the server down', function () {
   this.timeout(30_000);
   // Run in a child process: if the server process dies, only the child dies, and this test says so.
-  const script = (rows: number, last: string, limits: string) => `
+  const script = (rows: number, last: string, limits: string, spoolDir: string) => `
     const { startApp } = require(${JSON.stringify(`${__dirname}/helpers.js`)});
     (async () => {
-      const t = await startApp({ limits: ${limits} });
+      const t = await startApp({ limits: ${limits}, spoolDir: ${JSON.stringify(spoolDir)} });
       const body = 'batch=thirdPartyId,a\\n' + 'u,1\\n'.repeat(${rows}) + ${JSON.stringify(last)};
       const res = await fetch(t.origin + '/m2/acme/v2/profile/batchUpdate', {
         method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body,
@@ -405,10 +408,17 @@ describe('a refused batch never takes the server down', function () {
     ['one row over maxRows (2,000)', 2001, '', '{ maxRows: 2000 }', 413],
   ] as const) {
     it(`${label}: ${status}, and the server keeps answering (fails while core's BatchSpool.dispose crashes the process)`, () => {
-      const child = spawnSync(process.execPath, ['-e', script(rows, last, limits)], {
-        encoding: 'utf8',
-        timeout: 25_000,
-      });
+      // Its own spool folder: a crashed child cannot clean up after itself.
+      const spoolDir = mkdtempSync(join(tmpdir(), 'profilegate-crash-test-'));
+      let child: SpawnSyncReturns<string>;
+      try {
+        child = spawnSync(process.execPath, ['-e', script(rows, last, limits, spoolDir)], {
+          encoding: 'utf8',
+          timeout: 25_000,
+        });
+      } finally {
+        rmSync(spoolDir, { recursive: true, force: true });
+      }
       assert.equal(
         child.stdout.trim(),
         `alive ${status} 404`,

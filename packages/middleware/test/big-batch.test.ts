@@ -58,7 +58,11 @@ describe('a 500,000-row batch on a SqliteStore (API.md 2.1)', function () {
     };
 
     let status = await readStatus();
-    assert.equal(status['status'], 'incomplete', 'a 500,000-row batch is still being applied right after it is accepted');
+    assert.equal(
+      status['status'],
+      'incomplete',
+      'a 500,000-row batch is still being applied right after it is accepted',
+    );
     assert.equal(status['batchSize'], ROWS);
     let answeredDuring = 0;
     let slowest = 0;
@@ -66,7 +70,9 @@ describe('a 500,000-row batch on a SqliteStore (API.md 2.1)', function () {
     while (status['status'] === 'incomplete') {
       assert.ok(Date.now() < deadline, 'the batch did not finish in time');
       const started = Date.now();
-      const res = await fetch(`${t.origin}/rest/v1/profiles/thirdPartyId/bystander?client=${CLIENT}`, { headers: auth });
+      const res = await fetch(`${t.origin}/rest/v1/profiles/thirdPartyId/bystander?client=${CLIENT}`, {
+        headers: auth,
+      });
       const took = Date.now() - started;
       assert.equal(res.status, 200);
       assert.deepEqual(valuesOf((await res.json()) as never), { tier: 'gold' });
@@ -85,7 +91,9 @@ describe('a 500,000-row batch on a SqliteStore (API.md 2.1)', function () {
     assert.equal(status['failedUpdates'], 0);
     assert.equal(status['profilesNotFound'], 0);
     for (const row of [0, 250_000, ROWS - 1]) {
-      const res = await fetch(`${t.origin}/rest/v1/profiles/thirdPartyId/big${row}?client=${CLIENT}`, { headers: auth });
+      const res = await fetch(`${t.origin}/rest/v1/profiles/thirdPartyId/big${row}?client=${CLIENT}`, {
+        headers: auth,
+      });
       assert.equal(res.status, 200);
       const values = valuesOf((await res.json()) as never);
       assert.equal(Object.keys(values).length, ATTRIBUTES);

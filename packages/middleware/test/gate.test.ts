@@ -74,9 +74,18 @@ describe('gate (API.md 2.0) on every profile route', () => {
         it('is open without an Authorization header', async () => {
           passed(route, await callRoute(t, route));
         });
-        for (const header of ['garbage', 'Basic dXNlcjpwYXNz', 'Bearer', 'Bearer a b', 'Bearer not.a.jwt', 'Bearer \u00e9']) {
+        for (const header of [
+          'garbage',
+          'Basic dXNlcjpwYXNz',
+          'Bearer',
+          'Bearer a b',
+          'Bearer not.a.jwt',
+          'Bearer \u00e9',
+        ]) {
           it(`ignores Authorization: ${JSON.stringify(header)}`, async () => {
-            const res = await callRoute(t, route, CLIENT, { Authorization: Buffer.from(header, 'utf8').toString('latin1') });
+            const res = await callRoute(t, route, CLIENT, {
+              Authorization: Buffer.from(header, 'utf8').toString('latin1'),
+            });
             passed(route, res);
             assert.equal(res.headers['www-authenticate'], undefined);
           });
@@ -166,7 +175,11 @@ describe('gate (API.md 2.0) on every profile route', () => {
             ['unknown but well-signed jti', {}, {}, /revoked/],
           ];
           for (const [label, claims, header, description] of cases) {
-            const jwt = signHs256({ ...good, ...claims }, { alg: 'HS256', typ: 'JWT', kid: key.kid, ...header }, key.key.export());
+            const jwt = signHs256(
+              { ...good, ...claims },
+              { alg: 'HS256', typ: 'JWT', kid: key.kid, ...header },
+              key.key.export(),
+            );
             const res = await callRoute(t, route, CLIENT, { Authorization: `Bearer ${jwt}` });
             assert.equal(res.status, 401, label);
             assert.match(res.headers['www-authenticate'] ?? '', INVALID_TOKEN, label);
@@ -237,7 +250,11 @@ describe('gate (API.md 2.0) on every profile route', () => {
               return `${path}${path.includes('?') ? '&' : '?'}access_token=${token}&token=${token}`;
             },
             ...(route.body !== undefined
-              ? { body: route.label.startsWith('update') ? `${route.body}&access_token=${token}` : `access_token=${token}` }
+              ? {
+                  body: route.label.startsWith('update')
+                    ? `${route.body}&access_token=${token}`
+                    : `access_token=${token}`,
+                }
               : {}),
           };
           const res = await callRoute(t, withToken);

@@ -16,7 +16,8 @@ import {
   type TestApp,
 } from './helpers';
 
-const fakeReq = (authorization?: string) => ({ headers: authorization === undefined ? {} : { authorization } }) as Request;
+const fakeReq = (authorization?: string) =>
+  ({ headers: authorization === undefined ? {} : { authorization } }) as Request;
 
 describe('requireProfileToken', () => {
   function host() {
@@ -51,7 +52,8 @@ describe('requireProfileToken', () => {
     assert.equal(garbage.status, 401);
     assert.match(garbage.headers['www-authenticate'], /error="invalid_token"/);
 
-    const token = (await request(app).post(TOKEN_PATH(CLIENT)).set('Authorization', adminAuth('admin'))).body.accessToken;
+    const token = (await request(app).post(TOKEN_PATH(CLIENT)).set('Authorization', adminAuth('admin'))).body
+      .accessToken;
     const ok = await request(app).get('/host/data').set('Authorization', `Bearer ${token}`);
     assert.equal(ok.status, 200);
     assert.deepEqual(ok.body, { secret: 42 });
@@ -64,14 +66,18 @@ describe('requireProfileToken', () => {
 
   it('is open while the client has Require Authentication off (the change applies at once)', async () => {
     const { app } = host();
-    await request(app).put(SETTINGS_PATH(CLIENT)).set('Authorization', adminAuth('admin')).send({ requireAuthentication: false });
+    await request(app)
+      .put(SETTINGS_PATH(CLIENT))
+      .set('Authorization', adminAuth('admin'))
+      .send({ requireAuthentication: false });
     const res = await request(app).get('/host/data').set('Authorization', 'garbage');
     assert.equal(res.status, 200);
   });
 
   it('takes the client from a function of the request', async () => {
     const { app } = host();
-    const token = (await request(app).post(TOKEN_PATH('globex')).set('Authorization', adminAuth('admin'))).body.accessToken;
+    const token = (await request(app).post(TOKEN_PATH('globex')).set('Authorization', adminAuth('admin'))).body
+      .accessToken;
     assert.equal((await request(app).get('/host/globex/data').set('Authorization', `Bearer ${token}`)).status, 200);
     const wrong = await request(app).get(`/host/${CLIENT}/data`).set('Authorization', `Bearer ${token}`);
     assert.equal(wrong.status, 401);
@@ -81,7 +87,10 @@ describe('requireProfileToken', () => {
   it('checks its options at creation', () => {
     const store = new MemoryStore();
     const signingKeys = new KeyRing([generateSigningKey(Date.now())]);
-    assert.throws(() => requireProfileToken({ store, signingKeys: undefined as unknown as KeyRing, client: CLIENT }), TypeError);
+    assert.throws(
+      () => requireProfileToken({ store, signingKeys: undefined as unknown as KeyRing, client: CLIENT }),
+      TypeError,
+    );
     assert.throws(() => requireProfileToken({ store: {} as Store, signingKeys, client: CLIENT }), TypeError);
     assert.throws(() => requireProfileToken({ store, signingKeys, client: 'Not Valid' }), TypeError);
   });
@@ -176,7 +185,9 @@ describe('profileTracker', () => {
     assert.equal(profile.attributes['color']?.value, 'blue');
     assert.equal(Object.keys(profile.attributes).length, 2);
 
-    const second = await request(app).get('/page?profile.color=red').set('Cookie', `mboxPC=${encodeURIComponent(pcId)}`);
+    const second = await request(app)
+      .get('/page?profile.color=red')
+      .set('Cookie', `mboxPC=${encodeURIComponent(pcId)}`);
     assert.equal(second.status, 200);
     assert.equal(second.headers['set-cookie'], undefined);
     profile = await store.getProfile(CLIENT, { kind: 'pcId', id: pcId });
@@ -187,7 +198,10 @@ describe('profileTracker', () => {
 
   it('with identify(), updates (and creates) the thirdPartyId profile', async () => {
     const store = new MemoryStore();
-    const { app } = host(store, { identify: (req) => req.headers['x-user'] as string | undefined, visitCountAttribute: 'visits' });
+    const { app } = host(store, {
+      identify: (req) => req.headers['x-user'] as string | undefined,
+      visitCountAttribute: 'visits',
+    });
     await request(app).get('/page').set('X-User', 'user-7');
     await request(app).get('/page?profile.plan=pro').set('X-User', 'user-7');
     const profile = await store.getProfile(CLIENT, { kind: 'thirdPartyId', id: 'user-7' });
@@ -206,9 +220,12 @@ describe('profileTracker', () => {
 
   for (const [label, broken] of [
     ['rejects', () => Promise.reject(new Error('database is down'))],
-    ['throws synchronously', () => {
-      throw new Error('database is gone');
-    }],
+    [
+      'throws synchronously',
+      () => {
+        throw new Error('database is gone');
+      },
+    ],
   ] as const) {
     it(`a store that ${label} never breaks the host request; the error goes to onError`, async () => {
       const store = new MemoryStore();
@@ -237,7 +254,14 @@ describe('profileTracker', () => {
   it('a bad thirdPartyId or a huge cookie never breaks the host request', async () => {
     const store = new MemoryStore();
     const { app, errors } = host(store, { identify: () => 'a+b' });
-    assert.equal((await request(app).get('/page').set('Cookie', `mboxPC=${'x'.repeat(300)}`)).status, 200);
+    assert.equal(
+      (
+        await request(app)
+          .get('/page')
+          .set('Cookie', `mboxPC=${'x'.repeat(300)}`)
+      ).status,
+      200,
+    );
     assert.equal(errors.length, 1);
     const plain = host(new MemoryStore());
     const res = await request(plain.app).get('/page').set('Cookie', 'mboxPC=%E0%A4%A; other=1');
@@ -258,12 +282,32 @@ describe('a host with its own body parsers mounted before profileApi()', () => {
     const errors: unknown[] = [];
     const app = express();
     app.use(express.json(), express.urlencoded(), express.text({ type: 'text/csv' }));
-    app.use(profileApi({ clients: [CLIENT], store, signingKeys: new KeyRing([generateSigningKey(Date.now())]), authenticateAdmin, onError: (e) => errors.push(e) }));
+    app.use(
+      profileApi({
+        clients: [CLIENT],
+        store,
+        signingKeys: new KeyRing([generateSigningKey(Date.now())]),
+        authenticateAdmin,
+        onError: (e) => errors.push(e),
+      }),
+    );
     await store.putSettings(CLIENT, { requireAuthentication: false });
-    await store.updateProfile(CLIENT, { key: { kind: 'thirdPartyId', id: 'u1' }, attributes: { a: 'b' } }, { createMissing: true, now: Date.now() });
+    await store.updateProfile(
+      CLIENT,
+      { key: { kind: 'thirdPartyId', id: 'u1' }, attributes: { a: 'b' } },
+      { createMissing: true, now: Date.now() },
+    );
     const server = await listen(app);
     const origin = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    t = { app, server, store, origin, http: request(server), errors, close: () => closeServer(server) } as unknown as TestApp;
+    t = {
+      app,
+      server,
+      store,
+      origin,
+      http: request(server),
+      errors,
+      close: () => closeServer(server),
+    } as unknown as TestApp;
   });
   after(async () => t.close());
 
@@ -281,7 +325,10 @@ describe('a host with its own body parsers mounted before profileApi()', () => {
       .send('thirdPartyId,tier\nh2,"a, b"\n');
     assert.equal(csv.status, 200, csv.text);
     await waitForBatch(csv.body.batchStatus);
-    assert.equal((await t.http.get(`/rest/v1/profiles/thirdPartyId/h2?client=${CLIENT}`)).body.profileAttributes.tier.value, 'a, b');
+    assert.equal(
+      (await t.http.get(`/rest/v1/profiles/thirdPartyId/h2?client=${CLIENT}`)).body.profileAttributes.tier.value,
+      'a, b',
+    );
   });
 
   it('a form batch the host already parsed is refused (500), and onError says how to fix the setup', async () => {
@@ -300,7 +347,10 @@ describe('a host with its own body parsers mounted before profileApi()', () => {
       .set('Content-Type', 'application/x-www-form-urlencoded')
       .send('mbox3rdPartyId=u1&profile.city=Oslo');
     assert.equal(res.status, 200, res.text);
-    assert.equal((await t.http.get(`/rest/v1/profiles/thirdPartyId/u1?client=${CLIENT}`)).body.profileAttributes.city.value, 'Oslo');
+    assert.equal(
+      (await t.http.get(`/rest/v1/profiles/thirdPartyId/u1?client=${CLIENT}`)).body.profileAttributes.city.value,
+      'Oslo',
+    );
     const dup = await t.http
       .post(`/m2/${CLIENT}/profile/update`)
       .set('Content-Type', 'application/x-www-form-urlencoded')

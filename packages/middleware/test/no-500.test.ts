@@ -41,7 +41,23 @@ const nasty = fc.oneof(
   fc.string({ maxLength: 30 }),
   fc.string({ unit: 'grapheme', maxLength: 10 }),
   fc.stringMatching(/^[a-z0-9+%&=,;"'\\\r\n\t ._/?#-]{0,30}$/),
-  fc.constantFrom('%', '%E0', '%zz', '%00', '%C3%A9', '__proto__', 'constructor', '..', '', ' ', '\u0000', '\ud800', '+', '/', '&'),
+  fc.constantFrom(
+    '%',
+    '%E0',
+    '%zz',
+    '%00',
+    '%C3%A9',
+    '__proto__',
+    'constructor',
+    '..',
+    '',
+    ' ',
+    '\u0000',
+    '\ud800',
+    '+',
+    '/',
+    '&',
+  ),
 );
 
 const paramName = fc.oneof(
@@ -65,7 +81,9 @@ const query = fc
   .array(fc.tuple(paramName, nasty, fc.boolean()), { maxLength: 6 })
   .map((pairs) =>
     pairs
-      .map(([name, value, encoded]) => (encoded ? `${encode(name)}=${encode(value)}` : `${pathSafe(name)}=${pathSafe(value)}`))
+      .map(([name, value, encoded]) =>
+        encoded ? `${encode(name)}=${encode(value)}` : `${pathSafe(name)}=${pathSafe(value)}`,
+      )
       .join('&'),
   );
 
@@ -73,7 +91,14 @@ const authorization = fc.oneof(
   fc.constant(undefined),
   fc.constant('VALID'),
   fc.constant('OTHER_CLIENT'),
-  fc.constantFrom('Bearer', 'Bearer a b', 'Basic x', 'Bearer eyJhbGciOiJub25lIn0.e30.', `Bearer ${ADMIN_KEYS.admin}`, `Bearer ${ADMIN_KEYS.observer}`),
+  fc.constantFrom(
+    'Bearer',
+    'Bearer a b',
+    'Basic x',
+    'Bearer eyJhbGciOiJub25lIn0.e30.',
+    `Bearer ${ADMIN_KEYS.admin}`,
+    `Bearer ${ADMIN_KEYS.observer}`,
+  ),
   fc.stringMatching(/^[\x20-\x7e]{0,60}$/).map((s) => `Bearer ${s}`),
   fc.stringMatching(/^[\x21-\x7e][\x20-\x7e]{0,80}$/),
 );
@@ -100,7 +125,14 @@ const contentType = fc.oneof(
 
 const accept = fc.oneof(
   fc.constant(undefined),
-  fc.constantFrom('application/json', 'application/xml', '*/*', 'text/html', 'application/json;q=0', 'application/*;q=0.5, */*;q=0.1'),
+  fc.constantFrom(
+    'application/json',
+    'application/xml',
+    '*/*',
+    'text/html',
+    'application/json;q=0',
+    'application/*;q=0.5, */*;q=0.1',
+  ),
   fc.stringMatching(/^[\x20-\x7e]{0,40}$/),
 );
 
@@ -126,7 +158,10 @@ const jsonBody = fc.oneof(
         {
           thirdPartyId: fc.oneof(nasty, fc.integer(), fc.constant(null)),
           pcId: nasty,
-          attributes: fc.oneof(fc.dictionary(nasty, fc.oneof(nasty, fc.integer(), fc.constant(null)), { maxKeys: 4 }), nasty),
+          attributes: fc.oneof(
+            fc.dictionary(nasty, fc.oneof(nasty, fc.integer(), fc.constant(null)), { maxKeys: 4 }),
+            nasty,
+          ),
         },
         { requiredKeys: [] },
       ),
@@ -151,8 +186,14 @@ const body = fc.oneof(
   fc.uint8Array({ maxLength: 200 }).map((bytes) => Buffer.from(bytes)),
 );
 
-const encoding = fc.oneof({ weight: 5, arbitrary: fc.constant(undefined) }, fc.constantFrom('gzip', 'identity', 'br', 'x'));
-const clientCode = fc.oneof(fc.constantFrom(CLIENT, CLIENT, OTHER_CLIENT, 'nobody', 'ACME', '%E0', '%2F', '..'), nasty.map(pathSafe));
+const encoding = fc.oneof(
+  { weight: 5, arbitrary: fc.constant(undefined) },
+  fc.constantFrom('gzip', 'identity', 'br', 'x'),
+);
+const clientCode = fc.oneof(
+  fc.constantFrom(CLIENT, CLIENT, OTHER_CLIENT, 'nobody', 'ACME', '%E0', '%2F', '..'),
+  nasty.map(pathSafe),
+);
 
 interface Sent {
   method: string;
@@ -196,13 +237,21 @@ describe('no 500 on any input (fast-check, API.md 1)', function () {
   function check(sent: Sent, res: RawResponse): void {
     const where = `${sent.method} ${sent.path} ${JSON.stringify(sent.headers)} body=${JSON.stringify(String(sent.body ?? '')).slice(0, 200)}`;
     assert.ok(res.status >= 200 && res.status < 500, `${res.status} for ${where}: ${res.text.slice(0, 300)}`);
-    assert.ok(!/\n\s+at |node_modules|\/work\/|\.ts:\d|\.js:\d/.test(res.text), `stack or path in body for ${where}: ${res.text.slice(0, 300)}`);
+    assert.ok(
+      !/\n\s+at |node_modules|\/work\/|\.ts:\d|\.js:\d/.test(res.text),
+      `stack or path in body for ${where}: ${res.text.slice(0, 300)}`,
+    );
     if (/xml/.test(res.headers['content-type'] ?? '')) {
       assert.ok(!XML_INVALID.test(res.text), `XML not well-formed for ${where}: ${JSON.stringify(res.text)}`);
     }
   }
 
-  const headers = fc.record({ Authorization: authorization, Accept: accept, 'Content-Type': contentType, 'Content-Encoding': encoding });
+  const headers = fc.record({
+    Authorization: authorization,
+    Accept: accept,
+    'Content-Type': contentType,
+    'Content-Encoding': encoding,
+  });
 
   const routes: Array<[string, fc.Arbitrary<Sent>]> = [
     [
@@ -225,21 +274,31 @@ describe('no 500 on any input (fast-check, API.md 1)', function () {
     ],
     [
       'GET|POST update',
-      fc.tuple(clientCode, fc.constantFrom('GET', 'POST'), query, headers, fc.oneof(fc.constant(undefined), query, nasty)).map(([c, m, q, h, b]) => ({
-        method: m,
-        path: `/m2/${c}/profile/update${q ? `?${q}` : ''}`,
-        headers: h as Record<string, string>,
-        body: m === 'POST' ? b : undefined,
-      })),
+      fc
+        .tuple(
+          clientCode,
+          fc.constantFrom('GET', 'POST'),
+          query,
+          headers,
+          fc.oneof(fc.constant(undefined), query, nasty),
+        )
+        .map(([c, m, q, h, b]) => ({
+          method: m,
+          path: `/m2/${c}/profile/update${q ? `?${q}` : ''}`,
+          headers: h as Record<string, string>,
+          body: m === 'POST' ? b : undefined,
+        })),
     ],
     [
       'GET fetch (both)',
-      fc.tuple(fc.oneof(nasty, fc.constantFrom('u1', 'pc-1', '%E0', '%', '%2F')), fc.boolean(), query, headers).map(([id, third, q, h]) => ({
-        method: 'GET',
-        path: `/rest/v1/profiles/${third ? 'thirdPartyId/' : ''}${pathSafe(id) || 'x'}${q ? `?${q}` : ''}`,
-        headers: h as Record<string, string>,
-        body: undefined,
-      })),
+      fc
+        .tuple(fc.oneof(nasty, fc.constantFrom('u1', 'pc-1', '%E0', '%', '%2F')), fc.boolean(), query, headers)
+        .map(([id, third, q, h]) => ({
+          method: 'GET',
+          path: `/rest/v1/profiles/${third ? 'thirdPartyId/' : ''}${pathSafe(id) || 'x'}${q ? `?${q}` : ''}`,
+          headers: h as Record<string, string>,
+          body: undefined,
+        })),
     ],
     [
       'admin routes',

@@ -26,7 +26,10 @@ function good(): ProfileApiOptions {
 describe('profileApi() options', () => {
   it('accepts valid options (and several clients)', () => {
     assert.equal(typeof profileApi(good()), 'function');
-    assert.equal(typeof profileApi({ ...good(), clients: ['a', 'b-2', '0'.repeat(64)], limits: { maxRows: 10 } }), 'function');
+    assert.equal(
+      typeof profileApi({ ...good(), clients: ['a', 'b-2', '0'.repeat(64)], limits: { maxRows: 10 } }),
+      'function',
+    );
   });
 
   const bad: Array<[string, (o: ProfileApiOptions) => unknown, RegExp]> = [
@@ -42,14 +45,30 @@ describe('profileApi() options', () => {
     ['store not a Store', (o) => ({ ...o, store: { getProfile() {} } }), /store must implement Store/],
     ['signingKeys missing', (o) => ({ ...o, signingKeys: undefined }), /signingKeys must be a KeyRing/],
     ['signingKeys a string', (o) => ({ ...o, signingKeys: 'secret' }), /signingKeys must be a KeyRing/],
-    ['authenticateAdmin missing', (o) => ({ ...o, authenticateAdmin: undefined }), /authenticateAdmin must be a function/],
-    ['authenticateAdmin not a function', (o) => ({ ...o, authenticateAdmin: { id: 'x' } }), /authenticateAdmin must be a function/],
+    [
+      'authenticateAdmin missing',
+      (o) => ({ ...o, authenticateAdmin: undefined }),
+      /authenticateAdmin must be a function/,
+    ],
+    [
+      'authenticateAdmin not a function',
+      (o) => ({ ...o, authenticateAdmin: { id: 'x' } }),
+      /authenticateAdmin must be a function/,
+    ],
     ['limits.maxBytes zero', (o) => ({ ...o, limits: { maxBytes: 0 } }), /limits.maxBytes must be a positive integer/],
     ['limits.maxRows negative', (o) => ({ ...o, limits: { maxRows: -1 } }), /limits.maxRows/],
     ['limits.maxRows fractional', (o) => ({ ...o, limits: { maxRows: 1.5 } }), /limits.maxRows/],
     ['limits.maxBytes a string', (o) => ({ ...o, limits: { maxBytes: '50MB' } }), /limits.maxBytes/],
-    ['limits.maxUpdateQueryBytes NaN', (o) => ({ ...o, limits: { maxUpdateQueryBytes: NaN } }), /limits.maxUpdateQueryBytes/],
-    ['limits.maxUpdateBodyBytes Infinity', (o) => ({ ...o, limits: { maxUpdateBodyBytes: Infinity } }), /limits.maxUpdateBodyBytes/],
+    [
+      'limits.maxUpdateQueryBytes NaN',
+      (o) => ({ ...o, limits: { maxUpdateQueryBytes: NaN } }),
+      /limits.maxUpdateQueryBytes/,
+    ],
+    [
+      'limits.maxUpdateBodyBytes Infinity',
+      (o) => ({ ...o, limits: { maxUpdateBodyBytes: Infinity } }),
+      /limits.maxUpdateBodyBytes/,
+    ],
     ['limits unknown key', (o) => ({ ...o, limits: { maxbytes: 10 } }), /limits.maxbytes/],
     ['bulkRateLimit.max zero', (o) => ({ ...o, bulkRateLimit: { max: 0, windowMs: 1000 } }), /bulkRateLimit.max/],
     ['bulkRateLimit.windowMs missing', (o) => ({ ...o, bulkRateLimit: { max: 1 } }), /bulkRateLimit.windowMs/],

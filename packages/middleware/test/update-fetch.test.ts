@@ -24,11 +24,15 @@ describe('single update (API.md 2.3)', () => {
     );
     assert.equal(created.status, 'updated');
     pcOfU1 = (created as { profile: { pcId: string } }).profile.pcId;
-    await t.store.updateProfile(CLIENT, { key: { kind: 'pcId', id: 'pc-1' }, attributes: { tier: 'bronze' } }, { createMissing: true, now: Date.now() });
+    await t.store.updateProfile(
+      CLIENT,
+      { key: { kind: 'pcId', id: 'pc-1' }, attributes: { tier: 'bronze' } },
+      { createMissing: true, now: Date.now() },
+    );
   });
   afterEach(async () => t.close());
 
-  it('GET with mbox3rdPartyId updates the profile and answers Adobe\'s XML', async () => {
+  it("GET with mbox3rdPartyId updates the profile and answers Adobe's XML", async () => {
     const res = await t.http.get(`${UPDATE}?mbox3rdPartyId=u1&profile.tier=gold&profile.city=S%C3%A3o+Paulo`);
     assert.equal(res.status, 200);
     assert.match(res.headers['content-type'], /^application\/xml/);
@@ -36,7 +40,10 @@ describe('single update (API.md 2.3)', () => {
       res.text,
       `<response><success>true</success><pcId>${pcOfU1}</pcId><message>Request successfully submitted</message></response>`,
     );
-    assert.deepEqual(valuesOf((await fetchProfile(t, { thirdPartyId: 'u1' })).body), { tier: 'gold', city: 'São Paulo' });
+    assert.deepEqual(valuesOf((await fetchProfile(t, { thirdPartyId: 'u1' })).body), {
+      tier: 'gold',
+      city: 'São Paulo',
+    });
   });
 
   it('GET with mboxPC updates the profile; JSON with Accept: application/json', async () => {
@@ -113,7 +120,10 @@ describe('single update (API.md 2.3)', () => {
   }
 
   it('400 for a parameter given in both the query and the POST body', async () => {
-    const res = await t.http.post(`${UPDATE}?mbox3rdPartyId=u1`).set('Content-Type', FORM).send('mbox3rdPartyId=u1&profile.a=1');
+    const res = await t.http
+      .post(`${UPDATE}?mbox3rdPartyId=u1`)
+      .set('Content-Type', FORM)
+      .send('mbox3rdPartyId=u1&profile.a=1');
     assert.equal(res.status, 400);
     assert.match(refusal(res.text), /given more than once/);
   });
@@ -140,7 +150,9 @@ describe('fetch (API.md 2.4)', () => {
       { key: { kind: 'thirdPartyId', id: 'u1' }, attributes: { tier: 'gold', city: 'Oslo' } },
       { createMissing: true, now: at },
     );
-    const fetched = await t.http.get(`/rest/v1/profiles/thirdPartyId/u1?client=${CLIENT}`).set('Accept', 'application/xml');
+    const fetched = await t.http
+      .get(`/rest/v1/profiles/thirdPartyId/u1?client=${CLIENT}`)
+      .set('Accept', 'application/xml');
     assert.equal(fetched.status, 200);
     assert.match(fetched.headers['content-type'], /^application\/json/);
     const iso = new Date(at).toISOString();
@@ -152,13 +164,23 @@ describe('fetch (API.md 2.4)', () => {
       modifiedAt: iso,
       profileAttributes: { tier: { value: 'gold', modifiedAt: iso }, city: { value: 'Oslo', modifiedAt: iso } },
     });
-    assert.deepEqual(Object.keys(fetched.body), ['client', 'visitorId', 'thirdPartyId', 'modifiedAt', 'profileAttributes']);
+    assert.deepEqual(Object.keys(fetched.body), [
+      'client',
+      'visitorId',
+      'thirdPartyId',
+      'modifiedAt',
+      'profileAttributes',
+    ]);
     const byPc = await t.http.get(`/rest/v1/profiles/${encodeURIComponent(pcId)}?client=${CLIENT}`);
     assert.deepEqual(byPc.body, fetched.body);
   });
 
   it('has no thirdPartyId key for a profile without one', async () => {
-    await t.store.updateProfile(CLIENT, { key: { kind: 'pcId', id: 'pc-only' }, attributes: { a: 'b' } }, { createMissing: true, now: t.clock() });
+    await t.store.updateProfile(
+      CLIENT,
+      { key: { kind: 'pcId', id: 'pc-only' }, attributes: { a: 'b' } },
+      { createMissing: true, now: t.clock() },
+    );
     const res = await t.http.get(`/rest/v1/profiles/pc-only?client=${CLIENT}`);
     assert.equal(res.status, 200);
     assert.deepEqual(Object.keys(res.body), ['client', 'visitorId', 'modifiedAt', 'profileAttributes']);
@@ -168,7 +190,10 @@ describe('fetch (API.md 2.4)', () => {
   it('404 bodies are exactly the documented ones', async () => {
     const byThirdParty = await t.http.get(`/rest/v1/profiles/thirdPartyId/nobody?client=${CLIENT}`);
     assert.equal(byThirdParty.status, 404);
-    assert.equal(byThirdParty.text, '{"status":404,"message":"No profile found for client acme with third party id=nobody"}');
+    assert.equal(
+      byThirdParty.text,
+      '{"status":404,"message":"No profile found for client acme with third party id=nobody"}',
+    );
     const byPc = await t.http.get(`/rest/v1/profiles/123-456?client=${CLIENT}`).set('Accept', 'application/xml');
     assert.equal(byPc.status, 404);
     assert.match(byPc.headers['content-type'], /^application\/json/);
@@ -202,7 +227,11 @@ describe('fetch (API.md 2.4)', () => {
   });
 
   it('ids with spaces and UTF-8 round-trip through the path', async () => {
-    await t.store.updateProfile(CLIENT, { key: { kind: 'thirdPartyId', id: 'jö doe@x' }, attributes: { a: 'b' } }, { createMissing: true, now: t.clock() });
+    await t.store.updateProfile(
+      CLIENT,
+      { key: { kind: 'thirdPartyId', id: 'jö doe@x' }, attributes: { a: 'b' } },
+      { createMissing: true, now: t.clock() },
+    );
     const res = await t.http.get(`/rest/v1/profiles/thirdPartyId/${encodeURIComponent('jö doe@x')}?client=${CLIENT}`);
     assert.equal(res.status, 200);
     assert.equal(res.body.thirdPartyId, 'jö doe@x');

@@ -11,11 +11,19 @@ import type { ProfileUpdate } from '../profiles/types';
  */
 export class BatchSpool {
   private count = 0;
+  /** The first error of the file stream; later writes and `finish` throw it. */
+  private failure: Error | null = null;
   private constructor(
     private readonly dir: string,
     private readonly file: string,
     private readonly out: WriteStream,
-  ) {}
+  ) {
+    // Without a listener, a write error (full disk) or a destroy with writes pending would be
+    // an unhandled 'error' event and take the whole process down.
+    out.on('error', (error) => {
+      this.failure ??= error;
+    });
+  }
 
   /** Creates an empty spool in a new private folder under `parent` (the OS temp folder by default). */
   static async create(parent = tmpdir()): Promise<BatchSpool> {
@@ -31,13 +39,27 @@ export class BatchSpool {
 
   /** Appends one row; resolves when the file can take more (back-pressure). */
   async write(update: ProfileUpdate): Promise<void> {
+    if (this.failure) throw this.failure;
     this.count++;
     const line = JSON.stringify([update.key.kind === 'pcId' ? 0 : 1, update.key.id, update.attributes]) + '\n';
-    if (!this.out.write(line)) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    if (this.out.write(line)) return;
+    await new Promise<void>((resolve, reject) => {
+      const onDrain = () => {
+        this.out.off('close', onClose);
+        resolve();
+      };
+      const onClose = () => {
+        this.out.off('drain', onDrain);
+        reject(this.failure ?? new Error('The batch spool file was closed'));
+      };
+      this.out.once('drain', onDrain);
+      this.out.once('close', onClose);
+    });
   }
 
   /** Flushes and closes the file; call once, before reading. */
   async finish(): Promise<void> {
+    if (this.failure) throw this.failure;
     await new Promise<void>((resolve, reject) =>
       this.out.end((error?: Error | null) => (error ? reject(error) : resolve())),
     );
@@ -61,7 +83,11 @@ export class BatchSpool {
 
   /** Deletes the file and its folder. */
   async dispose(): Promise<void> {
-    this.out.destroy();
+    if (!this.out.closed) {
+      const closed = new Promise<void>((resolve) => this.out.once('close', () => resolve()));
+      this.out.destroy();
+      await closed;
+    }
     await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { PostgresStore, SqliteStore, loadOrCreateKeyRing, type Store } from '@profilegate/core';
 import express from 'express';
-import { adminKeyAuthenticator, profileApi } from '../index';
+import { adminKeyAuthenticator, profileApi, type ProfileApiRouter } from '../index';
 import { MIN_ADMIN_KEY_LENGTH, type DemoAdminKey, type DemoConfig, type DemoStoreConfig } from './config';
 
 /** A running demo server. */
@@ -42,20 +42,19 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
 
   const store = await openStore(config.store);
   let server: Server;
+  let api: ProfileApiRouter;
   try {
     const app = express();
     app.disable('x-powered-by');
-    app.use(
-      profileApi({
-        clients: config.clients,
-        store,
-        signingKeys,
-        authenticateAdmin: adminKeyAuthenticator(admin.keys),
-        adminPage: true,
-        onError: (error, req) =>
-          log(`Unexpected error${req ? ` on ${req.method} ${req.path}` : ''}: ${describe(error)}`),
-      }),
-    );
+    api = profileApi({
+      clients: config.clients,
+      store,
+      signingKeys,
+      authenticateAdmin: adminKeyAuthenticator(admin.keys),
+      adminPage: true,
+      onError: (error, req) => log(`Unexpected error${req ? ` on ${req.method} ${req.path}` : ''}: ${describe(error)}`),
+    });
+    app.use(api);
     app.get('/', (_req, res) => {
       res.json({
         name: 'Profilegate demo server',
@@ -74,7 +73,7 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
   let closing: Promise<void> | undefined;
   const result: DemoServer = {
     url: `http://${host}:${address.port}`,
-    close: () => (closing ??= shutdown(server, store, options.shutdownGraceMs ?? 10_000)),
+    close: () => (closing ??= shutdown(server, api, store, options.shutdownGraceMs ?? 10_000)),
   };
   if (admin.file !== undefined) result.adminKeyFile = admin.file;
   if (admin.generated !== undefined) result.adminKeyGenerated = admin.generated;
@@ -161,10 +160,10 @@ function listen(app: express.Express, port: number, host: string): Promise<Serve
 
 /**
  * Stops accepting, lets in-flight requests finish (idle keep-alive connections are closed as soon
- * as they go idle; anything still open after `graceMs` is cut), then closes the store. The store's
- * close waits for a batch being applied, so a batch that started is not cut in half.
+ * as they go idle; anything still open after `graceMs` is cut), waits for batches being applied
+ * and flushes the audit log (`api.close()`), then closes the store.
  */
-async function shutdown(server: Server, store: Store, graceMs: number): Promise<void> {
+async function shutdown(server: Server, api: ProfileApiRouter, store: Store, graceMs: number): Promise<void> {
   const stopped = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
   server.closeIdleConnections();
   const sweep = setInterval(() => server.closeIdleConnections(), 100);
@@ -175,6 +174,7 @@ async function shutdown(server: Server, store: Store, graceMs: number): Promise<
     clearInterval(sweep);
     clearTimeout(force);
   }
+  await api.close();
   await store.close();
 }
 

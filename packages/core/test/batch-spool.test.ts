@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { BatchSpool } from '../src/batch/spool';
+import type { ProfileUpdate } from '../src/profiles/types';
+
+function update(i: number): ProfileUpdate {
+  return {
+    key: { kind: i % 2 ? 'pcId' : 'thirdPartyId', id: `id-${i}` },
+    attributes: { a: 'x'.repeat(200), n: `${i}` },
+  };
+}
+
+describe('BatchSpool', () => {
+  it('reads back every row in order, in chunks', async () => {
+    const spool = await BatchSpool.create();
+    for (let i = 0; i < 2500; i++) await spool.write(update(i));
+    await spool.finish();
+    const sizes: number[] = [];
+    const ids: string[] = [];
+    for await (const chunk of spool.chunks(1000)) {
+      sizes.push(chunk.length);
+      ids.push(...chunk.map((r) => r.key.id));
+    }
+    assert.deepEqual(sizes, [1000, 1000, 500]);
+    assert.deepEqual(ids.slice(0, 3), ['id-0', 'id-1', 'id-2']);
+    assert.deepEqual((await collect(spool))[2499], update(2499));
+    await spool.dispose();
+  });
+
+  it('can be disposed with writes still pending, without an unhandled error (a batch refused part-way)', async () => {
+    const unhandled: unknown[] = [];
+    const onError = (error: unknown) => unhandled.push(error);
+    process.on('uncaughtException', onError);
+    try {
+      const spool = await BatchSpool.create();
+      // Fill the stream's buffer without waiting, as a parser that fails mid-body leaves it.
+      const big: ProfileUpdate = { key: { kind: 'pcId', id: 'p' }, attributes: { a: 'x'.repeat(5000) } };
+      const pending = Array.from({ length: 8 }, () => spool.write(big).catch(() => undefined));
+      await spool.dispose();
+      await Promise.all(pending);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+  });
+
+  it('turns a write error into a rejected write, and deletes its folder on dispose', async () => {
+    const spool = await BatchSpool.create();
+    const out = (spool as unknown as { out: NodeJS.WritableStream & { destroy(e?: Error): void } }).out;
+    const dir = (spool as unknown as { dir: string }).dir;
+    out.destroy(new Error('ENOSPC: no space left on device'));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await assert.rejects(spool.write(update(1)), /ENOSPC/);
+    await assert.rejects(spool.finish(), /ENOSPC/);
+    await spool.dispose();
+    assert.equal(existsSync(dir), false);
+  });
+});
+
+async function collect(spool: BatchSpool): Promise<ProfileUpdate[]> {
+  const rows: ProfileUpdate[] = [];
+  for await (const chunk of spool.chunks()) rows.push(...chunk);
+  return rows;
+}

@@ -30,6 +30,23 @@ export function tallyFailure(tally: BatchTally, failure: BatchFailure): void {
   if (tally.failures.length < MAX_REPORTED_FAILURES) tally.failures.push(failure);
 }
 
+/** Records how one row of a batch went: applied, profile not found, or refused. */
+export function tallyRow(
+  tally: BatchTally,
+  row: { key: { id: string } },
+  result: { status: 'write' } | { status: 'notFound' } | { status: 'rejected'; message: string },
+): void {
+  if (result.status === 'write') {
+    tally.consumedCount++;
+    tally.successfulUpdates++;
+  } else if (result.status === 'notFound') {
+    tally.consumedCount++;
+    tally.profilesNotFound++;
+  } else {
+    tallyFailure(tally, { id: row.key.id, message: result.message });
+  }
+}
+
 /**
  * Computes a profile's next state for one update, shared by every store so that the merge
  * rules live in one place. `existing` null means "not found".

@@ -1,6 +1,6 @@
 import { newPcId } from '../profiles/ids';
 import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
-import { nextProfileState, startTally, tallyFailure } from './apply-row';
+import { nextProfileState, startTally, tallyRow } from './apply-row';
 import { formatBatchId } from './batch-ids';
 import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
@@ -97,16 +97,7 @@ export class MemoryStore implements Store {
       const staged = newStaged();
       for await (const chunk of rows) {
         for (const row of chunk) {
-          const result = this.applyOne(data, staged, row, options.createMissing, options.now);
-          if (result.status === 'write') {
-            tally.consumedCount++;
-            tally.successfulUpdates++;
-          } else if (result.status === 'notFound') {
-            tally.consumedCount++;
-            tally.profilesNotFound++;
-          } else {
-            tallyFailure(tally, { id: row.key.id, message: result.message });
-          }
+          tallyRow(tally, row, this.applyOne(data, staged, row, options.createMissing, options.now));
         }
       }
       this.commit(data, staged);

@@ -1,7 +1,7 @@
 import type { ClientBase } from 'pg';
 import { newPcId } from '../profiles/ids';
 import type { Profile, ProfileUpdate } from '../profiles/types';
-import { nextProfileState, tallyFailure } from './apply-row';
+import { nextProfileState, tallyRow } from './apply-row';
 import type { BatchTally } from './apply-row';
 import { encodeAttributes, toProfile } from './postgres-rows';
 import type { PgProfileRow } from './postgres-rows';
@@ -133,16 +133,5 @@ export async function applyProfileRowsRetrying(
 
 /** Adds one applied chunk's results to the tally. */
 export function tallyRows(tally: BatchTally, rows: readonly ProfileUpdate[], results: readonly RowResult[]): void {
-  for (let i = 0; i < rows.length; i++) {
-    const result = results[i]!;
-    if (result.status === 'write') {
-      tally.consumedCount++;
-      tally.successfulUpdates++;
-    } else if (result.status === 'notFound') {
-      tally.consumedCount++;
-      tally.profilesNotFound++;
-    } else {
-      tallyFailure(tally, { id: rows[i]!.key.id, message: result.message });
-    }
-  }
+  for (let i = 0; i < rows.length; i++) tallyRow(tally, rows[i]!, results[i]!);
 }

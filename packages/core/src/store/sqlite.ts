@@ -3,7 +3,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { newPcId } from '../profiles/ids';
 import type { AttributeValue, Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
-import { nextProfileState, startTally, tallyFailure } from './apply-row';
+import { nextProfileState, startTally, tallyRow } from './apply-row';
 import { formatBatchId } from './batch-ids';
 import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
@@ -151,16 +151,7 @@ export class SqliteStore implements Store {
         let sinceYield = 0;
         for await (const chunk of rows) {
           for (const row of chunk) {
-            const result = this.applyRow(client, row, options.createMissing, options.now);
-            if (result.status === 'write') {
-              tally.consumedCount++;
-              tally.successfulUpdates++;
-            } else if (result.status === 'notFound') {
-              tally.consumedCount++;
-              tally.profilesNotFound++;
-            } else {
-              tallyFailure(tally, { id: row.key.id, message: result.message });
-            }
+            tallyRow(tally, row, this.applyRow(client, row, options.createMissing, options.now));
             if (++sinceYield >= this.chunkRows) {
               sinceYield = 0;
               await yieldToEventLoop();

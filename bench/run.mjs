@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
-const benches = ['token-verify.mjs'];
+const benches = ['token-verify.mjs', 'ingest-latency.mjs'];
 const results = {
   machine: {
     cpus: cpus().length,

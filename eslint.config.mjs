@@ -18,6 +18,8 @@ export default tseslint.config(
         clearInterval: 'readonly',
         setImmediate: 'readonly',
         URL: 'readonly',
+        fetch: 'readonly',
+        performance: 'readonly',
         __dirname: 'readonly',
         require: 'readonly',
         module: 'writable',

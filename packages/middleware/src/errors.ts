@@ -1,5 +1,4 @@
 import { ProfilegateError } from '@profilegate/core';
-import type { Request } from 'express';
 
 /** A typed error reduced to what a response needs. */
 export interface ErrorAnswer {
@@ -58,9 +57,4 @@ export function toErrorAnswer(error: unknown): ErrorAnswer {
     headers: {},
     unexpected: true,
   };
-}
-
-/** True when the request body was not read to its end (the connection should then close). */
-export function bodyLeftUnread(req: Request): boolean {
-  return !req.complete;
 }

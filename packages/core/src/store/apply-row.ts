@@ -1,5 +1,6 @@
+import { newPcId } from '../profiles/ids';
 import { mergeAttributes } from '../profiles/merge';
-import type { AttributeValue, Profile } from '../profiles/types';
+import type { AttributeValue, Profile, ProfileUpdate } from '../profiles/types';
 import type { BatchFailure, BatchRecord } from './types';
 import { MAX_REPORTED_FAILURES } from './types';
 
@@ -49,20 +50,26 @@ export function tallyRow(
 
 /**
  * Computes a profile's next state for one update, shared by every store so that the merge
- * rules live in one place. `existing` null means "not found".
+ * rules (and how a missing profile is created) live in one place. `existing` null means "not found".
  */
 export function nextProfileState(
   existing: Profile | null,
-  create: { pcId: string; thirdPartyId?: string } | null,
-  attributes: Record<string, string>,
+  update: ProfileUpdate,
+  createMissing: boolean,
   now: number,
 ):
   | { status: 'write'; profile: Profile; created: boolean; changed: boolean }
   | { status: 'notFound' }
   | { status: 'rejected'; message: string } {
+  // v2 semantics: a pcId row creates that pcId; a thirdPartyId row creates a new pcId linked to it.
+  const create = !createMissing
+    ? null
+    : update.key.kind === 'pcId'
+      ? { pcId: update.key.id }
+      : { pcId: newPcId(now), thirdPartyId: update.key.id };
   if (!existing && !create) return { status: 'notFound' };
   const base: Record<string, AttributeValue> = existing ? existing.attributes : Object.create(null);
-  const merged = mergeAttributes(base, attributes, now);
+  const merged = mergeAttributes(base, update.attributes, now);
   if (!merged.ok) return { status: 'rejected', message: merged.message };
   if (existing) {
     const profile: Profile = {

@@ -1,4 +1,3 @@
-import { newPcId } from '../profiles/ids';
 import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 import { nextProfileState, startTally, tallyRow } from './apply-row';
 import { formatBatchId } from './batch-ids';
@@ -226,12 +225,7 @@ export class MemoryStore implements Store {
 
   private applyOne(data: ClientData, staged: Staged, update: ProfileUpdate, createMissing: boolean, now: number) {
     const existing = this.find(data, update.key, staged);
-    const create = !createMissing
-      ? null
-      : update.key.kind === 'pcId'
-        ? { pcId: update.key.id }
-        : { pcId: newPcId(now), thirdPartyId: update.key.id };
-    const result = nextProfileState(existing, create, update.attributes, now);
+    const result = nextProfileState(existing, update, createMissing, now);
     if (result.status === 'write') {
       staged.profiles.set(result.profile.pcId, result.profile);
       if (result.profile.thirdPartyId !== undefined) {

@@ -1,5 +1,4 @@
 import type { ClientBase } from 'pg';
-import { newPcId } from '../profiles/ids';
 import type { Profile, ProfileUpdate } from '../profiles/types';
 import { nextProfileState, tallyRow } from './apply-row';
 import type { BatchTally } from './apply-row';
@@ -57,12 +56,7 @@ export async function applyProfileRows(
   for (const update of rows) {
     const pcId = update.key.kind === 'pcId' ? update.key.id : byThirdPartyId.get(update.key.id);
     const existing = pcId === undefined ? null : (byPcId.get(pcId) ?? null);
-    const create = !createMissing
-      ? null
-      : update.key.kind === 'pcId'
-        ? { pcId: update.key.id }
-        : { pcId: newPcId(now), thirdPartyId: update.key.id };
-    const result = nextProfileState(existing, create, update.attributes, now);
+    const result = nextProfileState(existing, update, createMissing, now);
     if (result.status === 'write' && result.changed) {
       const profile = result.profile;
       byPcId.set(profile.pcId, profile);

@@ -1,7 +1,6 @@
 import { chmodSync, existsSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { newPcId } from '../profiles/ids';
 import type { AttributeValue, Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 import { nextProfileState, startTally, tallyRow } from './apply-row';
 import { formatBatchId } from './batch-ids';
@@ -283,12 +282,7 @@ export class SqliteStore implements Store {
       client,
       update.key.id,
     ) as ProfileRow | undefined;
-    const create = !createMissing
-      ? null
-      : update.key.kind === 'pcId'
-        ? { pcId: update.key.id }
-        : { pcId: newPcId(now), thirdPartyId: update.key.id };
-    const result = nextProfileState(row ? toProfile(row) : null, create, update.attributes, now);
+    const result = nextProfileState(row ? toProfile(row) : null, update, createMissing, now);
     if (result.status === 'write' && result.changed) {
       const p = result.profile;
       this.sql.upsertProfile.run(client, p.pcId, p.thirdPartyId ?? null, encodeAttributes(p.attributes), p.modifiedAt);

@@ -2,13 +2,10 @@ import jwt from 'jsonwebtoken';
 import type { TokenRecord } from '../store/types';
 import { MAX_TOKEN_LENGTH, TokenError } from './bearer';
 import type { KeyRing, SigningKey } from './keys';
+import { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from './constants';
 
-/** The `iss` of every profile token. */
-export const TOKEN_ISSUER = 'profilegate';
-/** The `aud` of every profile token (the `authorizationScope` of API.md 3.1). */
-export const TOKEN_AUDIENCE = 'profile_api';
-/** The only algorithm signed and accepted. */
-export const TOKEN_ALGORITHM = 'HS256';
+export { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER };
+
 
 /** What a signature-checked profile token says about itself. */
 export interface TokenClaims {

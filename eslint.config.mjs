@@ -32,6 +32,22 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.e2e.mjs'],
+    languageOptions: {
+      globals: { describe: 'readonly', it: 'readonly', before: 'readonly', after: 'readonly' },
+    },
+  },
+  {
+    files: ['packages/vscode-extension/src/**/*.ts'],
+    rules: {
+      // The bundle must not pull in a database driver: front ends take core's driver-free entry.
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: '@profilegate/core', message: "Import from '@profilegate/core/client'." }] },
+      ],
+    },
+  },
+  {
     files: ['packages/core/src/**/*.ts'],
     rules: {
       // The layering rule of DESIGN.md: core never imports a front end.

@@ -45,10 +45,37 @@ function suite(label, command, args, env = {}) {
   }
 }
 
+/** Why the browser suites cannot run here, or null. Under CI a missing browser is a failure, not a skip. */
+function browserMissing() {
+  if (existsSync(CHROMIUM)) return null;
+  return `${CHROMIUM} is missing (install the Debian package chromium, as .ci/run does)`;
+}
+
+function browserSuite(label, command, args) {
+  const missing = browserMissing();
+  if (missing && !process.env.CI) {
+    skipped++;
+    console.log(`\n=== ${label}: skipped: ${missing}`);
+    return;
+  }
+  suite(label, command, args);
+}
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const extension = join(root, 'packages', 'vscode-extension');
+
 check('type-check', bin('tsc'), ['-b']);
 check('eslint', bin('eslint'), ['.']);
 check('prettier', bin('prettier'), ['--check', '.']);
 suite('mocha', bin('mocha'), []);
+browserSuite('vscode-extension-host', process.execPath, [join(extension, 'scripts', 'run-host-tests.mjs')]);
+browserSuite('vscode-command-palette', bin('mocha'), [
+  '--no-config',
+  '--exit',
+  '--reporter',
+  join(root, 'scripts', 'mocha-stats-reporter.cjs'),
+  join(extension, 'test', 'e2e', 'palette.e2e.mjs'),
+]);
 
 rmSync(statsDir, { recursive: true, force: true });
 if (skipped > 0) console.log(`(${skipped} skipped; each prints its reason above)`);

@@ -1,0 +1,186 @@
+// Command-palette end-to-end test: the packaged .vsix installed in a real VS Code (1.100, the
+// web workbench of code-server), driven like a person would in headless Chromium: F1, the
+// command's title, the admin-key password box, the modal's button. Then the files on disk and
+// the server are checked. Run by `npm test` (see scripts/run-tests.mjs).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import {
+  TEST_KEYS,
+  copyFixtureWorkspace,
+  ensureVscodeServer,
+  extensionDir,
+  launchBrowser,
+  makeRunRoot,
+  startDemoServer,
+  startVscodeServer,
+  waitFor,
+  workbenchUrl,
+} from '../../scripts/harness.mjs';
+
+const require = createRequire(import.meta.url);
+const VSIX = join(extensionDir, 'profilegate.vsix');
+const GENERATE_TITLE = 'Profilegate: Generate New Profile Authentication Token';
+const EXCLUDED = /(^|\/)(node_modules|\.git|dist|out|build)\//;
+
+/** The seeded files holding `token`: those to rewrite, and those (excluded or binary) to leave alone. */
+function filesHolding(folder, token) {
+  const rewritten = [];
+  const untouched = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(join(folder, dir), { withFileTypes: true })) {
+      const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
+      if (entry.isDirectory()) walk(path);
+      else {
+        const bytes = readFileSync(join(folder, path));
+        if (!bytes.includes(token)) continue;
+        (EXCLUDED.test(path) || bytes.includes(0) ? untouched : rewritten).push(path);
+      }
+    }
+  };
+  walk('');
+  return { rewritten, untouched };
+}
+
+async function admin(demo, method, path, body) {
+  const response = await fetch(`${demo.url}/demo/target/authentication/${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TEST_KEYS.admin}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.ok(response.ok, `${method} ${path} answered ${response.status}`);
+  return response.json();
+}
+
+function fetchProfileStatus(demo, token) {
+  return fetch(`${demo.url}/rest/v1/profiles/thirdPartyId/e2e-visitor?client=demo`, {
+    headers: { authorization: `Bearer ${token}` },
+  }).then((r) => r.status);
+}
+
+describe('VS Code extension: command palette (headless Chromium, VS Code 1.100)', function () {
+  this.timeout(240_000);
+  let run;
+  let demo;
+  let vscode;
+  let browser;
+  let folder;
+  let oldToken;
+  let seeded;
+
+  before(async () => {
+    ensureVscodeServer();
+    const pack = spawnSync('npm', ['run', 'package', '--silent'], { cwd: extensionDir, stdio: 'inherit' });
+    assert.equal(pack.status, 0, 'npm run package failed');
+    assert.ok(existsSync(VSIX), `${VSIX} was not produced`);
+
+    run = makeRunRoot('profilegate-vscode-e2e-');
+    demo = await startDemoServer(run.root);
+    oldToken = (await admin(demo, 'POST', 'token?authorizationScope=profile_api', { expiresIn: 86400 })).accessToken;
+
+    folder = copyFixtureWorkspace(run.root);
+    const { seedWorkspace } = require(join(extensionDir, 'dist', 'test', 'fixtures', 'seed.js'));
+    await seedWorkspace(folder, oldToken);
+    seeded = filesHolding(folder, oldToken);
+    for (const kind of [/\.env$/, /\.json$/, /\.ya?ml$/, /\.sh$/]) {
+      assert.ok(
+        seeded.rewritten.some((file) => kind.test(file)),
+        `the fixture has no ${kind} file holding the token`,
+      );
+    }
+    assert.ok(seeded.untouched.length > 0, 'the fixture has no excluded or binary copy of the token');
+    mkdirSync(join(folder, '.vscode'), { recursive: true });
+    const settingsFile = join(folder, '.vscode', 'settings.json');
+    const settings = existsSync(settingsFile) ? JSON.parse(readFileSync(settingsFile, 'utf8')) : {};
+    Object.assign(settings, {
+      'profilegate.serverUrl': demo.url,
+      'profilegate.client': 'demo',
+      'profilegate.previewChanges': false,
+    });
+    writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+
+    const extDir = join(run.root, 'ext');
+    mkdirSync(extDir, { recursive: true });
+    const serverMain = join(
+      process.env.PROFILEGATE_VSCODE_CACHE ?? join(extensionDir, '..', '..', '.cache', 'vscode-test'),
+      'node_modules/code-server/lib/vscode/out/server-main.js',
+    );
+    const install = spawnSync(
+      process.execPath,
+      [serverMain, '--install-extension', VSIX, '--extensions-dir', extDir, '--accept-server-license-terms'],
+      { encoding: 'utf8' },
+    );
+    assert.equal(install.status, 0, `installing the .vsix failed:\n${install.stdout}${install.stderr}`);
+
+    vscode = await startVscodeServer(run.root, { extensionsDir: extDir });
+    browser = await launchBrowser(run.root);
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await vscode?.stop();
+    await demo?.stop();
+    run?.cleanup();
+  });
+
+  it('F1 → Generate New Profile Authentication Token → admin key → "Generate New Token" rotates the token and rewrites the project', async () => {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(workbenchUrl(vscode, folder));
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    // The extension activates on start-up; wait for its status-bar item before using the palette.
+    await page.waitForSelector('.statusbar-item:has-text("token")', { timeout: 60_000 }).catch(() => {});
+
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${GENERATE_TITLE}`);
+    await page
+      .locator('.quick-input-list .quick-input-list-row', { hasText: 'Generate New Profile Authentication Token' })
+      .first()
+      .waitFor();
+    await page.keyboard.press('Enter');
+
+    // No admin key is stored yet: the extension asks for it in a password box.
+    const passwordBox = page.locator('.quick-input-widget .quick-input-box input[type="password"]');
+    await passwordBox.waitFor({ state: 'visible', timeout: 20_000 });
+    await passwordBox.fill(TEST_KEYS.admin);
+    await page.keyboard.press('Enter');
+
+    // The modal warns that the current token stops working; its button generates the new one.
+    const generateButton = page.locator('.monaco-dialog-box a.monaco-button, .monaco-dialog-box .monaco-button', {
+      hasText: 'Generate New Token',
+    });
+    await generateButton.first().waitFor({ state: 'visible', timeout: 20_000 });
+    await generateButton.first().click();
+
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'New token expires in' });
+    await toast.first().waitFor({ state: 'visible', timeout: 30_000 });
+    const message = await toast.first().innerText();
+    const counts = /New token expires in 90 days\. Updated (\d+) cop(?:y|ies) in (\d+) files?\./.exec(message);
+    assert.ok(counts, `unexpected notification: ${message}`);
+    assert.ok(!message.includes(oldToken), 'the notification shows the old token in full');
+
+    // The server has a new token, and the old one is refused at once.
+    const current = (await admin(demo, 'GET', 'token?authorizationScope=profile_api')).accessToken;
+    assert.notEqual(current, oldToken);
+    assert.ok(!message.includes(current), 'the notification shows the new token in full');
+    assert.equal(await fetchProfileStatus(demo, oldToken), 401);
+    assert.notEqual(await fetchProfileStatus(demo, current), 401);
+
+    // Saves reach the disk shortly after the edit: poll the files.
+    const { rewritten, untouched } = seeded;
+    await waitFor(() => rewritten.every((file) => readFileSync(join(folder, file), 'utf8').includes(current)), {
+      timeoutMs: 15_000,
+      what: 'the rewritten files on disk',
+    });
+    assert.equal(Number(counts[2]), rewritten.length, 'the notification counts a different number of files');
+    for (const file of rewritten) {
+      assert.ok(!readFileSync(join(folder, file), 'utf8').includes(oldToken), `${file} still holds the old token`);
+    }
+    for (const file of untouched) {
+      assert.ok(readFileSync(join(folder, file)).includes(oldToken), `${file} (excluded or binary) was changed`);
+    }
+  });
+});

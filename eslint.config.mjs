@@ -34,7 +34,7 @@ export default tseslint.config(
   {
     files: ['**/*.e2e.mjs'],
     languageOptions: {
-      globals: { describe: 'readonly', it: 'readonly', before: 'readonly', after: 'readonly' },
+      globals: { describe: 'readonly', it: 'readonly', before: 'readonly', after: 'readonly', afterEach: 'readonly' },
     },
   },
   {

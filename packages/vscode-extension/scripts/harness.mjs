@@ -139,9 +139,10 @@ export function copyFixtureWorkspace(root) {
 
 /**
  * Starts VS Code's server (web workbench + extension host) in its own process group, with all
- * state under `root`. `extensionsDir` may hold an installed .vsix.
+ * state under `root`. `extensionsDir` may hold an installed .vsix; `smokeTestDriver` enables the
+ * test payload of the URL.
  */
-export async function startVscodeServer(root, { extensionsDir = join(root, 'ext') } = {}) {
+export async function startVscodeServer(root, { extensionsDir = join(root, 'ext'), smokeTestDriver = true } = {}) {
   const port = await freePort();
   const dirs = {
     data: join(root, 'vscode-server-data'),
@@ -172,7 +173,6 @@ export async function startVscodeServer(root, { extensionsDir = join(root, 'ext'
     String(port),
     '--without-connection-token',
     '--accept-server-license-terms',
-    '--enable-smoke-test-driver',
     '--disable-telemetry',
     '--disable-workspace-trust',
     '--server-data-dir',
@@ -181,6 +181,9 @@ export async function startVscodeServer(root, { extensionsDir = join(root, 'ext'
     dirs.user,
     '--extensions-dir',
     dirs.ext,
+    // Needed for the payload that runs a suite in the extension host; it also makes the workbench
+    // refuse modal dialogs, so the command-palette test (which clicks them) starts without it.
+    ...(smokeTestDriver ? ['--enable-smoke-test-driver'] : []),
   ];
   const child = spawn(process.execPath, args, {
     detached: true,

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   TEST_KEYS,
@@ -23,25 +24,18 @@ import {
 const require = createRequire(import.meta.url);
 const VSIX = join(extensionDir, 'profilegate.vsix');
 const GENERATE_TITLE = 'Profilegate: Generate New Profile Authentication Token';
-const EXCLUDED = /(^|\/)(node_modules|\.git|dist|out|build)\//;
-
-/** The seeded files holding `token`: those to rewrite, and those (excluded or binary) to leave alone. */
+/** Every file under `folder` holding `token` (relative, `/`-separated). */
 function filesHolding(folder, token) {
-  const rewritten = [];
-  const untouched = [];
+  const found = [];
   const walk = (dir) => {
     for (const entry of readdirSync(join(folder, dir), { withFileTypes: true })) {
       const path = dir === '' ? entry.name : `${dir}/${entry.name}`;
       if (entry.isDirectory()) walk(path);
-      else {
-        const bytes = readFileSync(join(folder, path));
-        if (!bytes.includes(token)) continue;
-        (EXCLUDED.test(path) || bytes.includes(0) ? untouched : rewritten).push(path);
-      }
+      else if (readFileSync(join(folder, path)).includes(token)) found.push(path);
     }
   };
   walk('');
-  return { rewritten, untouched };
+  return found.sort();
 }
 
 async function admin(demo, method, path, body) {
@@ -81,16 +75,19 @@ describe('VS Code extension: command palette (headless Chromium, VS Code 1.100)'
     oldToken = (await admin(demo, 'POST', 'token?authorizationScope=profile_api', { expiresIn: 86400 })).accessToken;
 
     folder = copyFixtureWorkspace(run.root);
-    const { seedWorkspace } = require(join(extensionDir, 'dist', 'test', 'fixtures', 'seed.js'));
-    await seedWorkspace(folder, oldToken);
-    seeded = filesHolding(folder, oldToken);
+    const fixture = require(join(extensionDir, 'dist', 'test', 'fixtures', 'seed.js'));
+    await fixture.seedWorkspace(folder, oldToken);
+    // The fixture's own account of what a rotation must change and leave alone, checked against the disk.
+    const changes = fixture.expectedChanges();
+    const leftAlone = [...fixture.LEFT_ALONE.excluded, fixture.LEFT_ALONE.binary, fixture.LEFT_ALONE.tooLarge];
+    seeded = { rewritten: Object.keys(changes).sort(), untouched: leftAlone, totals: fixture.expectedTotals() };
+    assert.deepEqual(filesHolding(folder, oldToken), [...seeded.rewritten, ...leftAlone].sort());
     for (const kind of [/\.env$/, /\.json$/, /\.ya?ml$/, /\.sh$/]) {
       assert.ok(
         seeded.rewritten.some((file) => kind.test(file)),
         `the fixture has no ${kind} file holding the token`,
       );
     }
-    assert.ok(seeded.untouched.length > 0, 'the fixture has no excluded or binary copy of the token');
     mkdirSync(join(folder, '.vscode'), { recursive: true });
     const settingsFile = join(folder, '.vscode', 'settings.json');
     const settings = existsSync(settingsFile) ? JSON.parse(readFileSync(settingsFile, 'utf8')) : {};
@@ -114,8 +111,24 @@ describe('VS Code extension: command palette (headless Chromium, VS Code 1.100)'
     );
     assert.equal(install.status, 0, `installing the .vsix failed:\n${install.stdout}${install.stderr}`);
 
-    vscode = await startVscodeServer(run.root, { extensionsDir: extDir });
+    vscode = await startVscodeServer(run.root, { extensionsDir: extDir, smokeTestDriver: false });
     browser = await launchBrowser(run.root);
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state !== 'failed' || !browser) return;
+    // A picture of the workbench says more than a timeout: keep one outside the run folder.
+    const shot = join(tmpdir(), `profilegate-palette-e2e-${Date.now()}.png`);
+    const page = browser.pages()[0];
+    const toasts = await page
+      ?.locator('.notifications-toasts')
+      .innerText({ timeout: 1000 })
+      .catch(() => '');
+    if (toasts) console.log(`Notifications at the failure:\n${toasts}`);
+    await page
+      ?.screenshot({ path: shot })
+      .then(() => console.log(`Screenshot of the failure: ${shot}`))
+      .catch(() => {});
   });
 
   after(async () => {
@@ -171,11 +184,17 @@ describe('VS Code extension: command palette (headless Chromium, VS Code 1.100)'
 
     // Saves reach the disk shortly after the edit: poll the files.
     const { rewritten, untouched } = seeded;
-    await waitFor(() => rewritten.every((file) => readFileSync(join(folder, file), 'utf8').includes(current)), {
-      timeoutMs: 15_000,
-      what: 'the rewritten files on disk',
-    });
-    assert.equal(Number(counts[2]), rewritten.length, 'the notification counts a different number of files');
+    const stale = () => rewritten.filter((file) => !readFileSync(join(folder, file), 'utf8').includes(current));
+    await waitFor(() => stale().length === 0, { timeoutMs: 15_000, what: 'the rewritten files on disk' }).catch(
+      (error) => {
+        throw new Error(`${error.message}; still without the new token: ${stale().join(', ')} (${message})`);
+      },
+    );
+    assert.deepEqual(
+      { copies: Number(counts[1]), files: Number(counts[2]) },
+      seeded.totals,
+      'the notification counts other copies or files than the fixture holds',
+    );
     for (const file of rewritten) {
       assert.ok(!readFileSync(join(folder, file), 'utf8').includes(oldToken), `${file} still holds the old token`);
     }

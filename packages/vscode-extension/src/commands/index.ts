@@ -1,0 +1,26 @@
+/** The command table: id → what runs. Token-changing commands run one at a time. */
+import { forgetAdminKey, setAdminKey } from './admin-key';
+import { COMMANDS, Exclusive } from './common';
+import { generateToken } from './generate';
+import type { CommandResult, CommandServices } from './ports';
+import { revokeToken, showTokenStatus, toggleAuthentication } from './server';
+import { updateStoredToken } from './update-stored';
+
+export { COMMANDS } from './common';
+
+/** Every command of package.json with its handler. */
+export function commandHandlers(s: CommandServices): Array<[string, () => Promise<CommandResult>]> {
+  const exclusive = new Exclusive();
+  const locked = (name: string, run: (s: CommandServices) => Promise<CommandResult>) => () =>
+    exclusive.run(s, name, () => run(s));
+  const plain = (run: (s: CommandServices) => Promise<CommandResult>) => () => run(s);
+  return [
+    [COMMANDS.generateToken, locked('Generate New Profile Authentication Token', generateToken)],
+    [COMMANDS.updateStoredToken, locked('Update Stored Token', updateStoredToken)],
+    [COMMANDS.toggleAuthentication, locked('Toggle Require Authentication', toggleAuthentication)],
+    [COMMANDS.revokeToken, locked('Revoke Profile Authentication Token', revokeToken)],
+    [COMMANDS.showTokenStatus, plain(showTokenStatus)],
+    [COMMANDS.setAdminKey, plain(setAdminKey)],
+    [COMMANDS.forgetAdminKey, plain(forgetAdminKey)],
+  ];
+}

@@ -1,0 +1,122 @@
+/**
+ * What the commands need from the outside world, as interfaces: the UI (so host tests can script
+ * the answers), SecretStorage, the admin API, the workspace files and the workbench. The VS Code
+ * adapters in `src/vscode` implement them; unit tests pass fakes. No `vscode` import here.
+ */
+import type { AdminClient } from '@profilegate/core/client';
+import type { ExtensionSettings, SettingsResult } from '../logic/settings';
+
+/** A password input box. */
+export interface SecretRequest {
+  title: string;
+  prompt: string;
+  placeHolder?: string;
+  /** Live validation: a reason to show under the box, or undefined when the value is fine. */
+  validate?: (value: string) => string | undefined;
+}
+
+/** A modal warning with one confirming button (Cancel is always offered). */
+export interface ConfirmRequest {
+  message: string;
+  detail: string;
+  confirmTitle: string;
+}
+
+/** A button on a notification; `run` is called when it is chosen. */
+export interface MessageAction {
+  title: string;
+  run: () => unknown;
+}
+
+/** Severity of a notification. */
+export type MessageLevel = 'info' | 'warning' | 'error';
+
+/** The dialogs and notifications the commands use. Never pass a full token or key in any text. */
+export interface Ui {
+  /** Asks for a secret in a password box; undefined when the box was cancelled. */
+  askSecret(request: SecretRequest): Promise<string | undefined>;
+  /** Shows a modal warning; true only when the confirming button was chosen. */
+  confirm(request: ConfirmRequest): Promise<boolean>;
+  /** Shows a notification. Does not wait for a button: a command must not hang on an unanswered toast. */
+  show(level: MessageLevel, message: string, actions?: readonly MessageAction[]): void;
+  /** Runs `task` while a progress notification titled `title` is shown. */
+  withProgress<T>(title: string, task: () => Promise<T>): Promise<T>;
+}
+
+/** The subset of SecretStorage used (VS Code's SecretStorage satisfies it). */
+export interface SecretStore {
+  get(key: string): PromiseLike<string | undefined>;
+  store(key: string, value: string): PromiseLike<void>;
+  delete(key: string): PromiseLike<void>;
+}
+
+/** The admin API calls used (core's AdminClient satisfies it). */
+export type AdminApi = Pick<
+  AdminClient,
+  'getToken' | 'generateToken' | 'revokeToken' | 'getSettings' | 'setRequireAuthentication'
+>;
+
+/** A file whose copies were replaced. */
+export interface ChangedFile {
+  /** URI as a string, to open it. */
+  uri: string;
+  /** Path shown to the user (relative to the workspace). */
+  label: string;
+  copies: number;
+}
+
+/** What replacing the old tokens in the workspace did. */
+export interface FileUpdateOutcome {
+  noWorkspace: boolean;
+  filesScanned: number;
+  changed: ChangedFile[];
+  copies: number;
+  /** Copies found but not replaced (left unticked or discarded in the Refactor Preview). */
+  notApplied: number;
+  /** Changed files not saved (they had unsaved changes before, or saving failed). */
+  unsaved: string[];
+  skipped: Array<{ label: string; reason: 'binary' | 'too-large' | 'unreadable' }>;
+}
+
+/** A request to replace old tokens in the workspace. */
+export interface FileUpdateRequest {
+  knownOldTokens: readonly string[];
+  newToken: string;
+  client: string;
+  exclude: string | undefined;
+  preview: boolean;
+}
+
+/** Replaces copies of old tokens in the workspace files. */
+export interface TokenFileUpdater {
+  replace(request: FileUpdateRequest): Promise<FileUpdateOutcome>;
+}
+
+/** Workbench actions offered as buttons. */
+export interface Workbench {
+  executeCommand(command: string): PromiseLike<unknown>;
+  openSettings(query: string): PromiseLike<unknown>;
+  openFiles(uris: readonly string[]): PromiseLike<unknown>;
+}
+
+/** Everything a command needs; `ui` is read on each use so tests can swap it. */
+export interface CommandServices {
+  ui(): Ui;
+  secrets: SecretStore;
+  readSettings(): SettingsResult;
+  createApi(settings: ExtensionSettings, adminKey: string): AdminApi;
+  files: TokenFileUpdater;
+  workbench: Workbench;
+  /** One line to the output channel; callers pass masked text only (it is scrubbed again). */
+  log(line: string): void;
+  now(): number;
+}
+
+/** What a command did, returned by `executeCommand` (used by tests; users read the messages). */
+export interface CommandResult {
+  outcome: 'done' | 'cancelled' | 'failed';
+  /** The message shown last. */
+  message?: string;
+  copies?: number;
+  files?: string[];
+}

@@ -1,0 +1,95 @@
+/**
+ * The sentences the extension shows after a command: counts with the right plural, time left in
+ * days, and the rotation summary ("New token expires in 90 days. Updated 3 copies in 2 files.").
+ * `scrubTokens` is the last line of defence that keeps a whole JWT out of any text shown or logged.
+ */
+import { maskToken } from '@profilegate/core/client';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** `1 copy`, `2 copies`, `0 files`. */
+export function count(n: number, singular: string, plural = `${singular}s`): string {
+  return `${n} ${n === 1 ? singular : plural}`;
+}
+
+/**
+ * Whole days (or hours, minutes) left, for "expires in …". A minute of slack absorbs the second
+ * the server spent answering, so a fresh 90-day token reads "90 days", not "89 days".
+ */
+export function describeTimeLeft(ms: number): string {
+  const slack = ms + MINUTE;
+  if (slack >= DAY) return count(Math.floor(slack / DAY), 'day');
+  if (slack >= HOUR) return count(Math.floor(slack / HOUR), 'hour');
+  if (ms >= MINUTE) return count(Math.floor(ms / MINUTE), 'minute');
+  return 'less than a minute';
+}
+
+/** "90 days", "1 hour", "45 seconds" for a duration in whole seconds (a setting, not a time left). */
+export function describeSeconds(seconds: number): string {
+  if (seconds >= 86_400 && seconds % 86_400 === 0) return count(seconds / 86_400, 'day');
+  if (seconds >= 3600 && seconds % 3600 === 0) return count(seconds / 3600, 'hour');
+  if (seconds >= 60 && seconds % 60 === 0) return count(seconds / 60, 'minute');
+  return count(seconds, 'second');
+}
+
+/** `2027-02-20` of an epoch-ms instant (UTC, as the server reports times). */
+export function isoDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+const JWT_ANYWHERE = /eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+/g;
+
+/** `text` with every whole JWT in it masked (`eyJhbG…Xy9Q`). */
+export function scrubTokens(text: string): string {
+  return text.replace(JWT_ANYWHERE, (jwt) => maskToken(jwt));
+}
+
+/** What the workspace update did, as the summary needs it. */
+export interface FilesSummary {
+  copies: number;
+  files: number;
+  /** Copies found but not replaced because they were left unticked or discarded in the preview. */
+  notApplied: number;
+  /** Files changed but not saved, because they had unsaved changes of their own or saving failed. */
+  unsaved: number;
+  /** No folder was open, so nothing was searched. */
+  noWorkspace: boolean;
+}
+
+/** "Updated 3 copies in 2 files." plus what was left undone and how to finish it. */
+export function describeFilesUpdate(summary: FilesSummary): string {
+  if (summary.noWorkspace) return 'No folder is open, so no file was searched.';
+  const parts = [`Updated ${count(summary.copies, 'copy', 'copies')} in ${count(summary.files, 'file')}.`];
+  if (summary.notApplied > 0) {
+    parts.push(
+      `${count(summary.notApplied, 'copy', 'copies')} of an old token ${summary.notApplied === 1 ? 'was' : 'were'} left as ${summary.notApplied === 1 ? 'it was' : 'they were'} in the preview; run Profilegate: Update Stored Token… and leave the box empty to replace ${summary.notApplied === 1 ? 'it' : 'them'} later.`,
+    );
+  }
+  if (summary.unsaved > 0) {
+    parts.push(
+      `${count(summary.unsaved, 'changed file')} ${summary.unsaved === 1 ? 'is' : 'are'} not saved yet: save ${summary.unsaved === 1 ? 'it' : 'them'}.`,
+    );
+  }
+  return parts.join(' ');
+}
+
+/** The message after Generate New Profile Authentication Token succeeded. */
+export function describeGenerated(options: {
+  expiresInMs: number;
+  previousTokenGraceSeconds: number;
+  files: FilesSummary;
+}): string {
+  const parts = [`New token expires in ${describeTimeLeft(options.expiresInMs)}.`, describeFilesUpdate(options.files)];
+  if (options.previousTokenGraceSeconds > 0) {
+    parts.push(`The previous token keeps working for ${describeSeconds(options.previousTokenGraceSeconds)}.`);
+  }
+  return parts.join(' ');
+}
+
+/** The message after Update Stored Token… succeeded. */
+export function describeStored(options: { reapplied?: boolean; expiresInMs: number; files: FilesSummary }): string {
+  const what = options.reapplied === true ? 'Applied the stored token' : 'Stored the new token';
+  return `${what} (expires in ${describeTimeLeft(options.expiresInMs)}). ${describeFilesUpdate(options.files)}`;
+}

@@ -1,0 +1,25 @@
+/**
+ * INTERNAL: the object `activate()` returns, for the extension's own host tests only. Not a
+ * public API: it may change in any release. It lets a test script the dialogs and read what the
+ * status bar shows; it never exposes a stored secret.
+ */
+import type { SecretStore, Ui } from './commands/ports';
+import type { StatusBarView } from './logic/status';
+
+/** Test hooks. */
+export interface ProfilegateTesting {
+  /** Replaces the dialogs and notifications (undefined: back to VS Code's). */
+  setUi(ui: Ui | undefined): void;
+  /** The extension's SecretStorage, to arrange and check what is stored. */
+  secrets: SecretStore;
+  /** Re-reads settings and secrets, then updates the status bar and diagnostics. */
+  refresh(): Promise<void>;
+  /** What the status bar item shows (undefined while the settings are invalid). */
+  statusBar(): StatusBarView | undefined;
+}
+
+/** What `activate()` returns. */
+export interface ProfilegateExtensionApi {
+  /** INTERNAL, for tests. */
+  testing: ProfilegateTesting;
+}

@@ -1,0 +1,43 @@
+/** Reads `profilegate.*` from the configuration and opens the settings UI. */
+import * as vscode from 'vscode';
+import type { Workbench } from '../commands/ports';
+import { readSettings, type RawSettings, type SettingsResult } from '../logic/settings';
+
+/** The raw `profilegate.*` values (validated by readSettings). */
+export function readRawSettings(scope?: vscode.ConfigurationScope): RawSettings {
+  const config = vscode.workspace.getConfiguration('profilegate', scope);
+  return {
+    serverUrl: config.get('serverUrl'),
+    client: config.get('client'),
+    tokenExpiresInDays: config.get('tokenExpiresInDays'),
+    previousTokenGraceSeconds: config.get('previousTokenGraceSeconds'),
+    filesExclude: config.get('files.exclude'),
+    previewChanges: config.get('previewChanges'),
+    expiryWarningDays: config.get('expiryWarningDays'),
+  };
+}
+
+/** The validated settings of the window (the first workspace folder's, in a multi-root window). */
+export function currentSettings(): SettingsResult {
+  return readSettings(readRawSettings(vscode.workspace.workspaceFolders?.[0]?.uri));
+}
+
+/** Whether the workspace (or its first folder) sets the server URL or client: a project that uses Profilegate. */
+export function configuredInWorkspace(): boolean {
+  const config = vscode.workspace.getConfiguration('profilegate', vscode.workspace.workspaceFolders?.[0]?.uri);
+  return ['serverUrl', 'client'].some((key) => {
+    const inspected = config.inspect(key);
+    return inspected?.workspaceValue !== undefined || inspected?.workspaceFolderValue !== undefined;
+  });
+}
+
+/** Workbench actions offered as notification buttons. */
+export const vscodeWorkbench: Workbench = {
+  executeCommand: (command) => vscode.commands.executeCommand(command),
+  openSettings: (query) => vscode.commands.executeCommand('workbench.action.openSettings', query),
+  openFiles: async (uris) => {
+    for (const uri of uris) {
+      await vscode.window.showTextDocument(vscode.Uri.parse(uri), { preview: false, preserveFocus: true });
+    }
+  },
+};

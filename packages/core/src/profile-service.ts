@@ -123,9 +123,12 @@ export class ProfileService {
     return batch;
   }
 
-  /** Marks batches left `incomplete` by a previous process as `stuck`; call once at start-up. */
+  /**
+   * Marks batches left `incomplete` by a process that stopped as `stuck`; call once at start-up.
+   * (A shared store also does this periodically on its own: see PostgresStore.)
+   */
   recover(): Promise<number> {
-    return this.store.recoverIncompleteBatches(this.clock());
+    return this.store.recoverIncompleteBatches();
   }
 
   /** Resolves when every batch being applied has finished. */
@@ -136,7 +139,8 @@ export class ProfileService {
   private apply(batch: BatchRecord, spool: BatchSpool): Promise<BatchRecord> {
     const run = (async () => {
       try {
-        return await this.store.applyBatch(batch.client, batch.batchId, spool.chunks(), {
+        // A function, not an iterator: the store may read the rows again to retry its transaction.
+        return await this.store.applyBatch(batch.client, batch.batchId, () => spool.chunks(), {
           createMissing: batch.version === 'v2',
           now: this.clock(),
         });

@@ -1,97 +1,25 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
-import type { ProfileUpdate } from '../src/profiles/types';
 import { LISTEN_APPLICATION_NAME, PostgresStore } from '../src/store/postgres';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres-schema';
-import type { BatchRow, StoreChange, TokenRecord } from '../src/store/types';
+import type { BatchRow, StoreChange } from '../src/store/types';
+import {
+  NOW,
+  URL,
+  adminQuery,
+  chunks,
+  dropSchemas,
+  newSchema,
+  requirePostgres,
+  row,
+  tokenRecord,
+  until,
+} from './postgres-harness';
 import { describeStoreConformance } from './store-conformance';
-
-const URL = process.env['PROFILEGATE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-const NOW = Date.UTC(2026, 10, 22, 10, 0, 0);
-/** Every schema of this run starts with this, so runs (and their cleanup) never meet. */
-/** (Not `pg_…`: PostgreSQL reserves that prefix.) */
-const RUN = `profilegate_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-const schemas: string[] = [];
-let schemaCount = 0;
-
-function newSchema(): string {
-  const schema = `${RUN}_${++schemaCount}`;
-  schemas.push(schema);
-  return schema;
-}
-
-async function dropSchemas(): Promise<void> {
-  if (schemas.length === 0) return;
-  const admin = new Client({ connectionString: URL });
-  await admin.connect();
-  try {
-    for (const schema of schemas.splice(0)) await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-  } finally {
-    await admin.end();
-  }
-}
-
-/** Runs `sql` on a short-lived connection of its own. */
-async function adminQuery<R extends object = Record<string, unknown>>(sql: string, params: unknown[] = []) {
-  const admin = new Client({ connectionString: URL });
-  await admin.connect();
-  try {
-    return (await admin.query<R>(sql, params)).rows;
-  } finally {
-    await admin.end();
-  }
-}
-
-async function reachable(): Promise<string | null> {
-  const probe = new Client({ connectionString: URL, connectionTimeoutMillis: 3000 });
-  try {
-    await probe.connect();
-    await probe.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await probe.end().catch(() => undefined);
-  }
-}
-
-async function until(what: string, condition: () => boolean, ms: number): Promise<number> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > ms) throw new Error(`Timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return Date.now() - started;
-}
-
-function tokenRecord(jti: string): TokenRecord {
-  return { jti, kid: 'k1', createdAt: NOW, expiresAt: NOW + 90 * 86_400_000, createdBy: 'ops' };
-}
-
-function row(kind: 'pcId' | 'thirdPartyId', id: string, attributes: Record<string, string>): ProfileUpdate {
-  return { key: { kind, id }, attributes };
-}
-
-async function* chunks(rows: BatchRow[], size: number): AsyncIterable<BatchRow[]> {
-  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
-}
 
 describe('PostgresStore', function () {
   this.timeout(30_000);
 
-  before(async function () {
-    const problem = await reachable();
-    if (problem === null) return;
-    const message = `PostgreSQL unreachable at ${URL} (${problem})`;
-    if (process.env['CI']) {
-      throw new Error(
-        `${message}: CI is set, so the PostgreSQL store tests must run; start PostgreSQL or set PROFILEGATE_TEST_POSTGRES_URL`,
-      );
-    }
-    console.log(`${message}: skipping`);
-    this.skip();
-  });
+  before(requirePostgres);
 
   describeStoreConformance('PostgresStore', {
     create: () => PostgresStore.open(URL, { schema: newSchema() }),
@@ -245,7 +173,7 @@ describe('PostgresStore', function () {
         await gate;
         yield rows.slice(101);
       }
-      const applyingA = a.applyBatch('acme', ba.batchId, slowA(), { createMissing: true, now: NOW });
+      const applyingA = a.applyBatch('acme', ba.batchId, slowA, { createMissing: true, now: NOW });
       await written;
       // B creates the same thirdPartyIds: its INSERT waits on A's uncommitted rows, then must retry as updates.
       const applyingB = b.applyBatch('acme', bb.batchId, chunks(rowsOf('fromB'), 100), {

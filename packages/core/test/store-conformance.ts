@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import sinon from 'sinon';
+import * as ids from '../src/profiles/ids';
 import type { ProfileUpdate } from '../src/profiles/types';
-import type { BatchRow, Store, StoreChange, TokenRecord } from '../src/store/types';
+import type { BatchRow, BatchRows, Store, StoreChange, TokenRecord } from '../src/store/types';
 
 /** How the suite gets a fresh, empty store; `reopen` (durable stores) opens the same data again. */
 export interface StoreHarness {
@@ -15,8 +17,11 @@ function row(kind: 'pcId' | 'thirdPartyId', id: string, attributes: Record<strin
   return { key: { kind, id }, attributes };
 }
 
-async function* chunks(rows: BatchRow[], size = 2): AsyncIterable<BatchRow[]> {
-  for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+/** The rows in chunks of `size`, as a store reads them: from the start at every call. */
+function chunks(rows: BatchRow[], size = 2): BatchRows {
+  return async function* () {
+    for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size);
+  };
 }
 
 function tokenRecord(jti: string, createdAt = NOW): TokenRecord {
@@ -232,7 +237,7 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
           throw new Error('disk on fire');
         }
         await assert.rejects(
-          store.applyBatch('acme', batch.batchId, failing(), { createMissing: true, now: NOW }),
+          store.applyBatch('acme', batch.batchId, failing, { createMissing: true, now: NOW }),
           /disk on fire/,
         );
         assert.equal((await store.getProfile('acme', { kind: 'pcId', id: 'p1' }))?.attributes['a']?.value, 'before');
@@ -257,7 +262,7 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
           await gate;
           yield [row('pcId', 'p2', { a: 'new' })];
         }
-        const applying = store.applyBatch('acme', batch.batchId, slow(), { createMissing: true, now: NOW });
+        const applying = store.applyBatch('acme', batch.batchId, slow, { createMissing: true, now: NOW });
         await taken;
         const during = await store.getProfile('acme', { kind: 'pcId', id: 'p1' });
         assert.equal(during?.attributes['a']?.value, 'before');
@@ -282,12 +287,46 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         );
       });
 
-      it('marks incomplete batches from before a restart as stuck, and only those', async () => {
-        const old = await store.createBatch(newBatch('v2', 1));
-        const fresh = await store.createBatch({ ...newBatch('v2', 1), now: NOW + 10_000 });
-        assert.equal(await store.recoverIncompleteBatches(NOW + 1), 1);
-        assert.equal((await store.getBatch('acme', old.batchId))?.status, 'stuck');
-        assert.equal((await store.getBatch('acme', fresh.batchId))?.status, 'incomplete');
+      it('recovery leaves alone a batch this store created and has not applied yet', async () => {
+        const batch = await store.createBatch(newBatch('v2', 1));
+        assert.equal(await store.recoverIncompleteBatches(), 0);
+        assert.equal((await store.getBatch('acme', batch.batchId))?.status, 'incomplete');
+        const done = await store.applyBatch('acme', batch.batchId, chunks([row('pcId', 'p1', { a: '1' })]), {
+          createMissing: true,
+          now: NOW,
+        });
+        assert.equal(done.status, 'complete');
+      });
+
+      it('never gives two new profiles one pcId, even when the random pcId repeats', async () => {
+        // Random pcIds of one millisecond do repeat (see freePcId): force repeats.
+        const real = ids.newPcId;
+        const draws = ['same', 'same', 'same', 'other', 'same', 'same', 'third'];
+        const stub = sinon.stub(ids, 'newPcId').callsFake((now) => draws.shift() ?? real(now));
+        try {
+          const batch = await store.createBatch(newBatch('v2', 2));
+          const done = await store.applyBatch(
+            'acme',
+            batch.batchId,
+            chunks([row('thirdPartyId', 'u1', { a: '1' }), row('thirdPartyId', 'u2', { a: '2' })]),
+            { createMissing: true, now: NOW },
+          );
+          assert.equal(done.successfulUpdates, 2);
+          await store.updateProfile('acme', row('thirdPartyId', 'u3', { a: '3' }), { createMissing: true, now: NOW });
+        } finally {
+          stub.restore();
+        }
+        const profiles = await Promise.all(
+          ['u1', 'u2', 'u3'].map((id) => store.getProfile('acme', { kind: 'thirdPartyId', id })),
+        );
+        assert.deepEqual(
+          profiles.map((p) => p?.attributes['a']?.value),
+          ['1', '2', '3'],
+        );
+        assert.equal(new Set(profiles.map((p) => p!.pcId)).size, 3);
+        for (const p of profiles) {
+          assert.equal((await store.getProfile('acme', { kind: 'pcId', id: p!.pcId }))?.thirdPartyId, p!.thirdPartyId);
+        }
       });
 
       it('prunes old statuses beyond the newest ones to keep', async () => {
@@ -405,6 +444,25 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
           assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
           assert.equal((await store.getTokenState('acme')).current?.jti, 't1');
           assert.equal((await store.listAudit('acme', 10)).length, 1);
+        });
+
+        it('marks stuck the batches an earlier run left incomplete, and only those', async () => {
+          const newBatch = {
+            client: 'acme',
+            version: 'v2' as const,
+            batchSize: 1,
+            parseFailures: [],
+            parseFailedCount: 0,
+          };
+          const left = await store.createBatch({ ...newBatch, now: NOW });
+          store = await harness.reopen!(store);
+          const fresh = await store.createBatch({ ...newBatch, now: NOW - 1000 });
+          assert.equal(await store.recoverIncompleteBatches(), 1);
+          const stuck = await store.getBatch('acme', left.batchId);
+          assert.equal(stuck?.status, 'stuck');
+          assert.match(stuck?.message ?? '', /stopped before the batch was applied/);
+          assert.equal((await store.getBatch('acme', fresh.batchId))?.status, 'incomplete');
+          assert.equal(await store.recoverIncompleteBatches(), 0);
         });
       });
     }

@@ -1,6 +1,11 @@
 import { PROFILE_LIMITS, attributesByteSize } from './rules';
 import type { AttributeValue } from './types';
 
+/** Why a merge is refused: the profile would be over 64 KiB. Every store says it this way. */
+export function profileTooLargeMessage(size: number): string {
+  return `Profile would hold ${size} bytes of attributes; the limit is ${PROFILE_LIMITS.maxProfileBytes}`;
+}
+
 /** The result of merging new values into a profile's attributes. */
 export type MergeResult =
   { ok: true; attributes: Record<string, AttributeValue>; changed: boolean } | { ok: false; message: string };
@@ -26,10 +31,7 @@ export function mergeAttributes(
   if (changed) {
     const size = attributesByteSize(next);
     if (size > PROFILE_LIMITS.maxProfileBytes) {
-      return {
-        ok: false,
-        message: `Profile would hold ${size} bytes of attributes; the limit is ${PROFILE_LIMITS.maxProfileBytes}`,
-      };
+      return { ok: false, message: profileTooLargeMessage(size) };
     }
   }
   return { ok: true, attributes: next, changed };

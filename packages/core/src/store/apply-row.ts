@@ -48,26 +48,38 @@ export function tallyRow(
   }
 }
 
+/** How often a new pcId is drawn again because the random one is taken, before giving up. */
+const MAX_PCID_DRAWS = 100;
+
+/**
+ * A new random pcId that `taken` says is free. Random pcIds of one millisecond repeat (the
+ * mboxPC shape leaves room for 10^8 of them): a 500,000-row batch, which shares one `now`,
+ * draws hundreds of repeats, and using one would merge two visitors into one profile.
+ */
+export function freePcId(now: number, taken: (pcId: string) => boolean): string {
+  for (let draw = 1; ; draw++) {
+    const pcId = newPcId(now);
+    if (!taken(pcId)) return pcId;
+    if (draw >= MAX_PCID_DRAWS) throw new Error(`No free pcId found after ${draw} random draws`);
+  }
+}
+
 /**
  * Computes a profile's next state for one update, shared by every store so that the merge
- * rules (and how a missing profile is created) live in one place. `existing` null means "not found".
+ * rules (and how a missing profile is created) live in one place. `existing` null means "not found";
+ * `pcIdTaken` tells whether a pcId is in use, so a new profile never takes another's.
  */
 export function nextProfileState(
   existing: Profile | null,
   update: ProfileUpdate,
   createMissing: boolean,
   now: number,
+  pcIdTaken: (pcId: string) => boolean,
 ):
   | { status: 'write'; profile: Profile; created: boolean; changed: boolean }
   | { status: 'notFound' }
   | { status: 'rejected'; message: string } {
-  // v2 semantics: a pcId row creates that pcId; a thirdPartyId row creates a new pcId linked to it.
-  const create = !createMissing
-    ? null
-    : update.key.kind === 'pcId'
-      ? { pcId: update.key.id }
-      : { pcId: newPcId(now), thirdPartyId: update.key.id };
-  if (!existing && !create) return { status: 'notFound' };
+  if (!existing && !createMissing) return { status: 'notFound' };
   const base: Record<string, AttributeValue> = existing ? existing.attributes : Object.create(null);
   const merged = mergeAttributes(base, update.attributes, now);
   if (!merged.ok) return { status: 'rejected', message: merged.message };
@@ -79,7 +91,15 @@ export function nextProfileState(
     };
     return { status: 'write', profile, created: false, changed: merged.changed };
   }
-  const profile: Profile = { pcId: create!.pcId, attributes: merged.attributes, modifiedAt: now };
-  if (create!.thirdPartyId !== undefined) profile.thirdPartyId = create!.thirdPartyId;
+  // v2 semantics: a pcId row creates that pcId; a thirdPartyId row creates a new pcId linked to it.
+  const profile: Profile =
+    update.key.kind === 'pcId'
+      ? { pcId: update.key.id, attributes: merged.attributes, modifiedAt: now }
+      : {
+          pcId: freePcId(now, pcIdTaken),
+          thirdPartyId: update.key.id,
+          attributes: merged.attributes,
+          modifiedAt: now,
+        };
   return { status: 'write', profile, created: true, changed: true };
 }

@@ -7,7 +7,7 @@ import type {
   ApplyBatchOptions,
   AuditEvent,
   BatchRecord,
-  BatchRow,
+  BatchRows,
   NewBatch,
   Settings,
   Store,
@@ -82,19 +82,14 @@ export class MemoryStore implements Store {
     });
   }
 
-  applyBatch(
-    client: string,
-    batchId: string,
-    rows: AsyncIterable<BatchRow[]>,
-    options: ApplyBatchOptions,
-  ): Promise<BatchRecord> {
+  applyBatch(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord> {
     return this.writes.run(async () => {
       const data = this.data(client);
       const batch = this.requireIncomplete(data, batchId);
       const tally = startTally(batch);
       // Rows go to a private overlay first: nothing is visible until every chunk is applied.
       const staged = newStaged();
-      for await (const chunk of rows) {
+      for await (const chunk of rows()) {
         for (const row of chunk) {
           tallyRow(tally, row, this.applyOne(data, staged, row, options.createMissing, options.now));
         }
@@ -117,19 +112,10 @@ export class MemoryStore implements Store {
     return batch ? structuredClone(batch) : null;
   }
 
-  recoverIncompleteBatches(before: number): Promise<number> {
-    return this.writes.run(() => {
-      let count = 0;
-      for (const data of this.clients.values()) {
-        for (const batch of data.batches.values()) {
-          if (batch.status === 'incomplete' && batch.createdAt < before) {
-            Object.assign(batch, { status: 'stuck', message: 'The server stopped before the batch was applied' });
-            count++;
-          }
-        }
-      }
-      return count;
-    });
+  async recoverIncompleteBatches(): Promise<number> {
+    // Nothing in memory outlives its process: every incomplete batch here is one this process
+    // created and is still applying.
+    return 0;
   }
 
   pruneBatches(client: string, keepLast: number, olderThan: number): Promise<void> {
@@ -225,7 +211,8 @@ export class MemoryStore implements Store {
 
   private applyOne(data: ClientData, staged: Staged, update: ProfileUpdate, createMissing: boolean, now: number) {
     const existing = this.find(data, update.key, staged);
-    const result = nextProfileState(existing, update, createMissing, now);
+    const taken = (pcId: string) => staged.profiles.has(pcId) || data.profiles.has(pcId);
+    const result = nextProfileState(existing, update, createMissing, now, taken);
     if (result.status === 'write') {
       staged.profiles.set(result.profile.pcId, result.profile);
       if (result.profile.thirdPartyId !== undefined) {

@@ -1,131 +1,268 @@
 import type { ClientBase } from 'pg';
+import { mergeAttributes, profileTooLargeMessage } from '../profiles/merge';
+import { PROFILE_LIMITS } from '../profiles/rules';
 import type { Profile, ProfileUpdate } from '../profiles/types';
-import { nextProfileState, tallyRow } from './apply-row';
-import type { BatchTally } from './apply-row';
-import { encodeAttributes, toProfile } from './postgres-rows';
+import { freePcId } from './apply-row';
+import { toProfile as storedProfile } from './postgres-rows';
 import type { PgProfileRow } from './postgres-rows';
+import { outcomeProfile, writeSql } from './postgres-write';
+import type { Outcome } from './postgres-write';
 
-/** What one row of an update or batch came to. */
-export type RowResult = ReturnType<typeof nextProfileState>;
+/** What one row of an update or batch came to; `profile` only when asked for. */
+export type RowResult =
+  | { status: 'write'; created: boolean; profile: Profile | null }
+  | { status: 'notFound' }
+  | { status: 'rejected'; message: string };
 
-/** How often a chunk is retried after another instance created one of its profiles first. */
-const MAX_CREATE_RACES = 5;
-
-/** Whether a `pg` error is a unique violation (two instances created the same profile at once). */
-export function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '23505';
+/** How one call writes rows. */
+export interface ApplyRowsOptions {
+  /** v2: create missing profiles. */
+  createMissing: boolean;
+  now: number;
+  /** Return each written profile (a single update answers with it; a batch only counts). */
+  withProfiles: boolean;
 }
 
+/** One row on its way to the database. */
+interface Pending {
+  /** Position in the rows given. */
+  index: number;
+  /**
+   * `pc`: the row names a pcId, or a thirdPartyId whose profile exists (the link never changes,
+   * so it is written by pcId). `tp`: a thirdPartyId without a profile yet.
+   */
+  by: 'pc' | 'tp';
+  /** For `pc` the profile's pcId; for `tp` the random pcId a new profile gets. */
+  pcId: string;
+  thirdPartyId: string | null;
+  /** The new values as stored: `[[name, value, now], …]`, empty values left out. */
+  entries: Array<[string, string, number]>;
+  /** Bytes of the new values alone: above the limit, a new profile is refused. */
+  bytes: number;
+}
+
+/** How often rows that met a concurrent creation are written again. */
+const MAX_ROUND_ATTEMPTS = 5;
+
 /**
- * Applies rows inside the caller's transaction: locks the rows' existing profiles
- * (`SELECT … FOR UPDATE`, so a concurrent writer on another instance waits and nothing is lost),
- * merges in JS with the rules every store shares, then writes with one multi-row INSERT for new
- * profiles and one multi-row UPDATE for changed ones. A new profile that another transaction
- * created meanwhile makes the INSERT fail with a unique violation; the caller retries.
+ * Applies rows inside the caller's transaction, merging in SQL. Per group of rows: one statement
+ * locks the stored profiles they name (`FOR UPDATE`, in pcId order, so instances take shared
+ * locks in one order), and one statement merges (`profilegate_merge`, reading each locked
+ * profile's latest committed attributes), updates and inserts. Two instances updating one
+ * profile at once therefore lose nothing.
+ *
+ * Semantics are those of `nextProfileState`: rows for one profile apply in order (the n-th row
+ * of a profile goes in the n-th group), a row that would take a profile over 64 KiB is refused
+ * and leaves it unchanged, and without `createMissing` a missing profile is `notFound`.
  */
 export async function applyProfileRows(
   db: ClientBase,
   schema: string,
   client: string,
   rows: readonly ProfileUpdate[],
-  createMissing: boolean,
-  now: number,
+  options: ApplyRowsOptions,
 ): Promise<RowResult[]> {
-  const pcIds = new Set<string>();
-  const thirdPartyIds = new Set<string>();
-  for (const row of rows) (row.key.kind === 'pcId' ? pcIds : thirdPartyIds).add(row.key.id);
-  // ORDER BY: instances locking overlapping rows take the locks in one order, avoiding deadlocks.
-  const found = await db.query<PgProfileRow>(
-    `SELECT pc_id, third_party_id, attributes, modified_at FROM ${schema}.profiles
-     WHERE client = $1 AND (pc_id = ANY($2::text[]) OR third_party_id = ANY($3::text[]))
-     ORDER BY pc_id FOR UPDATE`,
-    [client, [...pcIds], [...thirdPartyIds]],
-  );
-  const byPcId = new Map<string, Profile>();
-  const byThirdPartyId = new Map<string, string>();
-  const stored = new Set<string>();
-  for (const row of found.rows) {
-    const profile = toProfile(row);
-    byPcId.set(profile.pcId, profile);
-    stored.add(profile.pcId);
-    if (profile.thirdPartyId !== undefined) byThirdPartyId.set(profile.thirdPartyId, profile.pcId);
+  const results: RowResult[] = new Array(rows.length);
+  const pending = await resolveRows(db, schema, client, rows, options.now);
+  const seen = new Map<string, number>();
+  const rounds: Pending[][] = [];
+  for (const row of pending) {
+    const identity = row.by === 'pc' ? `p:${row.pcId}` : `t:${row.thirdPartyId}`;
+    const round = seen.get(identity) ?? 0;
+    seen.set(identity, round + 1);
+    (rounds[round] ??= []).push(row);
   }
-
-  const dirty = new Set<string>();
-  const results: RowResult[] = [];
-  for (const update of rows) {
-    const pcId = update.key.kind === 'pcId' ? update.key.id : byThirdPartyId.get(update.key.id);
-    const existing = pcId === undefined ? null : (byPcId.get(pcId) ?? null);
-    const result = nextProfileState(existing, update, createMissing, now);
-    if (result.status === 'write' && result.changed) {
-      const profile = result.profile;
-      byPcId.set(profile.pcId, profile);
-      if (profile.thirdPartyId !== undefined) byThirdPartyId.set(profile.thirdPartyId, profile.pcId);
-      dirty.add(profile.pcId);
+  // pcIds this chunk names, so a new profile's random one is none of them.
+  const chunkPcIds = new Set(pending.filter((p) => p.by === 'pc').map((p) => p.pcId));
+  for (const [n, round] of rounds.entries()) {
+    // A later row of a thirdPartyId that an earlier round created: write it by its new pcId.
+    let todo = n > 0 && options.createMissing ? await reresolve(db, schema, client, round) : round;
+    for (let attempt = 1; todo.length > 0; attempt++) {
+      if (attempt > MAX_ROUND_ATTEMPTS) {
+        throw new Error(`${todo.length} profiles kept being created by others while this write created them`);
+      }
+      todo = await writeRound(db, schema, client, todo, options, results, chunkPcIds);
     }
-    results.push(result);
-  }
-
-  const inserts: Profile[] = [];
-  const updates: Profile[] = [];
-  for (const pcId of dirty) (stored.has(pcId) ? updates : inserts).push(byPcId.get(pcId)!);
-  if (inserts.length > 0) {
-    // A plain INSERT, not an upsert: overwriting a profile another instance just created would lose it.
-    await db.query(
-      `INSERT INTO ${schema}.profiles (client, pc_id, third_party_id, attributes, modified_at)
-       SELECT $1, u.pc_id, u.third_party_id, u.attributes::jsonb, u.modified_at
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) AS u(pc_id, third_party_id, attributes, modified_at)`,
-      [
-        client,
-        inserts.map((p) => p.pcId),
-        inserts.map((p) => p.thirdPartyId ?? null),
-        inserts.map((p) => encodeAttributes(p.attributes)),
-        inserts.map((p) => p.modifiedAt),
-      ],
-    );
-  }
-  if (updates.length > 0) {
-    await db.query(
-      `UPDATE ${schema}.profiles AS p SET attributes = u.attributes::jsonb, modified_at = u.modified_at
-       FROM unnest($2::text[], $3::text[], $4::bigint[]) AS u(pc_id, attributes, modified_at)
-       WHERE p.client = $1 AND p.pc_id = u.pc_id`,
-      [
-        client,
-        updates.map((p) => p.pcId),
-        updates.map((p) => encodeAttributes(p.attributes)),
-        updates.map((p) => p.modifiedAt),
-      ],
-    );
   }
   return results;
 }
 
-/**
- * `applyProfileRows` under a savepoint, retried when another instance created one of the
- * chunk's profiles first: the retry's lookup finds (and locks) the now committed profile.
- */
-export async function applyProfileRowsRetrying(
+/** Encodes the rows and finds the profiles of their thirdPartyIds. */
+async function resolveRows(
   db: ClientBase,
   schema: string,
   client: string,
   rows: readonly ProfileUpdate[],
-  createMissing: boolean,
   now: number,
-): Promise<RowResult[]> {
-  for (let attempt = 1; ; attempt++) {
-    await db.query('SAVEPOINT profilegate_rows');
-    try {
-      const results = await applyProfileRows(db, schema, client, rows, createMissing, now);
-      await db.query('RELEASE SAVEPOINT profilegate_rows');
-      return results;
-    } catch (error) {
-      if (!isUniqueViolation(error) || attempt >= MAX_CREATE_RACES) throw error;
-      await db.query('ROLLBACK TO SAVEPOINT profilegate_rows');
+): Promise<Pending[]> {
+  const linked = await linkedPcIds(
+    db,
+    schema,
+    client,
+    rows.filter((r) => r.key.kind === 'thirdPartyId').map((r) => r.key.id),
+  );
+  return rows.map((row, index) => {
+    const entries: Array<[string, string, number]> = [];
+    let bytes = 0;
+    for (const name of Object.keys(row.attributes)) {
+      const value = row.attributes[name]!;
+      if (value === '') continue;
+      entries.push([name, value, now]);
+      bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
     }
+    if (row.key.kind === 'pcId') return { index, by: 'pc', pcId: row.key.id, thirdPartyId: null, entries, bytes };
+    const pcId = linked.get(row.key.id);
+    if (pcId !== undefined) return { index, by: 'pc', pcId, thirdPartyId: row.key.id, entries, bytes };
+    return { index, by: 'tp', pcId: '', thirdPartyId: row.key.id, entries, bytes };
+  });
+}
+
+/** The pcIds of the stored profiles of these thirdPartyIds. */
+async function linkedPcIds(
+  db: ClientBase,
+  schema: string,
+  client: string,
+  thirdPartyIds: string[],
+): Promise<Map<string, string>> {
+  const linked = new Map<string, string>();
+  if (thirdPartyIds.length === 0) return linked;
+  const found = await db.query<{ third_party_id: string; pc_id: string }>(
+    `SELECT third_party_id, pc_id FROM ${schema}.profiles WHERE client = $1 AND third_party_id = ANY($2::text[])`,
+    [client, [...new Set(thirdPartyIds)]],
+  );
+  for (const r of found.rows) linked.set(r.third_party_id, r.pc_id);
+  return linked;
+}
+
+/**
+ * Writes one round (at most one row per profile) and fills `results`; returns the rows to write
+ * again because another transaction created their profile (or drew their random pcId) first.
+ */
+async function writeRound(
+  db: ClientBase,
+  schema: string,
+  client: string,
+  round: Pending[],
+  options: ApplyRowsOptions,
+  results: RowResult[],
+  chunkPcIds: Set<string>,
+): Promise<Pending[]> {
+  const rows: Pending[] = [];
+  const oversize: Pending[] = [];
+  for (const row of round) {
+    if (row.by === 'tp' && !options.createMissing) {
+      // Without createMissing, a thirdPartyId without a profile when the chunk began is not found.
+      results[row.index] = { status: 'notFound' };
+    } else if (row.bytes > PROFILE_LIMITS.maxProfileBytes) {
+      oversize.push(row);
+    } else {
+      rows.push(row);
+    }
+  }
+  if (oversize.length > 0) await refuseOversize(db, schema, client, oversize, options, results);
+  for (const row of rows) {
+    if (row.by === 'tp') {
+      row.pcId = freePcId(options.now, (pcId) => chunkPcIds.has(pcId));
+      chunkPcIds.add(row.pcId);
+    }
+  }
+  if (rows.length === 0) return [];
+  // Only locked profiles are merged: one created after this lock is met by the INSERT instead
+  // (and written again next attempt), never updated from a read that was not locked.
+  const locked = new Set<string>();
+  const keyed = rows.filter((r) => r.by === 'pc').map((r) => r.pcId);
+  if (keyed.length > 0) {
+    const found = await db.query<{ pc_id: string }>(
+      `SELECT pc_id FROM ${schema}.profiles WHERE client = $1 AND pc_id = ANY($2::text[]) ORDER BY pc_id FOR UPDATE`,
+      [client, keyed],
+    );
+    for (const r of found.rows) locked.add(r.pc_id);
+  }
+  const { rows: outcomes } = await db.query<Outcome>(writeSql(schema, options.withProfiles), [
+    client,
+    options.now,
+    PROFILE_LIMITS.maxProfileBytes,
+    options.createMissing,
+    rows.map((r) => r.by === 'pc' && locked.has(r.pcId)),
+    rows.map((r) => r.pcId),
+    rows.map((r) => r.thirdPartyId),
+    rows.map((r) => JSON.stringify(r.entries)),
+  ]);
+  const again: Pending[] = [];
+  for (const o of outcomes) {
+    const row = rows[o.n - 1]!;
+    const profile = () => (options.withProfiles ? outcomeProfile(o) : null);
+    switch (o.outcome) {
+      case 'written':
+      case 'unchanged':
+        results[row.index] = { status: 'write', created: false, profile: profile() };
+        break;
+      case 'created':
+        results[row.index] = { status: 'write', created: true, profile: profile() };
+        break;
+      case 'over':
+        results[row.index] = { status: 'rejected', message: profileTooLargeMessage(Number(o.bytes)) };
+        break;
+      default:
+        if (options.createMissing) again.push(row);
+        else results[row.index] = { status: 'notFound' };
+    }
+  }
+  return again.length === 0 ? [] : reresolve(db, schema, client, again);
+}
+
+/**
+ * Refuses rows whose new values alone are over the limit, whatever is stored (the merge can only
+ * be bigger), without sending those values to the database; the message gives the size the
+ * stored profile would have reached.
+ */
+async function refuseOversize(
+  db: ClientBase,
+  schema: string,
+  client: string,
+  rows: Pending[],
+  options: ApplyRowsOptions,
+  results: RowResult[],
+): Promise<void> {
+  const stored = new Map<string, Profile>();
+  const keyed = rows.filter((r) => r.by === 'pc').map((r) => r.pcId);
+  if (keyed.length > 0) {
+    const found = await db.query<PgProfileRow>(
+      `SELECT pc_id, third_party_id, attributes, modified_at FROM ${schema}.profiles
+       WHERE client = $1 AND pc_id = ANY($2::text[])`,
+      [client, keyed],
+    );
+    for (const r of found.rows) stored.set(r.pc_id, storedProfile(r));
+  }
+  for (const row of rows) {
+    const existing = row.by === 'pc' ? stored.get(row.pcId) : undefined;
+    if (!existing && !options.createMissing) {
+      results[row.index] = { status: 'notFound' };
+      continue;
+    }
+    const updates = Object.fromEntries(row.entries.map(([name, value]) => [name, value]));
+    const merged = mergeAttributes(existing?.attributes ?? Object.create(null), updates, options.now);
+    results[row.index] = {
+      status: 'rejected',
+      message: merged.ok ? profileTooLargeMessage(row.bytes) : merged.message,
+    };
   }
 }
 
-/** Adds one applied chunk's results to the tally. */
-export function tallyRows(tally: BatchTally, rows: readonly ProfileUpdate[], results: readonly RowResult[]): void {
-  for (let i = 0; i < rows.length; i++) tallyRow(tally, rows[i]!, results[i]!);
+/**
+ * Rows whose profile someone else created first: a thirdPartyId now linked to a profile is
+ * written by that pcId; one still without a profile met a random pcId already taken, and draws again.
+ */
+async function reresolve(db: ClientBase, schema: string, client: string, rows: Pending[]): Promise<Pending[]> {
+  if (!rows.some((r) => r.by === 'tp')) return rows;
+  const linked = await linkedPcIds(
+    db,
+    schema,
+    client,
+    rows.filter((r) => r.by === 'tp').map((r) => r.thirdPartyId!),
+  );
+  return rows.map((row) => {
+    const pcId = row.by === 'tp' ? linked.get(row.thirdPartyId!) : undefined;
+    return pcId === undefined ? row : { ...row, by: 'pc', pcId };
+  });
 }

@@ -1,5 +1,8 @@
 import type { ClientBase } from 'pg';
 
+/** The database's clock in epoch milliseconds: leases use it, so instances' clocks need not agree. */
+export const DB_NOW_MS = '(extract(epoch FROM clock_timestamp()) * 1000)::bigint';
+
 /**
  * Versioned schema migrations of the PostgreSQL store. `{schema}` stands for the quoted schema
  * name. Append only: never edit a migration that has shipped.
@@ -44,6 +47,65 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      details jsonb NOT NULL
    );
    CREATE INDEX audit_client ON {schema}.audit (client, id);`,
+  // 2: attribute merges in SQL, and batch leases (instances recover only batches nobody holds).
+  // profilegate_merge applies mergeAttributes' rules to the stored `[[name, value, modifiedAt], …]`
+  // array: new values replace different ones in place, new names go last in their order, equal
+  // values keep their time. It returns the merged array; NULL when nothing changes; or, when
+  // the result would be over max_bytes (UTF-8 bytes of names and values), that size as a number.
+  // PL/pgSQL with only simple expressions: several times cheaper per row than a SQL function.
+  `CREATE FUNCTION {schema}.profilegate_merge(stored jsonb, changes jsonb, max_bytes bigint) RETURNS jsonb
+   LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+   DECLARE
+     n integer := jsonb_array_length(stored);
+     names text[];
+     vals text[];
+     merged jsonb[];
+     bytes bigint := 0;
+     changed boolean := false;
+     e jsonb;
+     attr text;
+     val text;
+     at integer;
+   BEGIN
+     FOR i IN 1 .. n LOOP
+       e := stored -> (i - 1);
+       attr := e ->> 0;
+       val := e ->> 1;
+       names[i] := attr;
+       vals[i] := val;
+       merged[i] := e;
+       bytes := bytes + octet_length(attr) + octet_length(val);
+     END LOOP;
+     FOR j IN 0 .. jsonb_array_length(changes) - 1 LOOP
+       e := changes -> j;
+       attr := e ->> 0;
+       val := e ->> 1;
+       at := array_position(names, attr);
+       IF at IS NULL THEN
+         n := n + 1;
+         merged[n] := e;
+         bytes := bytes + octet_length(attr) + octet_length(val);
+         changed := true;
+       ELSIF vals[at] <> val THEN
+         merged[at] := e;
+         bytes := bytes + octet_length(val) - octet_length(vals[at]);
+         changed := true;
+       END IF;
+     END LOOP;
+     IF NOT changed THEN
+       RETURN NULL;
+     ELSIF bytes > max_bytes THEN
+       RETURN to_jsonb(bytes);
+     END IF;
+     RETURN to_jsonb(merged);
+   END
+   $$;
+   ALTER TABLE {schema}.batches ADD COLUMN owner text, ADD COLUMN lease_until bigint NOT NULL DEFAULT 0;
+   -- Batches an older Profilegate inserts during a rolling upgrade name no lease: ten minutes.
+   ALTER TABLE {schema}.batches
+     ALTER COLUMN lease_until SET DEFAULT (${DB_NOW_MS} + 600000);
+   DROP INDEX {schema}.batches_incomplete;
+   CREATE INDEX batches_incomplete ON {schema}.batches (lease_until) WHERE status = 'incomplete';`,
 ];
 
 /** First key of the migration advisory lock (the second is the schema's hash): "PGate" in ASCII. */

@@ -1,20 +1,23 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Pool } from 'pg';
 import type { PoolClient } from 'pg';
 import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
-import { startTally } from './apply-row';
 import { formatBatchId } from './batch-ids';
 import { ChangeEmitter } from './change-emitter';
 import { ChangeListener, postgresChannel } from './postgres-listener';
-import { applyProfileRowsRetrying, tallyRows } from './postgres-profiles';
+import { applyBatchOnce } from './postgres-batches';
+import { BatchLeases } from './postgres-leases';
+import { applyProfileRows } from './postgres-profiles';
 import { BATCH_COLUMNS, batchParams, toBatch, toProfile, toTokenState } from './postgres-rows';
 import type { PgAuditRow, PgBatchRow, PgProfileRow, PgTokenStateRow } from './postgres-rows';
-import { migratePostgres, quoteSchema } from './postgres-schema';
+import { DB_NOW_MS, migratePostgres, quoteSchema } from './postgres-schema';
+import { runTransaction } from './postgres-transaction';
 import type {
   ApplyBatchOptions,
   AuditEvent,
   BatchRecord,
-  BatchRow,
+  BatchRows,
   NewBatch,
   Settings,
   Store,
@@ -36,14 +39,24 @@ export interface PostgresStoreOptions {
   poolSize?: number;
   /** Rows merged and written per SQL round trip while a batch is applied (default 1,000). */
   batchChunkRows?: number;
+  /**
+   * How long a batch accepted by this instance stays reserved for it without a renewal (default
+   * 30 s). The instance renews its batches' leases six times per period; once a lease runs out
+   * (the instance died), any instance marks the batch `stuck`.
+   */
+  batchLeaseMs?: number;
 }
+
+/** The default of {@link PostgresStoreOptions.batchLeaseMs}. */
+export const DEFAULT_BATCH_LEASE_MS = 30_000;
 
 /**
  * The shared store: PostgreSQL through a `pg` pool, for several app instances on one database.
- * Profile writes lock the rows they merge (`SELECT … FOR UPDATE`), so concurrent instances lose
- * nothing; a batch is one transaction on one pooled connection while reads use the others.
- * Token and settings changes are announced with NOTIFY and heard by every instance on a
- * dedicated LISTEN connection.
+ * Attributes are merged in SQL, from the locked, latest committed profile, so concurrent
+ * instances lose nothing; a batch is one transaction on one pooled connection (run again after
+ * a deadlock) while reads use the others. Batches carry a lease so that instances only recover
+ * those of dead instances. Token and settings changes are announced with NOTIFY and heard by
+ * every instance on a dedicated LISTEN connection.
  */
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
@@ -55,6 +68,10 @@ export class PostgresStore implements Store {
   private readonly channel: string;
   private readonly listener: ChangeListener;
   private readonly chunkRows: number;
+  private readonly leases: BatchLeases;
+  private readonly leaseMs: number;
+  /** This instance in the `owner` column of its batches: host, process id, instance. */
+  readonly owner: string;
   private closed = false;
 
   private constructor(
@@ -66,6 +83,9 @@ export class PostgresStore implements Store {
     options: PostgresStoreOptions,
   ) {
     this.chunkRows = Math.max(1, options.batchChunkRows ?? 1000);
+    this.leaseMs = options.batchLeaseMs ?? DEFAULT_BATCH_LEASE_MS;
+    this.owner = `${hostname()}/${process.pid}/${this.origin.slice(0, 8)}`;
+    this.leases = new BatchLeases({ pool, schema: q, leaseMs: this.leaseMs });
     this.channel = postgresChannel(schema);
     this.listener = new ChangeListener({
       connectionString: url,
@@ -79,6 +99,10 @@ export class PostgresStore implements Store {
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const schema = options.schema ?? 'public';
     const q = quoteSchema(schema);
+    const leaseMs = options.batchLeaseMs ?? DEFAULT_BATCH_LEASE_MS;
+    if (!Number.isSafeInteger(leaseMs) || leaseMs < 100) {
+      throw new Error(`batchLeaseMs must be a whole number of milliseconds, at least 100 (got ${leaseMs})`);
+    }
     const pool = new Pool({
       connectionString: url,
       max: options.poolSize ?? 10,
@@ -98,6 +122,7 @@ export class PostgresStore implements Store {
       }
       store = new PostgresStore(pool, url, q, schema, options);
       await store.listener.start();
+      store.leases.start();
       return store;
     } catch (error) {
       await pool.end().catch(() => undefined);
@@ -128,9 +153,9 @@ export class PostgresStore implements Store {
 
   updateProfile(client: string, update: ProfileUpdate, options: UpdateProfileOptions): Promise<UpdateOutcome> {
     return this.transaction(async (db): Promise<UpdateOutcome> => {
-      const [result] = await applyProfileRowsRetrying(db, this.q, client, [update], options.createMissing, options.now);
+      const [result] = await applyProfileRows(db, this.q, client, [update], { ...options, withProfiles: true });
       if (result!.status !== 'write') return result!;
-      return { status: 'updated', profile: result!.profile, created: result!.created };
+      return { status: 'updated', profile: result!.profile!, created: result!.created };
     });
   }
 
@@ -150,64 +175,30 @@ export class PostgresStore implements Store {
       createdAt: batch.now,
     };
     await this.query(
-      `INSERT INTO ${this.q}.batches (${BATCH_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      batchParams(record),
+      `INSERT INTO ${this.q}.batches (${BATCH_COLUMNS}, owner, lease_until)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, ${DB_NOW_MS} + $15)`,
+      [...batchParams(record), this.owner, this.leaseMs],
     );
+    this.leases.hold(record.batchId);
     return record;
   }
 
-  applyBatch(
-    client: string,
-    batchId: string,
-    rows: AsyncIterable<BatchRow[]>,
-    options: ApplyBatchOptions,
-  ): Promise<BatchRecord> {
-    // One transaction on one pooled connection; reads use the other connections and see the last commit.
-    return this.transaction(async (db) => {
-      // Locking the batch row stops a second instance applying it at the same time, and
-      // keeps recoverIncompleteBatches on other instances from marking it stuck meanwhile.
-      const found = await db.query<PgBatchRow>(`SELECT * FROM ${this.q}.batches WHERE batch_id = $1 FOR UPDATE`, [
-        batchId,
-      ]);
-      const stored = found.rows[0];
-      if (!stored || stored.client !== client) throw new Error(`Unknown batch ${batchId}`);
-      if (stored.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${stored.status}`);
-      const batch = toBatch(stored);
-      const tally = startTally(batch);
-      let pending: BatchRow[] = [];
-      const flush = async () => {
-        const chunk = pending;
-        pending = [];
-        const results = await applyProfileRowsRetrying(db, this.q, client, chunk, options.createMissing, options.now);
-        tallyRows(tally, chunk, results);
-      };
-      for await (const chunk of rows) {
-        for (const row of chunk) {
-          pending.push(row);
-          if (pending.length >= this.chunkRows) await flush();
-        }
-      }
-      if (pending.length > 0) await flush();
-      const done: BatchRecord = { ...batch, ...tally, status: 'complete', completedAt: options.now };
-      await db.query(
-        `UPDATE ${this.q}.batches SET status = 'complete', consumed_count = $2, successful_updates = $3,
-           profiles_not_found = $4, failed_updates = $5, failures = $6, completed_at = $7
-         WHERE batch_id = $1`,
-        [
-          batchId,
-          done.consumedCount,
-          done.successfulUpdates,
-          done.profilesNotFound,
-          done.failedUpdates,
-          JSON.stringify(done.failures),
-          options.now,
-        ],
+  async applyBatch(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord> {
+    // Renewed while it is applied, even if another instance accepted it.
+    this.leases.hold(batchId);
+    try {
+      // One transaction on one pooled connection; reads use the other connections and see the
+      // last commit. After a deadlock it runs again from the first row.
+      return await this.transaction((db) =>
+        applyBatchOnce(db, this.q, this.chunkRows, { client, batchId, rows: rows(), options }),
       );
-      return done;
-    });
+    } finally {
+      this.leases.release(batchId);
+    }
   }
 
   async markBatchStuck(client: string, batchId: string, message: string): Promise<void> {
+    this.leases.release(batchId);
     await this.query(
       `UPDATE ${this.q}.batches SET status = 'stuck', message = $1
        WHERE batch_id = $2 AND client = $3 AND status = 'incomplete'`,
@@ -223,16 +214,9 @@ export class PostgresStore implements Store {
     return rows[0] ? toBatch(rows[0]) : null;
   }
 
-  async recoverIncompleteBatches(before: number): Promise<number> {
-    // SKIP LOCKED: a batch another live instance is applying holds its row lock; leave it be.
-    const result = await this.query(
-      `UPDATE ${this.q}.batches SET status = 'stuck', message = 'The server stopped before the batch was applied'
-       WHERE batch_id IN (
-         SELECT batch_id FROM ${this.q}.batches WHERE status = 'incomplete' AND created_at < $1
-         FOR UPDATE SKIP LOCKED)`,
-      [before],
-    );
-    return result.rowCount ?? 0;
+  recoverIncompleteBatches(): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('The PostgreSQL store is closed'));
+    return this.leases.recover();
   }
 
   async pruneBatches(client: string, keepLast: number, olderThan: number): Promise<void> {
@@ -325,6 +309,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.leases.stop();
     await this.listener.stop();
     await this.pool.end();
   }
@@ -335,25 +320,10 @@ export class PostgresStore implements Store {
     return this.pool.query<R>(sql, params);
   }
 
-  /** Runs `work` in one transaction on one pooled connection; rolls back on any error. */
+  /** Runs `work` in one transaction, again after a deadlock (see runTransaction). */
   private async transaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
     if (this.closed) throw new Error('The PostgreSQL store is closed');
-    const db = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await db.query('BEGIN');
-      const result = await work(db);
-      await db.query('COMMIT');
-      return result;
-    } catch (error) {
-      await db.query('ROLLBACK').catch((rollbackError: Error) => {
-        // A connection that cannot roll back must not go back to the pool.
-        broken = rollbackError;
-      });
-      throw error;
-    } finally {
-      db.release(broken);
-    }
+    return runTransaction(this.pool, work);
   }
 
   /** Locks a client's token state row (creating it first when missing) and reads it. */

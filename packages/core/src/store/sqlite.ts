@@ -11,7 +11,7 @@ import type {
   ApplyBatchOptions,
   AuditEvent,
   BatchRecord,
-  BatchRow,
+  BatchRows,
   NewBatch,
   Settings,
   Store,
@@ -21,7 +21,7 @@ import type {
   UpdateOutcome,
   UpdateProfileOptions,
 } from './types';
-import { DEFAULT_SETTINGS } from './types';
+import { ABANDONED_BATCH_MESSAGE, DEFAULT_SETTINGS } from './types';
 
 interface ProfileRow {
   pc_id: string;
@@ -65,6 +65,8 @@ export class SqliteStore implements Store {
   private readonly changes = new ChangeEmitter();
   private readonly chunkRows: number;
   private readonly sql: ReturnType<typeof prepare>;
+  /** Batches this store created that are not finished yet: recovery leaves them alone. */
+  private readonly created = new Set<string>();
   private closed = false;
 
   /** Opens (creating if needed) the database file and runs pending migrations. */
@@ -125,18 +127,14 @@ export class SqliteStore implements Store {
             createdAt: batch.now,
           };
           this.sql.insertBatch.run(fromBatch(record));
+          this.created.add(record.batchId);
           return record;
         })
         .immediate(),
     );
   }
 
-  applyBatch(
-    client: string,
-    batchId: string,
-    rows: AsyncIterable<BatchRow[]>,
-    options: ApplyBatchOptions,
-  ): Promise<BatchRecord> {
+  applyBatch(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord> {
     return this.write(async () => {
       const stored = this.sql.writerBatch.get(batchId) as BatchRowRecord | undefined;
       if (!stored || stored.client !== client) throw new Error(`Unknown batch ${batchId}`);
@@ -148,7 +146,7 @@ export class SqliteStore implements Store {
       this.writer.exec('BEGIN IMMEDIATE');
       try {
         let sinceYield = 0;
-        for await (const chunk of rows) {
+        for await (const chunk of rows()) {
           for (const row of chunk) {
             tallyRow(tally, row, this.applyRow(client, row, options.createMissing, options.now));
             if (++sinceYield >= this.chunkRows) {
@@ -160,6 +158,7 @@ export class SqliteStore implements Store {
         const done: BatchRecord = { ...batch, ...tally, status: 'complete', completedAt: options.now };
         this.sql.updateBatch.run(fromBatch(done));
         this.writer.exec('COMMIT');
+        this.created.delete(batchId);
         return done;
       } catch (error) {
         if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
@@ -171,6 +170,7 @@ export class SqliteStore implements Store {
   markBatchStuck(client: string, batchId: string, message: string): Promise<void> {
     return this.write(() => {
       this.sql.markStuck.run(message, batchId, client);
+      this.created.delete(batchId);
     });
   }
 
@@ -179,8 +179,12 @@ export class SqliteStore implements Store {
     return row ? toBatch(row) : null;
   }
 
-  recoverIncompleteBatches(before: number): Promise<number> {
-    return this.write(() => this.sql.recoverStuck.run(before).changes);
+  recoverIncompleteBatches(): Promise<number> {
+    // One process owns the file: an incomplete batch this store did not create was left by an
+    // earlier run that stopped before applying it.
+    return this.write(
+      () => this.sql.recoverStuck.run(ABANDONED_BATCH_MESSAGE, JSON.stringify([...this.created])).changes,
+    );
   }
 
   pruneBatches(client: string, keepLast: number, olderThan: number): Promise<void> {
@@ -282,7 +286,8 @@ export class SqliteStore implements Store {
       client,
       update.key.id,
     ) as ProfileRow | undefined;
-    const result = nextProfileState(row ? toProfile(row) : null, update, createMissing, now);
+    const taken = (pcId: string) => this.sql.writerByPcId.get(client, pcId) !== undefined;
+    const result = nextProfileState(row ? toProfile(row) : null, update, createMissing, now, taken);
     if (result.status === 'write' && result.changed) {
       const p = result.profile;
       this.sql.upsertProfile.run(client, p.pcId, p.thirdPartyId ?? null, encodeAttributes(p.attributes), p.modifiedAt);
@@ -328,8 +333,8 @@ function prepare(writer: Database.Database, reader: Database.Database) {
       `UPDATE batches SET status = 'stuck', message = ? WHERE batch_id = ? AND client = ? AND status = 'incomplete'`,
     ),
     recoverStuck: writer.prepare(
-      `UPDATE batches SET status = 'stuck', message = 'The server stopped before the batch was applied'
-       WHERE status = 'incomplete' AND created_at < ?`,
+      `UPDATE batches SET status = 'stuck', message = ?
+       WHERE status = 'incomplete' AND batch_id NOT IN (SELECT value FROM json_each(?))`,
     ),
     pruneBatches: writer.prepare(
       `DELETE FROM batches WHERE client = ? AND created_at < ? AND batch_id NOT IN

@@ -70,6 +70,10 @@ export interface BatchRecord {
   completedAt?: number;
 }
 
+/** The message of a batch that recovery marked stuck: its process stopped before applying it. */
+export const ABANDONED_BATCH_MESSAGE =
+  'The server stopped before the batch was applied; nothing of it was stored. Send it again.';
+
 /** How many failed rows a batch status lists. */
 export const MAX_REPORTED_FAILURES = 1000;
 
@@ -86,6 +90,13 @@ export interface NewBatch {
 
 /** A valid row of a batch, in body order. */
 export type BatchRow = ProfileUpdate;
+
+/**
+ * Opens a batch's valid rows, in body order and in chunks. A store may call it again to start
+ * over (PostgreSQL retries a transaction that lost a deadlock), so every call must yield the
+ * same rows from the first one.
+ */
+export type BatchRows = () => AsyncIterable<BatchRow[]>;
 
 /** Options of one batch application. */
 export interface ApplyBatchOptions {
@@ -131,17 +142,16 @@ export interface Store {
    * Applies every row in one transaction and marks the batch `complete` in that same
    * transaction: after a crash either all of it is applied or none. Rows arrive in chunks.
    */
-  applyBatch(
-    client: string,
-    batchId: string,
-    rows: AsyncIterable<BatchRow[]>,
-    options: ApplyBatchOptions,
-  ): Promise<BatchRecord>;
+  applyBatch(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord>;
   /** Marks a batch `stuck` (nothing of it stored) with the reason. */
   markBatchStuck(client: string, batchId: string, message: string): Promise<void>;
   getBatch(client: string, batchId: string): Promise<BatchRecord | null>;
-  /** Marks `incomplete` batches created before `before` as stuck (after a crash); returns how many. */
-  recoverIncompleteBatches(before: number): Promise<number>;
+  /**
+   * Marks `stuck` the `incomplete` batches that no live process will finish (left behind by a
+   * crash) and returns how many. A batch this store created is never taken, nor, for a store
+   * shared by several instances, one whose instance still renews its lease.
+   */
+  recoverIncompleteBatches(): Promise<number>;
   /** Deletes a client's batch statuses older than `olderThan` beyond its newest `keepLast`. */
   pruneBatches(client: string, keepLast: number, olderThan: number): Promise<void>;
 

@@ -1,0 +1,76 @@
+import type { ClientBase } from 'pg';
+import type { ProfileUpdate } from '../profiles/types';
+import { startTally, tallyRow } from './apply-row';
+import type { BatchTally } from './apply-row';
+import { applyProfileRows } from './postgres-profiles';
+import type { RowResult } from './postgres-profiles';
+import { toBatch } from './postgres-rows';
+import type { PgBatchRow } from './postgres-rows';
+import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
+
+/** One batch application: which batch, its rows (one reading of them) and its options. */
+export interface BatchApplication {
+  client: string;
+  batchId: string;
+  rows: AsyncIterable<BatchRow[]>;
+  options: ApplyBatchOptions;
+}
+
+/**
+ * Applies a batch inside the caller's transaction, `chunkRows` rows per SQL round trip, and marks
+ * it complete in that same transaction. Fails (so the caller rolls everything back) when the
+ * batch is not `incomplete`, including when it was marked stuck while it was applied.
+ */
+export async function applyBatchOnce(
+  db: ClientBase,
+  schema: string,
+  chunkRows: number,
+  { client, batchId, rows, options }: BatchApplication,
+): Promise<BatchRecord> {
+  const found = await db.query<PgBatchRow>(`SELECT * FROM ${schema}.batches WHERE batch_id = $1`, [batchId]);
+  const stored = found.rows[0];
+  if (!stored || stored.client !== client) throw new Error(`Unknown batch ${batchId}`);
+  if (stored.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${stored.status}`);
+  const batch = toBatch(stored);
+  const tally = startTally(batch);
+  const apply = { createMissing: options.createMissing, now: options.now, withProfiles: false };
+  let pending: BatchRow[] = [];
+  const flush = async () => {
+    const chunk = pending;
+    pending = [];
+    tallyRows(tally, chunk, await applyProfileRows(db, schema, client, chunk, apply));
+  };
+  for await (const chunk of rows) {
+    for (const row of chunk) {
+      pending.push(row);
+      if (pending.length >= chunkRows) await flush();
+    }
+  }
+  if (pending.length > 0) await flush();
+  const done: BatchRecord = { ...batch, ...tally, status: 'complete', completedAt: options.now };
+  // Only an incomplete batch completes: if its lease ran out meanwhile and an instance marked
+  // it stuck, everything above rolls back, as its status says.
+  const completed = await db.query(
+    `UPDATE ${schema}.batches SET status = 'complete', consumed_count = $2, successful_updates = $3,
+       profiles_not_found = $4, failed_updates = $5, failures = $6, completed_at = $7
+     WHERE batch_id = $1 AND status = 'incomplete'`,
+    [
+      batchId,
+      done.consumedCount,
+      done.successfulUpdates,
+      done.profilesNotFound,
+      done.failedUpdates,
+      JSON.stringify(done.failures),
+      options.now,
+    ],
+  );
+  if (completed.rowCount !== 1) {
+    throw new Error(`Batch ${batchId} was marked stuck while it was applied (its lease ran out); nothing was stored`);
+  }
+  return done;
+}
+
+/** Adds one applied chunk's results to the tally. */
+export function tallyRows(tally: BatchTally, rows: readonly ProfileUpdate[], results: readonly RowResult[]): void {
+  for (let i = 0; i < rows.length; i++) tallyRow(tally, rows[i]!, results[i]!);
+}

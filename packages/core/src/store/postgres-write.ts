@@ -1,0 +1,73 @@
+import type { AttributeValue, Profile } from '../profiles/types';
+
+/** What the write statement says of one row. */
+export interface Outcome {
+  n: number;
+  /** `written`, `unchanged`, `over` (the merge is over the limit), `created` or `absent`. */
+  outcome: 'written' | 'unchanged' | 'over' | 'created' | 'absent';
+  /** For `over`: the size the merge would have. */
+  bytes: string | null;
+  pc_id: string | null;
+  third_party_id: string | null;
+  /** With profiles: the attributes after the write. */
+  attributes: Array<[string, string, number]> | null;
+  modified_at: string | null;
+}
+
+/**
+ * The statement that merges, updates and inserts one round. `merged` reads only the profiles
+ * the caller locked, so their attributes are the latest committed ones; any other row is
+ * inserted (with createMissing), unless another transaction created that profile (or took that
+ * random pcId) first: then it is left alone and comes back `absent`. Parameters: client, now,
+ * max bytes, createMissing, then per row: locked, pcId, thirdPartyId, entries.
+ */
+export function writeSql(schema: string, withProfiles: boolean): string {
+  const attributes = withProfiles
+    ? `CASE WHEN c.pc_id IS NOT NULL THEN i.entries::jsonb
+         WHEN jsonb_typeof(m.merge) = 'array' THEN m.merge ELSE m.attributes END`
+    : 'NULL::jsonb';
+  const modifiedAt = withProfiles
+    ? `CASE WHEN c.pc_id IS NOT NULL OR jsonb_typeof(m.merge) = 'array' THEN $2::bigint ELSE m.modified_at END`
+    : 'NULL::bigint';
+  return `WITH input AS (
+      SELECT * FROM unnest($5::boolean[], $6::text[], $7::text[], $8::text[])
+        WITH ORDINALITY AS i(locked, pc_id, third_party_id, entries, n)
+    ),
+    merged AS (
+      SELECT i.n, p.pc_id, p.third_party_id, p.attributes, p.modified_at,
+        ${schema}.profilegate_merge(p.attributes, i.entries::jsonb, $3::bigint) AS merge
+      FROM input i JOIN ${schema}.profiles p ON p.client = $1 AND p.pc_id = i.pc_id
+      WHERE i.locked
+    ),
+    updated AS (
+      UPDATE ${schema}.profiles p SET attributes = m.merge, modified_at = $2::bigint
+      FROM merged m WHERE p.client = $1 AND p.pc_id = m.pc_id AND jsonb_typeof(m.merge) = 'array'
+    ),
+    created AS (
+      INSERT INTO ${schema}.profiles (client, pc_id, third_party_id, attributes, modified_at)
+      SELECT $1::text, i.pc_id, i.third_party_id, i.entries::jsonb, $2::bigint FROM input i
+      WHERE $4::boolean AND NOT EXISTS (SELECT FROM merged m WHERE m.n = i.n)
+      ORDER BY i.pc_id
+      ON CONFLICT DO NOTHING
+      RETURNING pc_id
+    )
+    SELECT i.n,
+      CASE WHEN m.n IS NULL THEN CASE WHEN c.pc_id IS NULL THEN 'absent' ELSE 'created' END
+           WHEN m.merge IS NULL THEN 'unchanged'
+           WHEN jsonb_typeof(m.merge) = 'number' THEN 'over'
+           ELSE 'written' END AS outcome,
+      CASE WHEN jsonb_typeof(m.merge) = 'number' THEN m.merge::text END AS bytes,
+      COALESCE(m.pc_id, c.pc_id) AS pc_id,
+      CASE WHEN m.n IS NULL THEN i.third_party_id ELSE m.third_party_id END AS third_party_id,
+      ${attributes} AS attributes, ${modifiedAt} AS modified_at
+    FROM input i LEFT JOIN merged m ON m.n = i.n LEFT JOIN created c ON c.pc_id = i.pc_id`;
+}
+
+/** A written profile from the write statement's answer. */
+export function outcomeProfile(o: Outcome): Profile {
+  const attributes: Record<string, AttributeValue> = Object.create(null);
+  for (const [name, value, modifiedAt] of o.attributes!) attributes[name] = { value, modifiedAt };
+  const profile: Profile = { pcId: o.pc_id!, attributes, modifiedAt: Number(o.modified_at) };
+  if (o.third_party_id !== null) profile.thirdPartyId = o.third_party_id;
+  return profile;
+}

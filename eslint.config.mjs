@@ -48,6 +48,14 @@ export default tseslint.config(
     },
   },
   {
+    // The admin page's browser modules (served as they are, no build step).
+    files: ['packages/middleware/assets/**/*.mjs'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { document: 'readonly', sessionStorage: 'readonly', navigator: 'readonly' },
+    },
+  },
+  {
     files: ['packages/core/src/**/*.ts'],
     rules: {
       // The layering rule of DESIGN.md: core never imports a front end.

@@ -16,6 +16,7 @@ const PATH_STYLES: ReadonlyArray<[RegExp, ErrorStyle]> = [
   [/^\/m2\/[^/]+\/(?:v2\/)?profile\/(?:batchUpdate|batchStatus|update)\/?$/i, 'profile'],
   [/^\/rest\/v1\/profiles\/[^/]+(?:\/[^/]+)?\/?$/i, 'fetch'],
   [/^\/[^/]+\/target\/authentication\/(?:token|settings|audit)\/?$/i, 'admin'],
+  [/^\/[^/]+\/target\/admin(?:\/[^/]+)?\/?$/i, 'admin'],
 ];
 
 function styleOf(req: Request, res: Response): ErrorStyle | undefined {

@@ -674,7 +674,10 @@ const paths: Json = {
       operationId: 'adminPage',
       summary: 'Admin page (HTML)',
       description:
-        'Served only when the router was created with `adminPage: true`. The page calls the admin routes with the key typed into it.',
+        'Served only when the router was created with `adminPage: true`: the Profile API settings screen (Require ' +
+        'Authentication, generating the token, its expiry countdown, recent audit events). Self-contained (its script ' +
+        'and style are served under `/{client}/target/admin/`) with a strict Content-Security-Policy. It signs in with an ' +
+        "admin key (kept in the tab's sessionStorage) or the host app's own session, and calls only the admin routes.",
       security: [],
       responses: {
         '200': { description: 'The admin page.', content: { 'text/html': { schema: { type: 'string' } } } },

@@ -1,4 +1,5 @@
 import express, { type Router } from 'express';
+import { adminPageRoutes } from './admin-page/route';
 import { errorHandler } from './error-handler';
 import { openApiDocument } from './openapi';
 import type { ProfileApiOptions } from './options';
@@ -29,6 +30,7 @@ export function profileApi(options: ProfileApiOptions): ProfileApiRouter {
   });
   router.use(profileRoutes(rt));
   router.use(adminRoutes(rt));
+  if (rt.adminPage) router.use(adminPageRoutes(rt));
   router.use(errorHandler(rt));
   let closing: Promise<void> | undefined;
   return Object.assign(router, {

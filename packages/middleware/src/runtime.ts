@@ -91,6 +91,9 @@ export function createRuntime(options: ProfileApiOptions): Runtime {
       throw new OptionsError('bulkRateLimit.windowMs must be a positive integer (milliseconds)');
     }
   }
+  if (options.adminPage !== undefined && typeof options.adminPage !== 'boolean') {
+    throw new OptionsError('adminPage must be true (serve the admin page) or false');
+  }
   const cacheMs = options.cacheMs ?? 1000;
   if (!Number.isSafeInteger(cacheMs) || cacheMs < 0) throw new OptionsError('cacheMs must be a non-negative integer');
   const clock = options.clock ?? systemClock;

@@ -47,6 +47,9 @@ describe('startDemoServer', () => {
       assert.equal(refused.status, 401);
       const openapi = await fetch(`${first.url}/openapi.json`);
       assert.equal(openapi.status, 200);
+      const page = await fetch(`${first.url}/demo/target/admin`);
+      assert.equal(page.status, 200, 'the demo server serves the admin page');
+      assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'none'; script-src 'self'/);
     } finally {
       await first.close();
     }
@@ -212,6 +215,8 @@ describe('demo main.js', () => {
     );
     const key = readFileSync(join(root, 'data', 'admin-key'), 'utf8').trim();
     assert.equal(first.stdout.split(key).length - 1, 1, 'the key is printed exactly once');
+    const page = /^Admin page: (http:\/\/127\.0\.0\.1:\d+\/acme\/target\/admin)$/m.exec(first.stdout);
+    assert.ok(page, `prints the admin page's URL: ${first.stdout}`);
     assert.ok(first.stdout.includes(join(root, 'data', 'admin-key')), 'names the file it was saved in');
     assert.equal(first.stderr, '');
 

@@ -59,6 +59,9 @@ export async function main(): Promise<void> {
   } else if (server.adminKeyFile !== undefined) {
     console.log(`Admin key: see ${server.adminKeyFile}`);
   }
+  // The page asks for the admin key itself: its URL never carries one.
+  const pages = config.clients.map((client) => `${server.url}/${client}/target/admin`);
+  console.log(`Admin page${pages.length > 1 ? 's' : ''}: ${pages.join(', ')}`);
   console.log(`API description: ${server.url}/openapi.json`);
 }
 

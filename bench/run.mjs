@@ -1,35 +1,155 @@
 #!/usr/bin/env node
-// `npm run bench`: runs every benchmark in this folder (each prints its figures beside its
-// anchor), collects the JSON line each prints last with --json, and writes bench/results.json.
-import { spawnSync } from 'node:child_process';
+// `npm run bench`: runs every benchmark of this folder, each in its own process (progress on
+// stderr as it goes), then prints one table, each figure beside its anchor measured in the same
+// run, and writes bench/results.json with the machine it ran on.
+//   node bench/run.mjs [--only gate-overhead,ingest,rotation,token-verify]
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { argValue, machine } from './lib.mjs';
 
-const benches = ['token-verify.mjs', 'ingest-latency.mjs'];
-const results = {
-  machine: {
-    cpus: cpus().length,
-    cpuModel: cpus()[0]?.model,
-    memoryGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-  },
-  at: new Date().toISOString(),
-  benches: {},
+const BENCHES = ['gate-overhead', 'ingest', 'rotation', 'token-verify'];
+const only = argValue('--only', null)?.split(',');
+const started = performance.now();
+const info = machine();
+
+function run(name) {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [new URL(`${name}.mjs`, import.meta.url).pathname, '--json'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => (out += chunk));
+    child.on('exit', (code) => {
+      const lines = out.trimEnd().split('\n');
+      const json = lines.at(-1)?.startsWith('{') ? lines.pop() : undefined;
+      console.log(lines.join('\n'));
+      resolve(code === 0 && json ? JSON.parse(json) : null);
+    });
+  });
+}
+
+const fmt = {
+  rps: (v) => `${Math.round(v).toLocaleString('en-US')} req/s`,
+  rows: (v) => `${Math.round(v).toLocaleString('en-US')} rows/s`,
+  ms: (v) => `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`,
+  mb: (v) => `${Math.round(v)} MB`,
+  us: (v) => `${v < 10 ? v.toFixed(2) : v.toFixed(0)} µs`,
+  x: (v) => `${v < 10 ? v.toFixed(2) : v.toFixed(0)}×`,
+  pct: (v) => `${(100 * v).toFixed(1)}%`,
 };
+
+/** The table rows of one benchmark's result: figure, value, anchor, ratio, target, met. */
+function rowsOf(name, r) {
+  switch (name) {
+    case 'gate-overhead':
+      return [
+        {
+          figure: 'Gate: route behind requireProfileToken, auth on, valid token',
+          value: fmt.rps(r.gatedRps),
+          anchor: `same route, no gate: ${fmt.rps(r.bareRps)}`,
+          ratio: fmt.pct(r.ratioGated),
+          target: '>= 90%',
+          met: r.ratioGated >= 0.9,
+        },
+        {
+          figure: 'Gate: same, Require Authentication off',
+          value: fmt.rps(r.gatedOffRps),
+          anchor: `same route, no gate: ${fmt.rps(r.bareRps)}`,
+          ratio: fmt.pct(r.ratioGatedOff),
+          target: '',
+          met: null,
+        },
+      ];
+    case 'ingest':
+      return [
+        {
+          figure: `Bulk ingest: ${r.rows.toLocaleString('en-US')} rows × ${r.attributes} attributes (${r.bodyMB.toFixed(1)} MB form), v2 until complete`,
+          value: `${fmt.rows(r.rowsPerSecond)} (${r.totalSeconds.toFixed(1)} s)`,
+          anchor: `raw better-sqlite3 upserts, one transaction: ${fmt.rows(r.rawRowsPerSecond)} (${r.rawSeconds.toFixed(1)} s)`,
+          ratio: fmt.pct(r.ratioToRaw),
+          target: '>= 50%',
+          met: r.ratioToRaw >= 0.5,
+        },
+        {
+          figure: `Profile fetches while that batch is applied (${r.fetches}): p50 / p99`,
+          value: `${fmt.ms(r.p50ms)} / ${fmt.ms(r.p99ms)}`,
+          anchor: `same fetches, no batch: ${fmt.ms(r.idleP50ms)} / ${fmt.ms(r.idleP99ms)}`,
+          ratio: `p99 ${fmt.x(r.p99ms / r.idleP99ms)}`,
+          target: 'p99 < 100 ms',
+          met: r.p99ms < 100,
+        },
+        {
+          figure: 'Peak RSS of the server while ingesting that batch',
+          value: fmt.mb(r.peakRssMB),
+          anchor: `server at rest: ${fmt.mb(r.rssBeforeMB)}`,
+          ratio: fmt.x(r.peakRssMB / r.rssBeforeMB),
+          target: '< 300 MB',
+          met: r.peakRssMB < 300,
+        },
+      ];
+    case 'rotation':
+      return [
+        {
+          figure: `Token rotation: updateTokenInFiles, ${r.files.toLocaleString('en-US')} files / ${Math.round(r.megabytes)} MB, ${r.copies} copies`,
+          value: fmt.ms(r.updaterMs),
+          anchor: `rg -F -l finding them: ${fmt.ms(r.ripgrepMs)}`,
+          ratio: fmt.x(r.ratio),
+          target: '<= 2×',
+          met: r.ratio <= 2,
+        },
+      ];
+    case 'token-verify':
+      return [
+        {
+          figure: 'Token verify, cached (verified-token and state caches)',
+          value: fmt.us(r.cached),
+          anchor: `jsonwebtoken.verify, string secret: ${fmt.us(r.anchor)}`,
+          ratio: `${fmt.x(r.ratioCached)} faster`,
+          target: '',
+          met: null,
+        },
+        {
+          figure: 'Token verify, uncached (HMAC + store read each time)',
+          value: fmt.us(r.uncached),
+          anchor: `jsonwebtoken.verify, string secret: ${fmt.us(r.anchor)}`,
+          ratio: `${fmt.x(r.ratioUncached)} faster`,
+          target: '',
+          met: null,
+        },
+      ];
+    default:
+      return [];
+  }
+}
+
+const results = { machine: info, command: 'npm run bench', benches: {}, table: [] };
 let failed = false;
-for (const bench of benches) {
-  console.log(`\n=== ${bench}`);
-  const run = spawnSync(process.execPath, [new URL(bench, import.meta.url).pathname, '--json'], { encoding: 'utf8' });
-  const lines = run.stdout.trimEnd().split('\n');
-  const json = lines.pop();
-  console.log(lines.join('\n'));
-  if (run.status !== 0 || !json?.startsWith('{')) {
-    console.error(run.stderr);
+for (const name of BENCHES.filter((b) => !only || only.includes(b))) {
+  console.log(`\n=== ${name} (${((performance.now() - started) / 1000).toFixed(0)} s so far)`);
+  const result = await run(name);
+  if (!result) {
+    console.error(`${name} failed`);
     failed = true;
     continue;
   }
-  results.benches[bench.replace(/\.mjs$/, '')] = JSON.parse(json);
+  results.benches[name] = result;
+  results.table.push(...rowsOf(name, result));
 }
+results.seconds = Math.round((performance.now() - started) / 1000);
+
+const columns = ['figure', 'value', 'anchor', 'ratio', 'target', 'met'];
+const cell = (row, column) =>
+  column === 'met' ? (row.met === null ? '' : row.met ? 'yes' : 'NO') : String(row[column] ?? '');
+const widths = columns.map((c) => Math.max(c.length, ...results.table.map((row) => cell(row, c).length)));
+const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+console.log(
+  `\nMachine: ${info.cpuModel}, ${info.cores} cores, ${info.memoryGiB} GiB, Node ${info.node}, ${info.platform}; ` +
+    `load average ${info.loadAverage1m} at the start; ${info.date}`,
+);
+console.log(line(columns));
+console.log(line(widths.map((w) => '-'.repeat(w))));
+for (const row of results.table) console.log(line(columns.map((c) => cell(row, c))));
 writeFileSync(new URL('results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
-console.log('\nWrote bench/results.json');
+console.log(`\nWrote bench/results.json (${results.seconds} s in all)`);
 process.exit(failed ? 1 : 0);

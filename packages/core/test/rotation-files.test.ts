@@ -3,6 +3,9 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import jwt from 'jsonwebtoken';
+import sinon from 'sinon';
+import fc from 'fast-check';
+import { holds } from '../src/rotation/byte-search';
 import { updateTokenInFiles } from '../src/rotation/update-files';
 
 const secret = 'test-secret-of-32-bytes-at-least!!';
@@ -11,6 +14,30 @@ const tokenOf = (client: string, jti: string) =>
 const OLD = tokenOf('demo', 'old');
 const OLDER = tokenOf('demo', 'older');
 const NEW = tokenOf('demo', 'new');
+
+describe('rotation: holds (the byte search that skips files without a token)', () => {
+  it('answers as Buffer.includes for any bytes and needle', () => {
+    const text = fc.string({ unit: fc.constantFrom('e', 'y', 'J', 'a', ' ', '.', '\u00e9') });
+    fc.assert(
+      fc.property(
+        fc.oneof(text, fc.string()),
+        fc.oneof(fc.constantFrom('eyJ', 'yJ', 'J', 'eyJe', 'ee', '.eyJ'), text),
+        (h, n) => {
+          const bytes = Buffer.from(h, 'utf8');
+          const needle = Buffer.from(n, 'utf8');
+          assert.equal(holds(bytes, needle), bytes.includes(needle));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ minLength: 1, maxLength: 12 }), (h, n) => {
+        assert.equal(holds(Buffer.from(h), Buffer.from(n)), Buffer.from(h).includes(Buffer.from(n)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
 
 describe('rotation: updateTokenInFiles', () => {
   let dir: string;
@@ -91,6 +118,14 @@ describe('rotation: updateTokenInFiles', () => {
     assert.equal(result.copies, 2);
   });
 
+  it('finds a copy written JSON-escaped (a token with a slash, as some tools write it)', async () => {
+    const odd = 'odd/token+0123456789';
+    await write('settings.json', `{"token":"odd\\/token+0123456789"}\n`);
+    const result = await updateTokenInFiles({ root: dir, oldTokens: [odd], newToken: 'new/token' });
+    assert.equal(result.copies, 1);
+    assert.equal(await read('settings.json'), `{"token":"new\\/token"}\n`);
+  });
+
   it('does not touch a longer token that contains the old one', async () => {
     const text = `A=${OLD}extra\nB=${OLD}\n`;
     await write('.env', text);
@@ -120,5 +155,50 @@ describe('rotation: updateTokenInFiles', () => {
     await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW });
     const expected = Buffer.concat([Buffer.from([0xe9, 0x0a]), Buffer.from(`T=${NEW}\n`), Buffer.from([0xff])]);
     assert.deepEqual(await fs.readFile(path.join(dir, 'latin1.txt')), expected);
+  });
+
+  it('scans a file once however it is reached: walked, through a file link, named, or under a linked root', async () => {
+    await write('a.env', `T=${OLD}\n`);
+    await fs.symlink(path.join(dir, 'a.env'), path.join(dir, 'link.env'));
+    const alias = `${dir}-alias`;
+    await fs.symlink(dir, alias);
+    try {
+      const result = await updateTokenInFiles({
+        root: alias,
+        files: ['.', path.join(dir, 'a.env')],
+        oldTokens: [OLD],
+        newToken: NEW,
+      });
+      assert.equal(result.filesScanned, 1);
+      assert.equal(result.copies, 1);
+      assert.equal(await read('a.env'), `T=${NEW}\n`);
+      assert.ok((await fs.lstat(path.join(dir, 'link.env'))).isSymbolicLink());
+    } finally {
+      await fs.rm(alias);
+    }
+  });
+
+  it('lists results in walk order and rejects with the first failed write, leaving no temporary file', async () => {
+    for (const name of ['c.env', 'a.env', 'b.env']) await write(name, `T=${OLD}\n`);
+    const dry = await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW, dryRun: true });
+    assert.deepEqual(
+      dry.filesChanged.map((f) => path.basename(f.path)),
+      ['a.env', 'b.env', 'c.env'],
+    );
+    const open = fs.open;
+    const stub = sinon
+      .stub(fs, 'open')
+      .callsFake(((file: string, ...rest: unknown[]) =>
+        String(file).includes('.b.env.')
+          ? Promise.reject(Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' }))
+          : (open as (...args: unknown[]) => Promise<unknown>)(file, ...rest)) as typeof fs.open);
+    try {
+      await assert.rejects(updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW }), /EROFS/);
+    } finally {
+      stub.restore();
+    }
+    assert.equal(await read('a.env'), `T=${NEW}\n`);
+    assert.equal(await read('b.env'), `T=${OLD}\n`);
+    assert.deepEqual((await fs.readdir(dir)).sort(), ['a.env', 'b.env', 'c.env']);
   });
 });

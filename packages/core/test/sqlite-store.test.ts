@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import sinon from 'sinon';
+import * as ids from '../src/profiles/ids';
 import { SqliteStore } from '../src/store/sqlite';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite-schema';
 import { describeStoreConformance } from './store-conformance';
@@ -17,6 +19,12 @@ describeStoreConformance('SqliteStore', {
     return new SqliteStore((store as SqliteStore).path);
   },
   cleanup: async () => rmSync(root, { recursive: true, force: true }),
+});
+
+const mainThreadRoot = mkdtempSync(join(tmpdir(), 'profilegate-sqlite-main-'));
+describeStoreConformance('SqliteStore, batches applied on the main thread', {
+  create: async () => new SqliteStore(join(mainThreadRoot, `store-${++n}.db`), { batchWorker: false }),
+  cleanup: async () => rmSync(mainThreadRoot, { recursive: true, force: true }),
 });
 
 describe('SqliteStore specifics', () => {
@@ -47,6 +55,118 @@ describe('SqliteStore specifics', () => {
     const store = new SqliteStore(join(dir, 'closed.db'));
     await store.close();
     await assert.rejects(store.putSettings('acme', { requireAuthentication: false }), /closed/);
+  });
+
+  it('gives a new profile another pcId when the one drawn is taken, instead of merging two visitors', async () => {
+    // A batch creates its profiles in one millisecond; two of them can draw the same pcId. On this
+    // thread (batchWorker: false), where the stub is seen; the worker runs the same code.
+    const store = new SqliteStore(join(dir, 'clash.db'), { batchWorker: false });
+    const draw = sinon.stub(ids, 'newPcId');
+    draw.onCall(0).returns('1700000000000-123456.12_0');
+    draw.onCall(1).returns('1700000000000-123456.12_0');
+    draw.onCall(2).returns('1700000000000-654321.65_0');
+    try {
+      const batch = await store.createBatch({
+        client: 'acme',
+        version: 'v2',
+        batchSize: 2,
+        parseFailures: [],
+        parseFailedCount: 0,
+        now: 1,
+      });
+      async function* rows() {
+        yield [
+          { key: { kind: 'thirdPartyId' as const, id: 'u1' }, attributes: { email: 'one@example.com' } },
+          { key: { kind: 'thirdPartyId' as const, id: 'u2' }, attributes: { email: 'two@example.com' } },
+        ];
+      }
+      const done = await store.applyBatch('acme', batch.batchId, rows, { createMissing: true, now: 1700000000000 });
+      assert.equal(done.successfulUpdates, 2);
+      const u1 = await store.getProfile('acme', { kind: 'thirdPartyId', id: 'u1' });
+      const u2 = await store.getProfile('acme', { kind: 'thirdPartyId', id: 'u2' });
+      assert.equal(u1?.pcId, '1700000000000-123456.12_0');
+      assert.equal(u1?.attributes['email']?.value, 'one@example.com');
+      assert.equal(u2?.pcId, '1700000000000-654321.65_0');
+      assert.equal(u2?.attributes['email']?.value, 'two@example.com');
+    } finally {
+      draw.restore();
+      await store.close();
+    }
+  });
+
+  it('without the worker, yields to the event loop within a batch, however many rows batchChunkRows allows', async () => {
+    const store = new SqliteStore(join(dir, 'slices.db'), {
+      batchChunkRows: 1_000_000,
+      batchSliceMs: 0,
+      batchWorker: false,
+    });
+    try {
+      const batch = await store.createBatch({
+        client: 'acme',
+        version: 'v2',
+        batchSize: 256,
+        parseFailures: [],
+        parseFailedCount: 0,
+        now: 1,
+      });
+      async function* rows() {
+        yield Array.from({ length: 256 }, (_, i) => ({
+          key: { kind: 'pcId' as const, id: `p${i}` },
+          attributes: { n: String(i) },
+        }));
+      }
+      const applying = store.applyBatch('acme', batch.batchId, rows, { createMissing: true, now: 2 });
+      // Without a yield, the whole batch would be applied and committed before this turn of the
+      // event loop; with one, a fetch here is answered mid-batch, from the last commit.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(await store.getProfile('acme', { kind: 'pcId', id: 'p0' }), null);
+      const done = await applying;
+      assert.equal(done.successfulUpdates, 256);
+      assert.ok(await store.getProfile('acme', { kind: 'pcId', id: 'p0' }));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('survives its batch worker dying mid-batch: nothing of that batch stays, the next one applies', async () => {
+    const store = new SqliteStore(join(dir, 'worker-crash.db'));
+    const newBatch = () =>
+      store.createBatch({
+        client: 'acme',
+        version: 'v2',
+        batchSize: 2,
+        parseFailures: [],
+        parseFailedCount: 0,
+        now: 1,
+      });
+    try {
+      const first = await newBatch();
+      let taken!: () => void;
+      const firstChunkTaken = new Promise<void>((resolve) => (taken = resolve));
+      async function* slow() {
+        yield [{ key: { kind: 'pcId' as const, id: 'p1' }, attributes: { a: '1' } }];
+        taken();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        yield [{ key: { kind: 'pcId' as const, id: 'p2' }, attributes: { a: '2' } }];
+      }
+      const applying = store.applyBatch('acme', first.batchId, slow, { createMissing: true, now: 2 });
+      await firstChunkTaken;
+      const worker = (store as unknown as { worker: { worker: { terminate(): Promise<number> } } }).worker;
+      await worker.worker.terminate();
+      await assert.rejects(applying, /worker/);
+      assert.equal(await store.getProfile('acme', { kind: 'pcId', id: 'p1' }), null);
+      // The dead worker's transaction is gone: the store writes again, and a new worker applies.
+      await store.markBatchStuck('acme', first.batchId, 'worker died');
+      const second = await newBatch();
+      async function* one() {
+        yield [{ key: { kind: 'pcId' as const, id: 'p3' }, attributes: { a: '3' } }];
+      }
+      const done = await store.applyBatch('acme', second.batchId, one, { createMissing: true, now: 3 });
+      assert.equal(done.status, 'complete');
+      assert.ok(await store.getProfile('acme', { kind: 'pcId', id: 'p3' }));
+    } finally {
+      await store.close();
+    }
   });
 
   it('refuses an in-memory path, which a second reader connection could not see', () => {

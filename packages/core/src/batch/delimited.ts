@@ -7,6 +7,7 @@ import {
   profileIdProblem,
 } from '../profiles/rules';
 import type { ProfileKey } from '../profiles/types';
+import { FormRecords } from './form-records';
 import {
   asTypedError,
   batchIsEmpty,
@@ -39,6 +40,8 @@ export async function* parseDelimited(
 ): AsyncGenerator<Item> {
   const out: Item[] = [];
   const reader = new RowReader(form, limits, out);
+  // A form has no quoting: split by hand. CSV goes through csv-parse.
+  const split = form ? new FormRecords((record) => reader.accept(record)) : null;
   const parser = parse({
     bom: false, // stripped here, before `batch=`
     quote: form ? false : '"',
@@ -65,7 +68,8 @@ export async function* parseDelimited(
       }
       const { valid, badLine } = guard.check(data);
       for (let at = 0; at < valid.length; at += SLICE) {
-        await feed(parser, reader, valid.subarray(at, at + SLICE));
+        if (split) split.push(valid.subarray(at, at + SLICE));
+        else await feed(parser, reader, valid.subarray(at, at + SLICE));
         for (const item of out) yield item;
         out.length = 0;
       }
@@ -74,12 +78,14 @@ export async function* parseDelimited(
     if (head !== null) {
       const rest = afterPrefix(head, form, true) ?? Buffer.alloc(0);
       const { valid, badLine } = guard.check(rest);
-      await feed(parser, reader, valid);
+      if (split) split.push(valid);
+      else await feed(parser, reader, valid);
       if (badLine !== null) throw notUtf8(badLine);
     }
     const cutLine = guard.finish();
     if (cutLine !== null) throw notUtf8(cutLine);
-    await feed(parser, reader, null);
+    if (split) split.push(null);
+    else await feed(parser, reader, null);
     for (const item of out) yield item;
     out.length = 0;
     if (reader.dataRows === 0) throw batchIsEmpty();

@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs';
-import { promises as fs } from 'node:fs';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { promises as fs, readdirSync, realpathSync, statSync } from 'node:fs';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { DEFAULT_EXCLUDES, GlobSet, globBase, globToRegExp, isGlob } from './glob';
 
 /** What to walk: `files` (paths, folders or globs) relative to `root`, or all of `root`. */
@@ -24,41 +25,97 @@ function toPosix(path: string): string {
   return sep === '/' ? path : path.split(sep).join('/');
 }
 
-/** The path used to match globs: relative to `root` when inside it, else absolute. */
-function matchPath(root: string, path: string): string {
-  const rel = relative(root, path);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? toPosix(rel) : toPosix(path);
-}
-
-async function isFile(path: string, entry: Dirent): Promise<boolean> {
+function isFile(path: string, entry: Dirent): boolean {
   if (entry.isFile()) return true;
   if (!entry.isSymbolicLink()) return false;
   try {
-    return (await fs.stat(path)).isFile();
+    return statSync(path).isFile();
   } catch {
     return false;
   }
 }
 
-/** Every file under `dir` not excluded; excluded folders are not entered, symlinked folders neither. */
-async function walk(root: string, dir: string, exclude: GlobSet, out: string[]): Promise<void> {
-  let entries: Dirent[];
-  try {
-    entries = await fs.readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') return;
-    throw error;
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    const rel = matchPath(root, path);
-    if (entry.isDirectory()) {
-      if (!exclude.matchesDirectory(rel)) await walk(root, path, exclude, out);
-    } else if ((await isFile(path, entry)) && !exclude.matchesFile(rel)) {
-      out.push(path);
+/** A file found by a walk, with its real path when known without a realpath call. */
+interface Found {
+  path: string;
+  /** null: the entry is a link (or was named), resolved with realpath when deduplicating. */
+  real: string | null;
+}
+
+/** Longest stretch, in ms, of listing folders before letting the event loop run. */
+const SLICE_MS = 20;
+
+/** `dir` (normalised) joined with an entry name, without path.join's normalising. */
+function child(dir: string, name: string): string {
+  return dir.endsWith(sep) ? dir + name : dir + sep + name;
+}
+
+/**
+ * Walks with synchronous calls (a promise per folder costs more than the listing) and yields to
+ * the event loop every SLICE_MS, so a huge tree does not freeze the process.
+ */
+class Walker {
+  private sliceStart = performance.now();
+  private entriesSinceClock = 0;
+
+  constructor(
+    private readonly root: string,
+    private readonly exclude: GlobSet,
+    readonly out: Found[],
+  ) {}
+
+  /**
+   * Every file under `dir` not excluded; excluded folders are not entered, symlinked folders
+   * neither, so a folder below `dir` has the real path of its parent plus its name.
+   */
+  async walk(dir: string, rel = this.relOf(dir), realDir = realpathOr(dir)): Promise<void> {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'EPERM') return;
+      throw error;
     }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      const name = entry.name;
+      const path = child(dir, name);
+      // The path globs match: relative to the root when inside it, else absolute (built from the
+      // folder's, not with a path.relative per file; a name starting with `..` reads as outside).
+      const childRel =
+        rel === null || (rel === '' && name.startsWith('..')) ? toPosix(path) : rel === '' ? name : `${rel}/${name}`;
+      if (entry.isDirectory()) {
+        if (!this.exclude.matchesDirectory(childRel)) {
+          await this.walk(path, rel === null ? null : childRel, child(realDir, name));
+        }
+      } else if (isFile(path, entry) && !this.exclude.matchesFile(childRel)) {
+        this.out.push({ path, real: entry.isSymbolicLink() ? null : child(realDir, name) });
+      }
+      if (++this.entriesSinceClock >= 64) {
+        this.entriesSinceClock = 0;
+        if (performance.now() - this.sliceStart >= SLICE_MS) {
+          await yieldToEventLoop();
+          this.sliceStart = performance.now();
+        }
+      }
+    }
+  }
+
+  /** The path globs match for `dir`: '' for the root, relative inside it, null (absolute) outside. */
+  private relOf(dir: string): string | null {
+    const rel = relative(this.root, dir);
+    if (rel === '') return '';
+    return !rel.startsWith('..') && !isAbsolute(rel) ? toPosix(rel) : null;
+  }
+}
+
+/** The real path (links resolved), or `path` itself when it cannot be resolved. */
+function realpathOr(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
   }
 }
 
@@ -74,7 +131,7 @@ async function statOrNull(path: string): Promise<import('node:fs').Stats | null>
 export async function selectFiles(selection: FileSelection): Promise<SelectedFiles> {
   const root = resolve(selection.root ?? process.cwd());
   const exclude = new GlobSet(selection.exclude ?? DEFAULT_EXCLUDES);
-  const found: string[] = [];
+  const found: Found[] = [];
   const missing: string[] = [];
   const items = selection.files ?? [root];
   for (const item of items) {
@@ -82,15 +139,15 @@ export async function selectFiles(selection: FileSelection): Promise<SelectedFil
     const stat = await statOrNull(path);
     if (stat?.isFile()) {
       // Named explicitly: scanned even when an exclude glob would match it.
-      found.push(path);
+      found.push({ path, real: null }); // it may be or sit under a link: resolved on its own
     } else if (stat?.isDirectory()) {
-      await walk(root, path, exclude, found);
+      await new Walker(root, exclude, found).walk(path);
     } else if (isGlob(item)) {
       // Include globs match like a shell's: `*.env` is in `root` only, `**/*.env` at any depth.
       const pattern = globToRegExp(toPosix(path));
-      const candidates: string[] = [];
-      await walk(root, resolve(root, globBase(item)), exclude, candidates);
-      found.push(...candidates.filter((file) => pattern.test(toPosix(file))));
+      const candidates: Found[] = [];
+      await new Walker(root, exclude, candidates).walk(resolve(root, globBase(item)));
+      found.push(...candidates.filter((file) => pattern.test(toPosix(file.path))));
     } else {
       missing.push(item);
     }
@@ -99,10 +156,10 @@ export async function selectFiles(selection: FileSelection): Promise<SelectedFil
   const seen = new Set<string>();
   const files: string[] = [];
   for (const file of found) {
-    const real = await fs.realpath(file).catch(() => file);
+    const real = file.real ?? realpathOr(file.path);
     if (seen.has(real)) continue;
     seen.add(real);
-    files.push(file);
+    files.push(file.path);
   }
   return { files, missing };
 }

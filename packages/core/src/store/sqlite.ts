@@ -1,16 +1,26 @@
 import { chmodSync, existsSync } from 'node:fs';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import type { AttributeValue, Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
-import { nextProfileState, startTally, tallyRow } from './apply-row';
+import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 import { formatBatchId } from './batch-ids';
 import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
-import { migrateSqlite } from './sqlite-schema';
+import { SqliteBatchWorker } from './sqlite-batch';
+import {
+  PROFILE_COLUMNS,
+  SqliteProfileWriter,
+  fromBatch,
+  toBatch,
+  toProfile,
+  type BatchRowRecord,
+  type ProfileRow,
+} from './sqlite-rows';
+import { configureSqliteWriter, migrateSqlite } from './sqlite-schema';
 import type {
   ApplyBatchOptions,
   AuditEvent,
   BatchRecord,
+  BatchRow,
   BatchRows,
   NewBatch,
   Settings,
@@ -23,34 +33,26 @@ import type {
 } from './types';
 import { ABANDONED_BATCH_MESSAGE, DEFAULT_SETTINGS } from './types';
 
-interface ProfileRow {
-  pc_id: string;
-  third_party_id: string | null;
-  attributes: string;
-  modified_at: number;
-}
-
-interface BatchRowRecord {
-  batch_id: string;
-  client: string;
-  version: 'v1' | 'v2';
-  status: BatchRecord['status'];
-  batch_size: number;
-  consumed_count: number;
-  successful_updates: number;
-  profiles_not_found: number;
-  failed_updates: number;
-  failures: string;
-  message: string | null;
-  created_at: number;
-  completed_at: number | null;
-}
-
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
-  /** Rows applied between two yields to the event loop while a batch is applied (default 2,000). */
+  /** Most rows applied between two yields to the event loop while a batch is applied (default 2,000). */
   batchChunkRows?: number;
+  /**
+   * Longest stretch, in ms, a batch keeps the event loop before yielding (default 10), so that
+   * fetches stay quick on a slow machine whatever the rows cost.
+   */
+  batchSliceMs?: number;
+  /**
+   * Apply batches in a worker thread with its own writer connection (default true): the event
+   * loop then stays free while a large batch is written and committed. When false, or when the
+   * worker script cannot be found (running from TypeScript sources), batches are applied here,
+   * yielding every `batchSliceMs`.
+   */
+  batchWorker?: boolean;
 }
+
+/** Rows applied between two looks at the clock. */
+const CLOCK_EVERY_ROWS = 32;
 
 /**
  * The embedded store: one SQLite file through better-sqlite3 in WAL mode. Writes go through one
@@ -64,6 +66,10 @@ export class SqliteStore implements Store {
   private readonly writes = new Mutex();
   private readonly changes = new ChangeEmitter();
   private readonly chunkRows: number;
+  private readonly sliceMs: number;
+  private readonly useWorker: boolean;
+  private worker: SqliteBatchWorker | null = null;
+  private readonly rows: SqliteProfileWriter;
   private readonly sql: ReturnType<typeof prepare>;
   /** Batches this store created that are not finished yet: recovery leaves them alone. */
   private readonly created = new Set<string>();
@@ -79,15 +85,15 @@ export class SqliteStore implements Store {
     const isNew = !existsSync(path);
     this.writer = new Database(path);
     if (isNew) chmodSync(path, 0o600);
-    this.writer.pragma('journal_mode = WAL');
-    // FULL: once a batch reads `complete`, it survives a power cut, not only a crash.
-    this.writer.pragma('synchronous = FULL');
-    this.writer.pragma('busy_timeout = 5000');
+    configureSqliteWriter(this.writer);
     migrateSqlite(this.writer);
     this.reader = new Database(path, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
     this.chunkRows = options.batchChunkRows ?? 2000;
+    this.sliceMs = options.batchSliceMs ?? 10;
+    this.useWorker = options.batchWorker ?? true;
     this.sql = prepare(this.writer, this.reader);
+    this.rows = new SqliteProfileWriter(this.writer);
   }
 
   async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
@@ -100,7 +106,7 @@ export class SqliteStore implements Store {
     return this.write(() =>
       this.writer
         .transaction((): UpdateOutcome => {
-          const result = this.applyRow(client, update, options.createMissing, options.now);
+          const result = this.rows.applyRow(client, update, options.createMissing, options.now);
           if (result.status !== 'write') return result;
           return { status: 'updated', profile: result.profile, created: result.created };
         })
@@ -136,35 +142,52 @@ export class SqliteStore implements Store {
 
   applyBatch(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord> {
     return this.write(async () => {
-      const stored = this.sql.writerBatch.get(batchId) as BatchRowRecord | undefined;
-      if (!stored || stored.client !== client) throw new Error(`Unknown batch ${batchId}`);
-      if (stored.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${stored.status}`);
-      const batch = toBatch(stored);
-      const tally = startTally(batch);
-      // One transaction for the whole batch; it yields to the event loop between chunks so
-      // other requests are answered (reads use the reader connection and see the last commit).
-      this.writer.exec('BEGIN IMMEDIATE');
-      try {
-        let sinceYield = 0;
-        for await (const chunk of rows()) {
-          for (const row of chunk) {
-            tallyRow(tally, row, this.applyRow(client, row, options.createMissing, options.now));
-            if (++sinceYield >= this.chunkRows) {
-              sinceYield = 0;
-              await yieldToEventLoop();
-            }
+      let done: BatchRecord;
+      if (this.useWorker && !this.worker?.alive) this.worker = SqliteBatchWorker.start(this.path);
+      if (this.useWorker && this.worker) done = await this.worker.apply(client, batchId, rows(), options);
+      else done = await this.applyBatchHere(client, batchId, rows(), options);
+      this.created.delete(batchId);
+      return done;
+    });
+  }
+
+  /**
+   * Applies a batch on this thread's writer, in one transaction that yields to the event loop
+   * between slices so other requests are answered (reads use the reader connection and see the
+   * last commit).
+   */
+  private async applyBatchHere(
+    client: string,
+    batchId: string,
+    rows: AsyncIterable<BatchRow[]>,
+    options: ApplyBatchOptions,
+  ): Promise<BatchRecord> {
+    this.writer.exec('BEGIN IMMEDIATE');
+    try {
+      const batch = this.rows.startBatch(client, batchId, options);
+      let sinceYield = 0;
+      let sliceStart = performance.now();
+      for await (const chunk of rows) {
+        for (const row of chunk) {
+          batch.apply(row);
+          ++sinceYield;
+          if (
+            sinceYield >= this.chunkRows ||
+            (sinceYield % CLOCK_EVERY_ROWS === 0 && performance.now() - sliceStart >= this.sliceMs)
+          ) {
+            await yieldToEventLoop();
+            sinceYield = 0;
+            sliceStart = performance.now();
           }
         }
-        const done: BatchRecord = { ...batch, ...tally, status: 'complete', completedAt: options.now };
-        this.sql.updateBatch.run(fromBatch(done));
-        this.writer.exec('COMMIT');
-        this.created.delete(batchId);
-        return done;
-      } catch (error) {
-        if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
-        throw error;
       }
-    });
+      const done = batch.finish();
+      this.writer.exec('COMMIT');
+      return done;
+    } catch (error) {
+      if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   markBatchStuck(client: string, batchId: string, message: string): Promise<void> {
@@ -258,9 +281,11 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    await this.writes.run(() => {
+    await this.writes.run(async () => {
       if (this.closed) return;
       this.closed = true;
+      await this.worker?.close();
+      this.worker = null;
       this.reader.close();
       this.writer.close();
     });
@@ -279,37 +304,14 @@ export class SqliteStore implements Store {
     if (!row) return { current: null, graced: [] };
     return { current: row.current ? JSON.parse(row.current) : null, graced: JSON.parse(row.graced) };
   }
-
-  /** Applies one update on the writer connection (inside the caller's transaction). */
-  private applyRow(client: string, update: ProfileUpdate, createMissing: boolean, now: number) {
-    const row = (update.key.kind === 'pcId' ? this.sql.writerByPcId : this.sql.writerByThirdPartyId).get(
-      client,
-      update.key.id,
-    ) as ProfileRow | undefined;
-    const taken = (pcId: string) => this.sql.writerByPcId.get(client, pcId) !== undefined;
-    const result = nextProfileState(row ? toProfile(row) : null, update, createMissing, now, taken);
-    if (result.status === 'write' && result.changed) {
-      const p = result.profile;
-      this.sql.upsertProfile.run(client, p.pcId, p.thirdPartyId ?? null, encodeAttributes(p.attributes), p.modifiedAt);
-    }
-    return result;
-  }
 }
 
 function prepare(writer: Database.Database, reader: Database.Database) {
-  const profileColumns = 'pc_id, third_party_id, attributes, modified_at';
+  const profileColumns = PROFILE_COLUMNS;
   return {
     readByPcId: reader.prepare(`SELECT ${profileColumns} FROM profiles WHERE client = ? AND pc_id = ?`),
     readByThirdPartyId: reader.prepare(
       `SELECT ${profileColumns} FROM profiles WHERE client = ? AND third_party_id = ?`,
-    ),
-    writerByPcId: writer.prepare(`SELECT ${profileColumns} FROM profiles WHERE client = ? AND pc_id = ?`),
-    writerByThirdPartyId: writer.prepare(
-      `SELECT ${profileColumns} FROM profiles WHERE client = ? AND third_party_id = ?`,
-    ),
-    upsertProfile: writer.prepare(
-      `INSERT INTO profiles (client, pc_id, third_party_id, attributes, modified_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (client, pc_id) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at`,
     ),
     nextCounter: writer.prepare(
       `INSERT INTO counters (name, value) VALUES (?, 1)
@@ -321,13 +323,6 @@ function prepare(writer: Database.Database, reader: Database.Database) {
        VALUES (@batch_id, @client, @version, @status, @batch_size, @consumed_count, @successful_updates,
          @profiles_not_found, @failed_updates, @failures, @message, @created_at, @completed_at)`,
     ),
-    updateBatch: writer.prepare(
-      `UPDATE batches SET status = @status, consumed_count = @consumed_count, successful_updates = @successful_updates,
-         profiles_not_found = @profiles_not_found, failed_updates = @failed_updates, failures = @failures,
-         message = @message, completed_at = @completed_at
-       WHERE batch_id = @batch_id`,
-    ),
-    writerBatch: writer.prepare('SELECT * FROM batches WHERE batch_id = ?'),
     readBatch: reader.prepare('SELECT * FROM batches WHERE batch_id = ? AND client = ?'),
     markStuck: writer.prepare(
       `UPDATE batches SET status = 'stuck', message = ? WHERE batch_id = ? AND client = ? AND status = 'incomplete'`,
@@ -353,64 +348,5 @@ function prepare(writer: Database.Database, reader: Database.Database) {
     ),
     insertAudit: writer.prepare('INSERT INTO audit (client, at, actor, action, details) VALUES (?, ?, ?, ?, ?)'),
     readAudit: reader.prepare('SELECT at, actor, action, details FROM audit WHERE client = ? ORDER BY id DESC LIMIT ?'),
-  };
-}
-
-/** Attributes are stored as `{"name":["value",modifiedAt]}`: compact and quick to parse. */
-function encodeAttributes(attributes: Record<string, AttributeValue>): string {
-  const out: Record<string, [string, number]> = {};
-  for (const name of Object.keys(attributes)) {
-    const a = attributes[name]!;
-    out[name] = [a.value, a.modifiedAt];
-  }
-  return JSON.stringify(out);
-}
-
-function toProfile(row: ProfileRow): Profile {
-  const stored = JSON.parse(row.attributes) as Record<string, [string, number]>;
-  const attributes: Record<string, AttributeValue> = Object.create(null);
-  for (const name of Object.keys(stored)) {
-    const [value, modifiedAt] = stored[name]!;
-    attributes[name] = { value, modifiedAt };
-  }
-  const profile: Profile = { pcId: row.pc_id, attributes, modifiedAt: row.modified_at };
-  if (row.third_party_id !== null) profile.thirdPartyId = row.third_party_id;
-  return profile;
-}
-
-function toBatch(row: BatchRowRecord): BatchRecord {
-  const batch: BatchRecord = {
-    batchId: row.batch_id,
-    client: row.client,
-    version: row.version,
-    status: row.status,
-    batchSize: row.batch_size,
-    consumedCount: row.consumed_count,
-    successfulUpdates: row.successful_updates,
-    profilesNotFound: row.profiles_not_found,
-    failedUpdates: row.failed_updates,
-    failures: JSON.parse(row.failures),
-    createdAt: row.created_at,
-  };
-  if (row.message !== null) batch.message = row.message;
-  if (row.completed_at !== null) batch.completedAt = row.completed_at;
-  return batch;
-}
-
-function fromBatch(batch: BatchRecord): BatchRowRecord {
-  return {
-    batch_id: batch.batchId,
-    client: batch.client,
-    version: batch.version,
-    status: batch.status,
-    batch_size: batch.batchSize,
-    consumed_count: batch.consumedCount,
-    successful_updates: batch.successfulUpdates,
-    profiles_not_found: batch.profilesNotFound,
-    failed_updates: batch.failedUpdates,
-    failures: JSON.stringify(batch.failures),
-    message: batch.message ?? null,
-    created_at: batch.createdAt,
-    completed_at: batch.completedAt ?? null,
   };
 }

@@ -1,0 +1,125 @@
+// Figure 1: requests/s of an Express route behind the bearer gate (requireProfileToken, Require
+// Authentication on, a valid token) against the same route with no gate, and with the gate but
+// Require Authentication off. The server (bench/gate-server.mjs) is its own process; autocannon
+// drives it from this one over loopback. Rounds alternate the three routes so that load from
+// other processes hits them alike; each figure is the median of the rounds. The server's CPU time
+// per request is printed beside, a cross-check that load from other processes barely moves.
+//   node bench/gate-overhead.mjs [--json] [--rounds N] [--seconds S]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { argValue, cpuMsOf, emitJson, median, progress, startServer } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const autocannon = require('autocannon');
+const { SqliteStore, TokenService, loadOrCreateKeyRing } = require('../packages/core/dist/src/index.js');
+
+const ROUNDS = Number(argValue('--rounds', 8));
+const SECONDS = Number(argValue('--seconds', 3));
+const CONNECTIONS = 16;
+
+/** Store and signing keys for the server: client `on` (gate on, one token) and `off`. */
+async function prepare(data) {
+  const store = new SqliteStore(join(data, 'profiles.db'));
+  try {
+    const keys = await loadOrCreateKeyRing(join(data, 'signing-keys.json'));
+    await store.putSettings('on', { requireAuthentication: true });
+    await store.putSettings('off', { requireAuthentication: false });
+    const tokens = new TokenService({ store, keys });
+    const { accessToken } = await tokens.generate('on', { actor: 'bench' });
+    tokens.dispose();
+    return accessToken;
+  } finally {
+    await store.close();
+  }
+}
+
+/** Requests/s of one route for `seconds`, and the server's CPU µs per request meanwhile. */
+function load(url, headers, seconds, pid) {
+  const cpuBefore = cpuMsOf(pid);
+  return new Promise((resolve, reject) => {
+    autocannon({ url, connections: CONNECTIONS, duration: seconds, headers }, (error, result) => {
+      if (error) reject(error);
+      else if (result.non2xx > 0 || result.errors > 0) {
+        reject(new Error(`${url}: ${result.non2xx} answers not 2xx, ${result.errors} errors`));
+      } else {
+        const cpuMs = cpuMsOf(pid) - cpuBefore;
+        resolve({ rps: result.requests.total / result.duration, cpuUs: (cpuMs * 1000) / result.requests.total });
+      }
+    });
+  });
+}
+
+const data = mkdtempSync(join(tmpdir(), 'profilegate-gate-'));
+let server;
+try {
+  const token = await prepare(data);
+  server = await startServer(new URL('gate-server.mjs', import.meta.url).pathname, { args: [data] });
+  const routes = {
+    bare: { path: '/bare', headers: {} },
+    gated: { path: '/gated', headers: { Authorization: `Bearer ${token}` } },
+    gatedOff: { path: '/gated-off', headers: {} },
+  };
+  // A refused token would show up as non-2xx answers; check once before measuring.
+  const check = await fetch(`${server.url}/gated`, { headers: routes.gated.headers });
+  if (check.status !== 200) throw new Error(`The gated route answered ${check.status} to a valid token`);
+  progress('warming up');
+  const pid = server.child.pid;
+  for (const route of Object.values(routes)) await load(`${server.url}${route.path}`, route.headers, 1, pid);
+
+  const rps = { bare: [], gated: [], gatedOff: [] };
+  const cpu = { bare: [], gated: [], gatedOff: [] };
+  const ratios = { gated: [], gatedOff: [] };
+  const names = Object.keys(routes);
+  for (let round = 0; round < ROUNDS; round++) {
+    // Rotate the order, so no route always runs first or last in a round.
+    const order = names.map((_, i) => names[(i + round) % names.length]);
+    const got = {};
+    for (const name of order) {
+      got[name] = await load(`${server.url}${routes[name].path}`, routes[name].headers, SECONDS, pid);
+    }
+    for (const name of names) {
+      rps[name].push(got[name].rps);
+      cpu[name].push(got[name].cpuUs);
+    }
+    ratios.gated.push(got.gated.rps / got.bare.rps);
+    ratios.gatedOff.push(got.gatedOff.rps / got.bare.rps);
+    progress(
+      `round ${round + 1}/${ROUNDS}: bare ${Math.round(got.bare.rps)}, gated ${Math.round(got.gated.rps)}, ` +
+        `gate off ${Math.round(got.gatedOff.rps)} requests/s`,
+    );
+  }
+  const result = {
+    bench: 'gate-overhead',
+    connections: CONNECTIONS,
+    rounds: ROUNDS,
+    secondsPerRound: SECONDS,
+    bareRps: median(rps.bare),
+    gatedRps: median(rps.gated),
+    gatedOffRps: median(rps.gatedOff),
+    ratioGated: median(ratios.gated),
+    ratioGatedOff: median(ratios.gatedOff),
+    // Load-independent cross-check: server CPU time per request (from /proc), medians.
+    bareCpuUs: median(cpu.bare),
+    gatedCpuUs: median(cpu.gated),
+    gatedOffCpuUs: median(cpu.gatedOff),
+  };
+  console.log(`anchor: bare Express route                     ${Math.round(result.bareRps)} requests/s`);
+  console.log(
+    `gated route (Require Authentication on, token) ${Math.round(result.gatedRps)} requests/s = ` +
+      `${(100 * result.ratioGated).toFixed(1)}% of bare (target >= 90%)`,
+  );
+  console.log(
+    `gated route (Require Authentication off)       ${Math.round(result.gatedOffRps)} requests/s = ` +
+      `${(100 * result.ratioGatedOff).toFixed(1)}% of bare`,
+  );
+  console.log(
+    `server CPU per request: bare ${result.bareCpuUs.toFixed(0)} µs, gated ${result.gatedCpuUs.toFixed(0)} µs, ` +
+      `gate off ${result.gatedOffCpuUs.toFixed(0)} µs`,
+  );
+  emitJson(result);
+} finally {
+  await server?.stop();
+  rmSync(data, { recursive: true, force: true });
+}

@@ -1,0 +1,37 @@
+// The server side of bench/gate-overhead.mjs (run as its own process): one Express app with the
+// same small JSON route three times: bare, behind requireProfileToken() for a client whose Require
+// Authentication is on, and behind it for a client where it is off. The data folder (store and
+// signing keys) is prepared by the load generator, which keeps the token.
+//   node bench/gate-server.mjs <data folder>
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const express = require('express');
+const { SqliteStore, loadOrCreateKeyRing } = require('../packages/core/dist/src/index.js');
+const { requireProfileToken } = require('../packages/middleware/dist/src/index.js');
+
+const data = process.argv[2];
+const store = new SqliteStore(join(data, 'profiles.db'));
+const signingKeys = await loadOrCreateKeyRing(join(data, 'signing-keys.json'));
+const app = express();
+app.disable('x-powered-by');
+const handler = (_req, res) => {
+  res.json({
+    ok: true,
+    offers: [
+      { id: 'spring-sale', weight: 0.7 },
+      { id: 'free-shipping', weight: 0.3 },
+    ],
+  });
+};
+app.get('/bare', handler);
+app.get('/gated', requireProfileToken({ store, signingKeys, client: 'on' }), handler);
+app.get('/gated-off', requireProfileToken({ store, signingKeys, client: 'off' }), handler);
+const server = app.listen(0, '127.0.0.1', () => {
+  console.log(`gate bench server listening on http://127.0.0.1:${server.address().port}`);
+});
+process.on('SIGTERM', () => {
+  server.closeAllConnections();
+  server.close(() => store.close().then(() => process.exit(0)));
+});

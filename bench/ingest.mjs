@@ -1,0 +1,267 @@
+// Figures 2–4 of the benchmarks: a 500,000-row, 10-attribute batch (about 50 MB in Adobe's form)
+// posted to the demo server (a child process, SQLite store) over loopback until `complete`:
+//   2. rows/s end to end, against raw better-sqlite3 upserts of the same rows in one transaction;
+//   3. p50/p99 latency of profile fetches sent while the batch is parsed and applied;
+//   4. peak RSS of the server process (VmHWM, and VmRSS sampled every 20 ms).
+//   node bench/ingest.mjs [--json] [--rows N]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_MAIN, argValue, emitJson, percentile, progress, rssOf, sleep, startServer } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const ROWS = Number(argValue('--rows', 500_000));
+const CLIENT = 'demo';
+const ADMIN = 'bench-admin-key-0123456789abcdef';
+const PROBES = 100;
+const IDLE_FETCHES = 200;
+/** Pause after each fetch: about 50 fetches a second, steady light traffic beside the batch. */
+const FETCH_PAUSE_MS = 20;
+const ATTRIBUTES = [
+  'email',
+  'firstName',
+  'city',
+  'country',
+  'loyaltyTier',
+  'lastPurchase',
+  'lifetimeValue',
+  'favoriteCategory',
+  'device',
+  'newsletter',
+];
+
+/** The batch body in Adobe's form (`batch=` then URL-encoded CSV), deterministic. */
+function makeBatch(rows) {
+  let seed = 42;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const pick = (list) => list[Math.floor(rand() * list.length)];
+  const names = ['anna', 'ben', 'carla', 'david', 'eva', 'felix', 'gina', 'hugo', 'ines', 'jonas', 'karin', 'lukas'];
+  const cities = ['Berlin', 'San+Francisco', 'New+York', 'S%C3%A3o+Paulo', 'M%C3%BCnchen', 'Z%C3%BCrich', 'Tokyo'];
+  const countries = ['DE', 'US', 'BR', 'FR', 'CH', 'JP', 'GB'];
+  const tiers = ['bronze', 'silver', 'gold', 'platinum'];
+  const categories = ['outdoor%2Fcamping', 'home%2Fkitchen', 'fashion%2Fshoes', 'electronics%2Faudio', 'books'];
+  const devices = ['ios', 'android', 'mac', 'windows', 'tablet'];
+  const lines = [`batch=thirdPartyId,${ATTRIBUTES.join(',')}`];
+  for (let i = 0; i < rows; i++) {
+    const name = pick(names);
+    const month = String(1 + Math.floor(rand() * 12)).padStart(2, '0');
+    const day = String(1 + Math.floor(rand() * 28)).padStart(2, '0');
+    lines.push(
+      [
+        `c${String(i).padStart(7, '0')}`,
+        `${name}.${i}%40example.com`,
+        name[0].toUpperCase() + name.slice(1),
+        pick(cities),
+        pick(countries),
+        pick(tiers),
+        `2024-${month}-${day}`,
+        (rand() * 1000).toFixed(2),
+        pick(categories),
+        pick(devices),
+        rand() < 0.5 ? 'y' : 'n',
+      ].join(','),
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+async function postBatch(url, body) {
+  const res = await fetch(`${url}/m2/${CLIENT}/v2/profile/batchUpdate`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+    body,
+  });
+  const answer = await res.json();
+  if (!res.ok) throw new Error(`batchUpdate answered ${res.status}: ${JSON.stringify(answer)}`);
+  return answer;
+}
+
+/** One profile fetch and the pause after it; its latency in ms, or null when it was not a 200. */
+async function timedFetch(url, i) {
+  const t0 = performance.now();
+  const res = await fetch(`${url}/rest/v1/profiles/thirdPartyId/probe-${i % PROBES}?client=${CLIENT}`);
+  await res.arrayBuffer();
+  const ms = performance.now() - t0;
+  await sleep(FETCH_PAUSE_MS);
+  return res.status === 200 ? ms : null;
+}
+
+async function batchStatus(statusUrl) {
+  const res = await fetch(statusUrl, { headers: { Accept: 'application/json' } });
+  return (await res.json()).status;
+}
+
+async function waitComplete(statusUrl, everyMs) {
+  for (;;) {
+    const status = await batchStatus(statusUrl);
+    if (status !== 'incomplete') return status;
+    await sleep(everyMs);
+  }
+}
+
+/** The server-side part: figures 2 (end to end), 3 and 4. */
+async function throughTheServer(body) {
+  const data = mkdtempSync(join(tmpdir(), 'profilegate-bench-'));
+  const server = await startServer(DEMO_MAIN, {
+    env: { PORT: '0', HOST: '127.0.0.1', PROFILEGATE_DATA: data, PROFILEGATE_ADMIN_KEYS: `${ADMIN}:admin:bench` },
+  });
+  const { url, child } = server;
+  try {
+    const admin = { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' };
+    await fetch(`${url}/${CLIENT}/target/authentication/settings`, {
+      method: 'PUT',
+      headers: admin,
+      body: JSON.stringify({ requireAuthentication: false }),
+    });
+    // Profiles to fetch while the big batch is applied (they are not in it).
+    const probeRows = Array.from({ length: PROBES }, (_, i) => `probe-${i},${i}`).join('\n');
+    const probe = await postBatch(url, `batch=thirdPartyId,a1\n${probeRows}\n`);
+    await waitComplete(probe.batchStatus, 20);
+    // The anchor of the latency figure: the same fetches, paced alike, with no batch running.
+    const idle = [];
+    for (let i = 0; i < IDLE_FETCHES; i++) idle.push(await timedFetch(url, i));
+    const baseline = rssOf(child.pid);
+
+    let peakRss = baseline?.rss ?? NaN;
+    const sampler = setInterval(() => {
+      const now = rssOf(child.pid);
+      if (now && now.rss > peakRss) peakRss = now.rss;
+    }, 20);
+
+    // Fetches, one after another with a pause, from the POST until `complete`.
+    const latencies = [];
+    let fetching = true;
+    let fetchErrors = 0;
+    const fetcher = (async () => {
+      for (let i = 0; fetching; i++) {
+        const ms = await timedFetch(url, i);
+        if (ms === null) fetchErrors++;
+        else latencies.push(ms);
+      }
+    })();
+
+    progress(`posting ${ROWS} rows (${(Buffer.byteLength(body) / 1e6).toFixed(1)} MB)`);
+    const started = performance.now();
+    const posted = await postBatch(url, body);
+    const acceptedMs = performance.now() - started;
+    const peakAtAccept = Math.max(peakRss, rssOf(child.pid)?.rss ?? 0);
+    progress(`accepted after ${(acceptedMs / 1000).toFixed(1)} s; waiting for complete`);
+    const status = await waitComplete(posted.batchStatus, 100);
+    const totalMs = performance.now() - started;
+    fetching = false;
+    await fetcher;
+    clearInterval(sampler);
+    const end = rssOf(child.pid);
+    if (status !== 'complete') throw new Error(`The batch ended ${status}, not complete`);
+    const check = await fetch(`${url}/rest/v1/profiles/thirdPartyId/c${String(ROWS - 1).padStart(7, '0')}?client=demo`);
+    if (check.status !== 200) throw new Error(`The last row of the batch was not stored (${check.status})`);
+    if (idle.includes(null)) throw new Error('A profile fetch with no batch running was not answered 200');
+    return {
+      acceptedSeconds: acceptedMs / 1000,
+      totalSeconds: totalMs / 1000,
+      rowsPerSecond: ROWS / (totalMs / 1000),
+      applyRowsPerSecond: ROWS / ((totalMs - acceptedMs) / 1000),
+      fetches: latencies.length,
+      fetchErrors,
+      p50ms: percentile(latencies, 50),
+      p99ms: percentile(latencies, 99),
+      maxms: Math.max(...latencies),
+      idleP50ms: percentile(idle, 50),
+      idleP99ms: percentile(idle, 99),
+      rssBeforeMB: (baseline?.rss ?? NaN) / 2 ** 20,
+      peakRssMB: Math.max(peakRss, end?.hwm ?? 0) / 2 ** 20,
+      peakRssWhileParsingMB: peakAtAccept / 2 ** 20,
+    };
+  } finally {
+    await server.stop();
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+/** The rows SqliteStore would write for this batch: pcIds drawn, attributes encoded as it stores them. */
+function rawRows(body) {
+  const { newPcId } = require('../packages/core/dist/src/profiles/ids.js');
+  const now = Date.now();
+  const rows = [];
+  const lines = body.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i] === '') continue;
+    const cells = lines[i].split(',').map((cell) => decodeURIComponent(cell.replace(/\+/g, ' ')));
+    const attributes = {};
+    ATTRIBUTES.forEach((name, n) => (attributes[name] = [cells[n + 1], now]));
+    rows.push([CLIENT, newPcId(now), cells[0], JSON.stringify(attributes), now]);
+  }
+  return rows;
+}
+
+/**
+ * The storage floor: those rows upserted in one transaction on a new database file with
+ * SqliteStore's schema, pragmas and upsert statement. Seconds from BEGIN to COMMIT.
+ */
+function rawSqlite(rows) {
+  const Database = require('better-sqlite3');
+  const { configureSqliteWriter, migrateSqlite } = require('../packages/core/dist/src/store/sqlite-schema.js');
+  const dir = mkdtempSync(join(tmpdir(), 'profilegate-raw-'));
+  const db = new Database(join(dir, 'raw.db'));
+  try {
+    configureSqliteWriter(db); // the pragmas of SqliteStore's writer
+    migrateSqlite(db);
+    const upsert = db.prepare(
+      `INSERT INTO profiles (client, pc_id, third_party_id, attributes, modified_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (client, pc_id) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at`,
+    );
+    const t0 = performance.now();
+    db.transaction(() => {
+      for (const row of rows) upsert.run(row);
+    }).immediate();
+    return (performance.now() - t0) / 1000;
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+progress(`generating the ${ROWS}-row batch`);
+const body = makeBatch(ROWS);
+const bodyMB = Buffer.byteLength(body) / 1e6;
+// The anchor runs before and after the server's run, and the faster counts: load from other
+// processes that comes and goes then weighs on both sides alike, or against the product.
+const rows = rawRows(body);
+progress('raw better-sqlite3 upserts of the same rows (1/2)');
+const rawRuns = [rawSqlite(rows)];
+const served = await throughTheServer(body);
+progress('raw better-sqlite3 upserts of the same rows (2/2)');
+rawRuns.push(rawSqlite(rows));
+const raw = { seconds: Math.min(...rawRuns), rowsPerSecond: ROWS / Math.min(...rawRuns) };
+
+const result = {
+  bench: 'ingest',
+  rows: ROWS,
+  attributes: ATTRIBUTES.length,
+  bodyMB,
+  ...served,
+  rawSeconds: raw.seconds,
+  rawRunsSeconds: rawRuns,
+  rawRowsPerSecond: raw.rowsPerSecond,
+  ratioToRaw: served.rowsPerSecond / raw.rowsPerSecond,
+};
+console.log(
+  `${ROWS} rows × ${ATTRIBUTES.length} attributes (${bodyMB.toFixed(1)} MB): accepted in ${served.acceptedSeconds.toFixed(1)} s, ` +
+    `complete after ${served.totalSeconds.toFixed(1)} s = ${Math.round(served.rowsPerSecond)} rows/s end to end ` +
+    `(apply phase ${Math.round(served.applyRowsPerSecond)} rows/s)`,
+);
+console.log(
+  `anchor: raw better-sqlite3 upserts in one transaction: ${raw.seconds.toFixed(2)} s = ${Math.round(raw.rowsPerSecond)} rows/s; ` +
+    `end to end / raw = ${result.ratioToRaw.toFixed(2)} (target >= 0.5)`,
+);
+console.log(
+  `profile fetches during the batch: ${served.fetches} (${served.fetchErrors} not 200), p50 ${served.p50ms.toFixed(1)} ms, ` +
+    `p99 ${served.p99ms.toFixed(1)} ms, max ${served.maxms.toFixed(1)} ms (target p99 < 100 ms); ` +
+    `anchor, with no batch: p50 ${served.idleP50ms.toFixed(1)} ms, p99 ${served.idleP99ms.toFixed(1)} ms`,
+);
+console.log(
+  `server RSS: ${served.rssBeforeMB.toFixed(0)} MB before, peak ${served.peakRssMB.toFixed(0)} MB (target < 300 MB; ` +
+    `${served.peakRssWhileParsingMB.toFixed(0)} MB until accepted)`,
+);
+emitJson(result);

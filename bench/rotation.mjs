@@ -1,0 +1,214 @@
+// Figure 5: token rotation across a project. updateTokenInFiles (what `profilegate token replace`
+// and the VS Code extension run) over a generated tree of 10,000 files / about 100 MB holding 100
+// copies of a profile token, against `rg -F -l` (ripgrep) only listing the files that hold it.
+// Each updater run is a fresh Node process (as the CLI is), timed around the call; runs swap the
+// token back and forth, so every run replaces the same 100 copies. Medians of --runs runs.
+//   node bench/rotation.mjs [--json] [--runs N] [--files N] [--rg PATH] [--keep]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { argValue, emitJson, median, progress } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const RUNS = Number(argValue('--runs', 5));
+const FILES = Number(argValue('--files', 10_000));
+const COPIES = 100;
+const RG = argValue('--rg', '/usr/bin/rg');
+const CLIENT = 'demo';
+
+/** Two profile tokens of the client (the current one, found in the files, and its replacement). */
+async function tokens() {
+  const { MemoryStore, TokenService, KeyRing, generateSigningKey } = require('../packages/core/dist/src/index.js');
+  const store = new MemoryStore();
+  const service = new TokenService({ store, keys: new KeyRing([generateSigningKey(Date.now())]) });
+  const a = (await service.generate(CLIENT, { actor: 'bench' })).accessToken;
+  const b = (await service.generate(CLIENT, { actor: 'bench' })).accessToken;
+  const other = (await service.generate('other-app', { actor: 'bench' })).accessToken;
+  service.dispose();
+  return { a, b, other };
+}
+
+/**
+ * The tree: 100 folders of 100 files, mostly source and config text of 1–40 KB, a tenth binaries,
+ * two files over the updater's 1 MiB cap; `copies` files get one or two copies of `token`, and
+ * 200 files hold a token of another client (a JWT the updater must look at and leave alone).
+ */
+function generateTree(root, token, other) {
+  let seed = 7;
+  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const kinds = [
+    ['ts', 0.35],
+    ['json', 0.15],
+    ['yaml', 0.1],
+    ['md', 0.1],
+    ['sh', 0.05],
+    ['env', 0.05],
+    ['png', 0.1],
+    ['txt', 0.1],
+  ];
+  const kindOf = () => {
+    let r = rand();
+    for (const [kind, share] of kinds) if ((r -= share) < 0) return kind;
+    return 'txt';
+  };
+  // Lines of the kinds real projects hold, so letters and symbols come at realistic frequencies.
+  const corpus = [
+    "import { readFileSync } from 'node:fs';",
+    'export async function loadConfig(path: string): Promise<Config> {',
+    "  const raw = JSON.parse(readFileSync(path, 'utf8')) as Partial<Config>;",
+    '  if (!raw.apiUrl) throw new Error(`Missing apiUrl in ${path}`);',
+    '  return { retries: 3, timeoutMs: 5_000, ...raw } satisfies Config;',
+    '}',
+    '  "name": "@acme/storefront", "version": "2.14.1", "private": true,',
+    '  "dependencies": { "express": "^5.1.0", "zod": "^3.23.8" },',
+    'services:',
+    '  web:',
+    '    image: ghcr.io/acme/storefront:2.14.1',
+    '    environment:',
+    '      - NODE_ENV=production',
+    'DATABASE_URL=postgres://app@db.internal:5432/storefront',
+    'LOG_LEVEL=info',
+    'set -euo pipefail',
+    'for file in dist/*.js; do gzip -k9 "$file"; done',
+    '## Deploying',
+    'Run `npm run build`, then copy `dist/` to the server and restart the unit with systemctl.',
+    '    yield* items.filter((item) => item.quantity > 0).map(toLineItem);',
+    '  private readonly cache = new Map<string, { value: unknown; expiresAt: number }>();',
+    '// Why: the payment provider rejects keys over 64 characters, so they are hashed first.',
+  ];
+  const textLine = () => corpus[Math.floor(rand() * corpus.length)];
+  const tokenLine = (kind, t) =>
+    ({
+      ts: `export const profileToken = '${t}';`,
+      json: `  "profileToken": "${t}",`,
+      yaml: `profile_token: ${t}`,
+      md: `curl -H "Authorization: Bearer ${t}" http://localhost:8080/rest/v1/profiles/p1?client=demo`,
+      sh: `export PROFILE_TOKEN="${t}"`,
+      env: `PROFILE_TOKEN=${t}`,
+      txt: `token=${t}`,
+    })[kind];
+  // Which files hold copies: every 100th text file from the 37th, until `COPIES` copies are placed.
+  let placed = 0;
+  let textFiles = 0;
+  let bytes = 0;
+  const holders = [];
+  for (let i = 0; i < FILES; i++) {
+    const dir = join(root, `pkg-${String(Math.floor(i / 100)).padStart(2, '0')}`, i % 2 ? 'src' : 'config');
+    if (i % 50 === 0 || i % 50 === 1) mkdirSync(dir, { recursive: true });
+    const kind = kindOf();
+    const name = kind === 'env' ? `.env.${i}` : `file-${i}.${kind}`;
+    // Sizes: mostly 1–20 KB, some up to 40 KB; mean about 9 KB.
+    const size = Math.floor(1000 + rand() ** 2 * 25_000);
+    let content;
+    if (kind === 'png') {
+      content = Buffer.alloc(size);
+      for (let b = 0; b + 4 <= size; b += 4) content.writeUInt32LE(Math.floor(rand() * 2 ** 32), b);
+      content[8] = 0; // a NUL early on, as every image has
+      content.write(token, size >> 1, 'latin1'); // bytes inside a binary are not a copy to replace
+    } else {
+      const lines = [];
+      let length = 0;
+      while (length < size) {
+        const line = textLine();
+        lines.push(line);
+        length += line.length + 1;
+      }
+      textFiles++;
+      if (placed < COPIES && textFiles % 97 === 37 % 97) {
+        const n = placed % 3 === 0 && placed + 2 <= COPIES ? 2 : 1;
+        for (let c = 0; c < n; c++)
+          lines.splice(Math.floor(((c + 1) * lines.length) / (n + 1)), 0, tokenLine(kind, token));
+        placed += n;
+        holders.push(name);
+      } else if (textFiles % 37 === 5) {
+        lines.splice(lines.length >> 1, 0, tokenLine(kind, other));
+      }
+      content = lines.join('\n') + '\n';
+    }
+    writeFileSync(join(dir, name), content);
+    bytes += content.length;
+  }
+  // Two files over the 1 MiB cap, as a lock file and a media file are.
+  writeFileSync(
+    join(root, 'package-lock.json'),
+    `{"lockfileVersion": 3, "packages": {${'"x": {},'.repeat(200_000)}}}\n`,
+  );
+  writeFileSync(join(root, 'demo.mp4'), Buffer.alloc(4 * 2 ** 20, 1));
+  bytes += 1_800_002 + 4 * 2 ** 20;
+  if (placed !== COPIES) throw new Error(`Only ${placed} copies placed; generate more files`);
+  return { files: FILES + 2, bytes, holders: holders.length };
+}
+
+/** One updater run in a fresh Node process; resolves with its result and the ms of the call. */
+function runUpdater(root, oldToken, newToken) {
+  const script = `
+    const { updateTokenInFiles } = require(${JSON.stringify(require.resolve('../packages/core/dist/src/rotation/index.js'))});
+    const [root, oldToken, newToken, client] = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
+    const t0 = performance.now();
+    updateTokenInFiles({ root, oldTokens: [oldToken], newToken, client }).then((r) => {
+      const ms = performance.now() - t0;
+      console.log(JSON.stringify({ ms, copies: r.copies, changed: r.filesChanged.length, scanned: r.filesScanned, skipped: r.skipped.length }));
+    });`;
+  const run = spawnSync(process.execPath, ['-e', script], {
+    input: JSON.stringify([root, oldToken, newToken, CLIENT]),
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`updater run failed: ${run.stderr}`);
+  return JSON.parse(run.stdout);
+}
+
+/** One `rg -F -l` run (hidden files included: `.env` files hold tokens); ms of the whole process. */
+function runRipgrep(root, token) {
+  const t0 = performance.now();
+  const out = execFileSync(RG, ['-F', '-l', '--hidden', '--no-ignore', '--', token, root], { encoding: 'utf8' });
+  return { ms: performance.now() - t0, files: out.trim().split('\n').filter(Boolean).length };
+}
+
+const { a, b, other } = await tokens();
+const root = mkdtempSync(join(tmpdir(), 'profilegate-rotation-'));
+try {
+  progress(`generating ${FILES} files`);
+  const tree = generateTree(root, a, other);
+  progress(`${tree.files} files, ${(tree.bytes / 1e6).toFixed(0)} MB, ${COPIES} copies in ${tree.holders} files`);
+  runRipgrep(root, a); // warm the page cache
+  const updater = [];
+  const ripgrep = [];
+  let current = a;
+  for (let run = 0; run < RUNS; run++) {
+    const next = current === a ? b : a;
+    const rg = runRipgrep(root, current);
+    const up = runUpdater(root, current, next);
+    if (up.copies !== COPIES || up.changed !== tree.holders || rg.files !== tree.holders) {
+      throw new Error(
+        `run ${run + 1}: updater replaced ${up.copies} copies in ${up.changed} files, rg listed ${rg.files}`,
+      );
+    }
+    updater.push(up.ms);
+    ripgrep.push(rg.ms);
+    progress(`run ${run + 1}/${RUNS}: updater ${up.ms.toFixed(0)} ms, rg ${rg.ms.toFixed(0)} ms`);
+    current = next;
+  }
+  const result = {
+    bench: 'rotation',
+    files: tree.files,
+    megabytes: tree.bytes / 1e6,
+    copies: COPIES,
+    filesWithCopies: tree.holders,
+    runs: RUNS,
+    updaterMs: median(updater),
+    ripgrepMs: median(ripgrep),
+    ripgrep: execFileSync(RG, ['--version'], { encoding: 'utf8' }).split('\n')[0],
+  };
+  result.ratio = result.updaterMs / result.ripgrepMs;
+  console.log(
+    `${tree.files} files, ${result.megabytes.toFixed(0)} MB, ${COPIES} copies in ${tree.holders} files: ` +
+      `updateTokenInFiles ${result.updaterMs.toFixed(0)} ms (replacing them), ` +
+      `anchor rg -F -l ${result.ripgrepMs.toFixed(0)} ms (listing them): ${result.ratio.toFixed(2)}x (target <= 2x)`,
+  );
+  emitJson(result);
+} finally {
+  if (process.argv.includes('--keep')) progress(`tree kept in ${root}`);
+  else rmSync(root, { recursive: true, force: true });
+}

@@ -1,0 +1,133 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { BatchWorkerReply, BatchWorkerRequest } from './sqlite-batch-worker';
+import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
+
+/** Row chunks posted and not yet applied: enough to keep the worker busy, few enough for memory. */
+const MAX_IN_FLIGHT = 4;
+
+/** Where the batch being applied stands, as the worker's replies tell. */
+interface Progress {
+  seq: number;
+  sent: number;
+  acked: number;
+  done: BatchRecord | null;
+  error: Error | null;
+  aborted: boolean;
+}
+
+/**
+ * The main-thread side of sqlite-batch-worker.ts: a worker thread with its own writer connection
+ * that applies batches. The caller (SqliteStore) holds its write lock for the whole batch, so the
+ * two writer connections never write at the same time.
+ */
+export class SqliteBatchWorker {
+  private seq = 0;
+  private progress: Progress | null = null;
+  private wake: (() => void) | null = null;
+  private stopped: Error | null = null;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (reply: BatchWorkerReply) => this.receive(reply));
+    worker.on('error', (error) => this.stop(error));
+    worker.on('exit', (code) => this.stop(new Error(`The SQLite batch worker exited (code ${code})`)));
+    worker.unref(); // an idle worker does not keep the process alive
+  }
+
+  /** Starts a worker on the database file, or returns null when its script is not there (run from sources). */
+  static start(path: string): SqliteBatchWorker | null {
+    const script = join(__dirname, 'sqlite-batch-worker.js');
+    if (!existsSync(script)) return null;
+    // A small young generation: the worker's garbage is row chunks, short-lived and uniform, and
+    // the default lets the thread hold tens of MB more while a large batch is applied.
+    const resourceLimits = { maxYoungGenerationSizeMb: 8 };
+    return new SqliteBatchWorker(new Worker(script, { workerData: { path }, resourceLimits }));
+  }
+
+  /** False once the worker has stopped (it crashed or was closed); start another then. */
+  get alive(): boolean {
+    return this.stopped === null;
+  }
+
+  /**
+   * Applies a batch in the worker: one transaction, committed only after the last row. If `rows`
+   * throws, or the worker fails, the transaction is rolled back before this rejects.
+   */
+  async apply(
+    client: string,
+    batchId: string,
+    rows: AsyncIterable<BatchRow[]>,
+    options: ApplyBatchOptions,
+  ): Promise<BatchRecord> {
+    if (this.stopped) throw this.stopped;
+    const progress: Progress = { seq: ++this.seq, sent: 0, acked: 0, done: null, error: null, aborted: false };
+    this.progress = progress;
+    this.worker.ref(); // the process must not exit with a batch half applied
+    try {
+      this.post({ type: 'begin', seq: progress.seq, client, batchId, options });
+      try {
+        for await (const chunk of rows) {
+          if (progress.error) break;
+          this.post({ type: 'rows', seq: progress.seq, rows: chunk });
+          progress.sent++;
+          await this.until(() => progress.error !== null || progress.sent - progress.acked <= MAX_IN_FLIGHT);
+        }
+      } catch (error) {
+        if (!progress.error) {
+          this.post({ type: 'abort', seq: progress.seq });
+          await this.until(() => progress.aborted || progress.error !== null);
+        }
+        throw error;
+      }
+      if (!progress.error) {
+        this.post({ type: 'end', seq: progress.seq });
+        await this.until(() => progress.done !== null || progress.error !== null);
+      }
+      if (progress.error) throw progress.error;
+      return progress.done!;
+    } finally {
+      this.progress = null;
+      this.worker.unref();
+    }
+  }
+
+  /** Closes the worker's connection and ends the thread. */
+  async close(): Promise<void> {
+    if (this.stopped) return;
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.post({ type: 'close' });
+    await exited;
+  }
+
+  private post(message: BatchWorkerRequest): void {
+    this.worker.postMessage(message);
+  }
+
+  private receive(reply: BatchWorkerReply): void {
+    const progress = this.progress;
+    if (!progress || reply.seq !== progress.seq) return;
+    if (reply.type === 'ack') progress.acked++;
+    else if (reply.type === 'done') progress.done = reply.record;
+    else if (reply.type === 'aborted') progress.aborted = true;
+    else progress.error = new Error(reply.message);
+    this.notify();
+  }
+
+  private stop(error: Error): void {
+    this.stopped ??= error;
+    if (this.progress && !this.progress.done) this.progress.error ??= error;
+    this.notify();
+  }
+
+  private notify(): void {
+    const wake = this.wake;
+    this.wake = null;
+    wake?.();
+  }
+
+  /** Resolves once `ready()` holds, checked again after each reply of the worker. */
+  private async until(ready: () => boolean): Promise<void> {
+    while (!ready()) await new Promise<void>((resolve) => (this.wake = resolve));
+  }
+}

@@ -1,0 +1,205 @@
+import type Database from 'better-sqlite3';
+import { newPcId } from '../profiles/ids';
+import type { AttributeValue, Profile, ProfileUpdate } from '../profiles/types';
+import { nextProfileState, startTally, tallyRow } from './apply-row';
+import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
+
+/**
+ * How profiles and batch records are read and written on an SQLite writer connection: shared by
+ * the store's own connection and the batch worker's (sqlite-batch-worker.ts), so both apply a row
+ * the same way.
+ */
+
+export interface ProfileRow {
+  pc_id: string;
+  third_party_id: string | null;
+  attributes: string;
+  modified_at: number;
+}
+
+export interface BatchRowRecord {
+  batch_id: string;
+  client: string;
+  version: 'v1' | 'v2';
+  status: BatchRecord['status'];
+  batch_size: number;
+  consumed_count: number;
+  successful_updates: number;
+  profiles_not_found: number;
+  failed_updates: number;
+  failures: string;
+  message: string | null;
+  created_at: number;
+  completed_at: number | null;
+}
+
+export const PROFILE_COLUMNS = 'pc_id, third_party_id, attributes, modified_at';
+
+/** Fresh pcIds tried for one new profile before giving up (a clash needs the same millisecond). */
+const MAX_PC_ID_TRIES = 100;
+
+/** Applies profile updates and batches on one writer connection (inside the caller's transaction). */
+export class SqliteProfileWriter {
+  private readonly byPcId: Database.Statement;
+  private readonly byThirdPartyId: Database.Statement;
+  private readonly insert: Database.Statement;
+  private readonly upsert: Database.Statement;
+  private readonly readBatch: Database.Statement;
+  private readonly updateBatch: Database.Statement;
+
+  constructor(db: Database.Database) {
+    this.byPcId = db.prepare(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = ? AND pc_id = ?`);
+    this.byThirdPartyId = db.prepare(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = ? AND third_party_id = ?`);
+    this.insert = db.prepare(
+      `INSERT INTO profiles (client, pc_id, third_party_id, attributes, modified_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT DO NOTHING`,
+    );
+    this.upsert = db.prepare(
+      `INSERT INTO profiles (client, pc_id, third_party_id, attributes, modified_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (client, pc_id) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at`,
+    );
+    this.readBatch = db.prepare('SELECT * FROM batches WHERE batch_id = ?');
+    this.updateBatch = db.prepare(
+      `UPDATE batches SET status = @status, consumed_count = @consumed_count, successful_updates = @successful_updates,
+         profiles_not_found = @profiles_not_found, failed_updates = @failed_updates, failures = @failures,
+         message = @message, completed_at = @completed_at
+       WHERE batch_id = @batch_id`,
+    );
+  }
+
+  /** Applies one update. */
+  applyRow(client: string, update: ProfileUpdate, createMissing: boolean, now: number) {
+    const row = (update.key.kind === 'pcId' ? this.byPcId : this.byThirdPartyId).get(client, update.key.id) as
+      ProfileRow | undefined;
+    // No lookup for a free pcId here: insertNewProfile finds a clash by the insert itself.
+    const result = nextProfileState(row ? toProfile(row) : null, update, createMissing, now, NO_LOOKUP);
+    if (result.status === 'write' && result.changed) {
+      const p = result.profile;
+      const attributes = encodeAttributes(p.attributes);
+      if (result.created) this.insertNewProfile(client, p, attributes, now);
+      else this.upsert.run(client, p.pcId, p.thirdPartyId ?? null, attributes, p.modifiedAt);
+    }
+    return result;
+  }
+
+  /**
+   * Starts applying a stored `incomplete` batch: returns what each row goes through and, at the
+   * end, writes the batch `complete` and returns its record. Throws for an unknown batch or one
+   * already applied.
+   */
+  startBatch(client: string, batchId: string, options: ApplyBatchOptions): BatchApplication {
+    const stored = this.readBatch.get(batchId) as BatchRowRecord | undefined;
+    if (!stored || stored.client !== client) throw new Error(`Unknown batch ${batchId}`);
+    if (stored.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${stored.status}`);
+    const batch = toBatch(stored);
+    const tally = startTally(batch);
+    return {
+      apply: (row: BatchRow) => tallyRow(tally, row, this.applyRow(client, row, options.createMissing, options.now)),
+      finish: () => {
+        const done: BatchRecord = { ...batch, ...tally, status: 'complete', completedAt: options.now };
+        this.updateBatch.run(fromBatch(done));
+        return done;
+      },
+    };
+  }
+
+  /**
+   * Inserts a profile that did not exist. A batch creates its new pcIds in one millisecond, and
+   * two of them can be drawn alike: the second then gets a fresh pcId instead of overwriting the
+   * first profile (an upsert would merge two visitors into one).
+   */
+  private insertNewProfile(client: string, p: Profile, attributes: string, now: number): void {
+    for (let tries = 1; ; tries++) {
+      if (this.insert.run(client, p.pcId, p.thirdPartyId ?? null, attributes, p.modifiedAt).changes === 1) return;
+      // Only a generated pcId can clash: a pcId or thirdPartyId given by the caller was looked up first.
+      if (p.thirdPartyId === undefined || tries >= MAX_PC_ID_TRIES) {
+        throw new Error(`Could not store profile ${p.pcId}: its pcId is already taken`);
+      }
+      p.pcId = newPcId(now);
+    }
+  }
+}
+
+/** The pcId check given to nextProfileState: the insert of a new profile detects a clash instead. */
+const NO_LOOKUP = (): boolean => false;
+
+/** A batch being applied on a writer connection. */
+export interface BatchApplication {
+  apply(row: BatchRow): void;
+  /** Records the batch `complete` (in the same transaction) and returns its record. */
+  finish(): BatchRecord;
+}
+
+/** Attribute names as JSON strings; a client has few names, and each batch row repeats them all. */
+const quotedNames = new Map<string, string>();
+
+function quotedName(name: string): string {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    quoted = JSON.stringify(name);
+    if (quotedNames.size < 10_000) quotedNames.set(name, quoted);
+  }
+  return quoted;
+}
+
+/**
+ * Attributes are stored as `{"name":["value",modifiedAt]}`: compact and quick to parse. Written
+ * by hand (what JSON.stringify would write, without building the object first): half the cost.
+ */
+export function encodeAttributes(attributes: Record<string, AttributeValue>): string {
+  let json = '';
+  for (const name of Object.keys(attributes)) {
+    const a = attributes[name]!;
+    json += `${json === '' ? '{' : ','}${quotedName(name)}:[${JSON.stringify(a.value)},${a.modifiedAt}]`;
+  }
+  return json === '' ? '{}' : `${json}}`;
+}
+
+export function toProfile(row: ProfileRow): Profile {
+  const stored = JSON.parse(row.attributes) as Record<string, [string, number]>;
+  const attributes: Record<string, AttributeValue> = Object.create(null);
+  for (const name of Object.keys(stored)) {
+    const [value, modifiedAt] = stored[name]!;
+    attributes[name] = { value, modifiedAt };
+  }
+  const profile: Profile = { pcId: row.pc_id, attributes, modifiedAt: row.modified_at };
+  if (row.third_party_id !== null) profile.thirdPartyId = row.third_party_id;
+  return profile;
+}
+
+export function toBatch(row: BatchRowRecord): BatchRecord {
+  const batch: BatchRecord = {
+    batchId: row.batch_id,
+    client: row.client,
+    version: row.version,
+    status: row.status,
+    batchSize: row.batch_size,
+    consumedCount: row.consumed_count,
+    successfulUpdates: row.successful_updates,
+    profilesNotFound: row.profiles_not_found,
+    failedUpdates: row.failed_updates,
+    failures: JSON.parse(row.failures),
+    createdAt: row.created_at,
+  };
+  if (row.message !== null) batch.message = row.message;
+  if (row.completed_at !== null) batch.completedAt = row.completed_at;
+  return batch;
+}
+
+export function fromBatch(batch: BatchRecord): BatchRowRecord {
+  return {
+    batch_id: batch.batchId,
+    client: batch.client,
+    version: batch.version,
+    status: batch.status,
+    batch_size: batch.batchSize,
+    consumed_count: batch.consumedCount,
+    successful_updates: batch.successfulUpdates,
+    profiles_not_found: batch.profilesNotFound,
+    failed_updates: batch.failedUpdates,
+    failures: JSON.stringify(batch.failures),
+    message: batch.message ?? null,
+    created_at: batch.createdAt,
+    completed_at: batch.completedAt ?? null,
+  };
+}

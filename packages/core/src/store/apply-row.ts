@@ -48,26 +48,26 @@ export function tallyRow(
   }
 }
 
+/** Tries at finding a pcId no profile has yet; the chance of needing more than two is nil. */
+const MAX_PCID_TRIES = 20;
+
 /**
  * Computes a profile's next state for one update, shared by every store so that the merge
  * rules (and how a missing profile is created) live in one place. `existing` null means "not found".
+ * `pcIdTaken` tells whether a new pcId already belongs to a profile (stored, or created earlier in
+ * the same batch): a thirdPartyId row then gets another one instead of merging into a stranger.
  */
 export function nextProfileState(
   existing: Profile | null,
   update: ProfileUpdate,
   createMissing: boolean,
   now: number,
+  pcIdTaken: (pcId: string) => boolean = () => false,
 ):
   | { status: 'write'; profile: Profile; created: boolean; changed: boolean }
   | { status: 'notFound' }
   | { status: 'rejected'; message: string } {
-  // v2 semantics: a pcId row creates that pcId; a thirdPartyId row creates a new pcId linked to it.
-  const create = !createMissing
-    ? null
-    : update.key.kind === 'pcId'
-      ? { pcId: update.key.id }
-      : { pcId: newPcId(now), thirdPartyId: update.key.id };
-  if (!existing && !create) return { status: 'notFound' };
+  if (!existing && !createMissing) return { status: 'notFound' };
   const base: Record<string, AttributeValue> = existing ? existing.attributes : Object.create(null);
   const merged = mergeAttributes(base, update.attributes, now);
   if (!merged.ok) return { status: 'rejected', message: merged.message };
@@ -79,7 +79,33 @@ export function nextProfileState(
     };
     return { status: 'write', profile, created: false, changed: merged.changed };
   }
-  const profile: Profile = { pcId: create!.pcId, attributes: merged.attributes, modifiedAt: now };
-  if (create!.thirdPartyId !== undefined) profile.thirdPartyId = create!.thirdPartyId;
+  // v2 semantics: a pcId row creates that pcId; a thirdPartyId row creates a new pcId linked to it.
+  if (update.key.kind === 'pcId') {
+    return {
+      status: 'write',
+      profile: { pcId: update.key.id, attributes: merged.attributes, modifiedAt: now },
+      created: true,
+      changed: true,
+    };
+  }
+  const profile: Profile = {
+    pcId: freshPcId(now, pcIdTaken),
+    thirdPartyId: update.key.id,
+    attributes: merged.attributes,
+    modifiedAt: now,
+  };
   return { status: 'write', profile, created: true, changed: true };
+}
+
+/**
+ * A new pcId that `taken` does not know. Every row of a batch shares one `now`, and the id's shape
+ * leaves 8 random digits, so a 500,000-row batch would draw about a thousand duplicates: each one,
+ * unchecked, merged two visitors into one profile and lost a thirdPartyId.
+ */
+function freshPcId(now: number, taken: (pcId: string) => boolean): string {
+  for (let attempt = 1; ; attempt++) {
+    const pcId = newPcId(now);
+    if (!taken(pcId)) return pcId;
+    if (attempt >= MAX_PCID_TRIES) throw new Error(`No free pcId after ${MAX_PCID_TRIES} tries`);
+  }
 }

@@ -225,7 +225,13 @@ export class MemoryStore implements Store {
 
   private applyOne(data: ClientData, staged: Staged, update: ProfileUpdate, createMissing: boolean, now: number) {
     const existing = this.find(data, update.key, staged);
-    const result = nextProfileState(existing, update, createMissing, now);
+    const result = nextProfileState(
+      existing,
+      update,
+      createMissing,
+      now,
+      (pcId) => staged.profiles.has(pcId) || data.profiles.has(pcId),
+    );
     if (result.status === 'write') {
       staged.profiles.set(result.profile.pcId, result.profile);
       if (result.profile.thirdPartyId !== undefined) {

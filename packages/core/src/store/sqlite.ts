@@ -282,7 +282,13 @@ export class SqliteStore implements Store {
       client,
       update.key.id,
     ) as ProfileRow | undefined;
-    const result = nextProfileState(row ? toProfile(row) : null, update, createMissing, now);
+    const result = nextProfileState(
+      row ? toProfile(row) : null,
+      update,
+      createMissing,
+      now,
+      (pcId) => this.sql.writerByPcId.get(client, pcId) !== undefined,
+    );
     if (result.status === 'write' && result.changed) {
       const p = result.profile;
       this.sql.upsertProfile.run(client, p.pcId, p.thirdPartyId ?? null, encodeAttributes(p.attributes), p.modifiedAt);

@@ -6,7 +6,6 @@ import { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from './constants';
 
 export { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER };
 
-
 /** What a signature-checked profile token says about itself. */
 export interface TokenClaims {
   /** The client code (`sub`). */

@@ -2,9 +2,15 @@ import type { AuditLog } from './audit';
 import { ValidationError } from './errors';
 import type { Settings, Store } from './store/types';
 
-/** Per-client settings with a short cache, dropped at once when the store reports a change. */
+/**
+ * Per-client settings with a short cache, dropped at once when the store reports a change. A read
+ * that overlapped a change answers its own request but is not cached: cached, it would let
+ * requests through unauthenticated for `cacheMs` after Require Authentication was switched on.
+ */
 export class SettingsService {
   private readonly cache = new Map<string, { settings: Settings; until: number }>();
+  /** Bumped by every change of a client's settings, so a read can tell it overlapped one. */
+  private readonly generations = new Map<string, number>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -14,7 +20,7 @@ export class SettingsService {
     private readonly now: () => number = Date.now,
   ) {
     this.unsubscribe = store.onChange((change) => {
-      if (change.kind === 'settings') this.cache.delete(change.client);
+      if (change.kind === 'settings') this.invalidate(change.client);
     });
   }
 
@@ -22,8 +28,11 @@ export class SettingsService {
   async get(client: string): Promise<Settings> {
     const hit = this.cache.get(client);
     if (hit && hit.until > this.now()) return hit.settings;
+    const generation = this.generations.get(client) ?? 0;
     const settings = await this.store.getSettings(client);
-    this.cache.set(client, { settings, until: this.now() + this.cacheMs });
+    if ((this.generations.get(client) ?? 0) === generation) {
+      this.cache.set(client, { settings, until: this.now() + this.cacheMs });
+    }
     return settings;
   }
 
@@ -32,11 +41,16 @@ export class SettingsService {
     const settings = parseSettingsBody(body);
     const before = await this.store.getSettings(client);
     await this.store.putSettings(client, settings);
-    this.cache.delete(client);
+    this.invalidate(client);
     await this.audit.record(client, actor, 'settings.changed', {
       requireAuthentication: { from: before.requireAuthentication, to: settings.requireAuthentication },
     });
     return settings;
+  }
+
+  private invalidate(client: string): void {
+    this.cache.delete(client);
+    this.generations.set(client, (this.generations.get(client) ?? 0) + 1);
   }
 
   /** Stops listening to the store. */

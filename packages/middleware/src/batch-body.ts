@@ -13,6 +13,8 @@ const UNSUPPORTED =
   'Send the batch as application/x-www-form-urlencoded (batch=… as curl --data-binary @file sends it), ' +
   'text/csv, multipart/form-data (a file part named "batch" or "file") or application/json';
 
+const MALFORMED = 'The multipart body is malformed or ends before its closing boundary; send the complete body';
+
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const FORM_PREFIX = Buffer.from('batch=', 'latin1');
 
@@ -90,6 +92,10 @@ async function readMultipart(req: Request, maxBytes: number): Promise<BatchBody>
   let chosen = false;
   const file = await new Promise<Readable>((resolve, reject) => {
     parser.on('file', (name, stream) => {
+      // busboy emits 'error' on a file stream when the body ends inside it (a cut-off upload).
+      // Unheard, that event would take the whole process down; the reader of the chosen part
+      // sees the error through its async iterator, and the parser reports it for the others.
+      stream.on('error', () => undefined);
       // The first part named `batch` or `file` is the batch; other files (before or after it) are
       // drained, so a stray part can neither hide the batch nor stall the upload.
       if (!chosen && (name === 'batch' || name === 'file')) {
@@ -100,24 +106,36 @@ async function readMultipart(req: Request, maxBytes: number): Promise<BatchBody>
         resolve(stream);
       } else stream.resume();
     });
-    parser.on('error', () => reject(new ValidationError('The multipart body is malformed')));
+    parser.on('error', () => reject(new ValidationError(MALFORMED)));
     parser.on('close', () =>
       reject(new ValidationError('The multipart body has no file part named "batch" or "file"')),
     );
     parser.on('filesLimit', () => undefined);
+    // `pipe` never ends the parser when the client goes away mid-upload: the file part would then
+    // wait forever, holding the request, its spool file and its temporary folder.
+    req.once('close', () => {
+      if (!req.complete) parser.destroy(new ValidationError('The request ended before its multipart body did'));
+    });
     req.pipe(parser);
   });
   const chunks = file[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const next = async (): Promise<IteratorResult<Buffer>> => {
+    try {
+      return await chunks.next();
+    } catch {
+      throw new ValidationError(MALFORMED);
+    }
+  };
   // Read enough to see whether the file starts with `batch=` (Adobe's form) or is plain CSV.
   const head: Buffer[] = [];
   let headBytes = 0;
   let done = false;
   while (headBytes < BOM.length + FORM_PREFIX.length && !done) {
-    const next = await chunks.next();
-    if (next.done) done = true;
+    const item = await next();
+    if (item.done) done = true;
     else {
-      head.push(next.value);
-      headBytes += next.value.length;
+      head.push(item.value);
+      headBytes += item.value.length;
     }
   }
   let start = Buffer.concat(head);
@@ -126,9 +144,9 @@ async function readMultipart(req: Request, maxBytes: number): Promise<BatchBody>
   async function* source(): AsyncGenerator<Buffer> {
     yield* head;
     while (!done) {
-      const next = await chunks.next();
-      if (next.done) break;
-      yield next.value;
+      const item = await next();
+      if (item.done) break;
+      yield item.value;
     }
     if (truncated || (file as Readable & { truncated?: boolean }).truncated === true)
       throw new PayloadTooLargeError(`Batch file is over the limit of ${maxBytes} bytes`);

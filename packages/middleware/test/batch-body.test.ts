@@ -1,7 +1,7 @@
 /** API.md 2.1: every body form of batchUpdate, and its limits. */
 import { strict as assert } from 'node:assert';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -160,6 +160,52 @@ describe('batchUpdate body forms (API.md 2.1)', () => {
   it('multipart without a boundary: 400', async () => {
     const res = await t.http.post(V2).set('Content-Type', 'multipart/form-data').send('x');
     assert.equal(res.status, 400);
+  });
+
+  it('multipart cut off inside a part (the batch part, a stray part, its first bytes): 400, and the app lives on', async () => {
+    const head = (name: string) => `--XyZ\r\nContent-Disposition: form-data; name="${name}"; filename="b.csv"\r\n\r\n`;
+    for (const body of [
+      `${head('batch')}thirdPartyId,tier\nc1,gold\n`,
+      `${head('readme')}not the batch`,
+      `${head('batch')}th`,
+    ]) {
+      const res = await rawRequest(t.origin, {
+        method: 'POST',
+        path: V2,
+        headers: { 'Content-Type': 'multipart/form-data; boundary=XyZ', 'Content-Length': Buffer.byteLength(body) },
+        chunks: [body],
+      });
+      assert.equal(res.status, 400, res.text);
+      assert.match(xmlMessage(res.text), /multipart body/);
+    }
+    assert.deepEqual(t.errors, []);
+    assert.equal((await fetchProfile(t, { thirdPartyId: 'c1' })).status, 404, 'nothing of it was stored');
+  });
+
+  it('multipart upload dropped by the client mid-body: its spool folder is removed', async () => {
+    const spoolDir = mkdtempSync(join(tmpdir(), 'profilegate-spool-'));
+    const app = await startApp({ spoolDir });
+    try {
+      const body =
+        '--XyZ\r\nContent-Disposition: form-data; name="batch"; filename="b.csv"\r\n\r\nthirdPartyId,tier\nd1,gold\n';
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(new URL(app.origin).port), '127.0.0.1', () => {
+          socket.write(
+            `POST ${V2} HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XyZ\r\n` +
+              `Content-Length: 100000\r\n\r\n${body}`,
+          );
+          setTimeout(() => socket.destroy(), 50);
+        });
+        socket.on('error', reject);
+        socket.on('close', () => resolve());
+      });
+      const deadline = Date.now() + 5000;
+      while (readdirSync(spoolDir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(readdirSync(spoolDir), [], 'no spool folder is left waiting for the rest of the body');
+    } finally {
+      await app.close();
+      rmSync(spoolDir, { recursive: true, force: true });
+    }
   });
 
   it('accepts JSON with thirdPartyId and pcId profiles', async () => {

@@ -10,12 +10,3 @@ export function parseDuration(text: string, flag: string): number {
   }
   return Number(match[1]) * (UNITS[match[2] || 's'] as number);
 }
-
-/** "90 days", "12 hours", "5 minutes" for a number of seconds. */
-export function describeSeconds(seconds: number): string {
-  const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
-  if (seconds >= 86_400) return plural(Math.round(seconds / 86_400), 'day');
-  if (seconds >= 3600) return plural(Math.round(seconds / 3600), 'hour');
-  if (seconds >= 60) return plural(Math.round(seconds / 60), 'minute');
-  return plural(Math.max(0, Math.round(seconds)), 'second');
-}

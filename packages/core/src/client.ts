@@ -8,3 +8,4 @@ export * from './admin-client';
 export * from './rotation';
 export * from './tokens/constants';
 export { isValidClientCode } from './profiles/rules';
+export * from './durations';

@@ -21,3 +21,4 @@ export * from './settings-service';
 export * from './rotation';
 export * from './admin-client';
 export * from './store/postgres';
+export * from './durations';

@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import {
+  describeSeconds,
+  describeTimeLeft,
   isGlob,
   isLikelyTokenOfClient,
   maskToken,
@@ -11,7 +13,7 @@ import {
 } from '@profilegate/core';
 import { Command, Option } from 'commander';
 import { CommandContext, globalOptions, type Streams } from '../context';
-import { describeSeconds, parseDuration } from '../duration';
+import { parseDuration } from '../duration';
 import { CommandFailedError, UsageError } from '../errors';
 import { startProgress } from '../progress';
 
@@ -91,7 +93,7 @@ function tokenJson(ctx: CommandContext, info: ProfileTokenInfo): Record<string, 
 }
 
 function describeToken(info: ProfileTokenInfo): string {
-  return `Expires ${info.expiresAt} (in ${describeSeconds(info.expiresIn)}); created ${info.createdAt} by ${info.createdBy}.`;
+  return `Expires ${info.expiresAt} (in ${describeTimeLeft(info.expiresIn * 1000)}); created ${info.createdAt} by ${info.createdBy}.`;
 }
 
 /** Fails before anything changes when a named path (not a glob) does not exist. */
@@ -149,7 +151,7 @@ async function generate(ctx: CommandContext, options: GenerateOptions): Promise<
   ctx.result({ client: ctx.client, token: tokenJson(ctx, info), files: files && filesJson(ctx, files) });
   ctx.say(`New profile token for client ${ctx.client}: ${ctx.show(info.accessToken)}`);
   ctx.say(
-    `New token expires in ${describeSeconds(info.expiresIn)} (${info.expiresAt}).` +
+    `New token expires in ${describeTimeLeft(info.expiresIn * 1000)} (${info.expiresAt}).` +
       (grace
         ? ` The previous token keeps working for ${describeSeconds(grace)}.`
         : ' The previous token no longer works.'),

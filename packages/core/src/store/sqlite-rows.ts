@@ -1,5 +1,4 @@
 import type Database from 'better-sqlite3';
-import { newPcId } from '../profiles/ids';
 import type { AttributeValue, Profile, ProfileUpdate } from '../profiles/types';
 import { nextProfileState, startTally, tallyRow } from './apply-row';
 import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
@@ -35,14 +34,10 @@ export interface BatchRowRecord {
 
 export const PROFILE_COLUMNS = 'pc_id, third_party_id, attributes, modified_at';
 
-/** Fresh pcIds tried for one new profile before giving up (a clash needs the same millisecond). */
-const MAX_PC_ID_TRIES = 100;
-
 /** Applies profile updates and batches on one writer connection (inside the caller's transaction). */
 export class SqliteProfileWriter {
   private readonly byPcId: Database.Statement;
   private readonly byThirdPartyId: Database.Statement;
-  private readonly insert: Database.Statement;
   private readonly upsert: Database.Statement;
   private readonly readBatch: Database.Statement;
   private readonly updateBatch: Database.Statement;
@@ -50,10 +45,6 @@ export class SqliteProfileWriter {
   constructor(db: Database.Database) {
     this.byPcId = db.prepare(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = ? AND pc_id = ?`);
     this.byThirdPartyId = db.prepare(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = ? AND third_party_id = ?`);
-    this.insert = db.prepare(
-      `INSERT INTO profiles (client, pc_id, third_party_id, attributes, modified_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT DO NOTHING`,
-    );
     this.upsert = db.prepare(
       `INSERT INTO profiles (client, pc_id, third_party_id, attributes, modified_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (client, pc_id) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at`,
@@ -71,13 +62,12 @@ export class SqliteProfileWriter {
   applyRow(client: string, update: ProfileUpdate, createMissing: boolean, now: number) {
     const row = (update.key.kind === 'pcId' ? this.byPcId : this.byThirdPartyId).get(client, update.key.id) as
       ProfileRow | undefined;
-    // No lookup for a free pcId here: insertNewProfile finds a clash by the insert itself.
-    const result = nextProfileState(row ? toProfile(row) : null, update, createMissing, now, NO_LOOKUP);
+    // Only a new profile keyed by thirdPartyId asks: its random pcId must not be another's.
+    const taken = (pcId: string) => this.byPcId.get(client, pcId) !== undefined;
+    const result = nextProfileState(row ? toProfile(row) : null, update, createMissing, now, taken);
     if (result.status === 'write' && result.changed) {
       const p = result.profile;
-      const attributes = encodeAttributes(p.attributes);
-      if (result.created) this.insertNewProfile(client, p, attributes, now);
-      else this.upsert.run(client, p.pcId, p.thirdPartyId ?? null, attributes, p.modifiedAt);
+      this.upsert.run(client, p.pcId, p.thirdPartyId ?? null, encodeAttributes(p.attributes), p.modifiedAt);
     }
     return result;
   }
@@ -102,26 +92,7 @@ export class SqliteProfileWriter {
       },
     };
   }
-
-  /**
-   * Inserts a profile that did not exist. A batch creates its new pcIds in one millisecond, and
-   * two of them can be drawn alike: the second then gets a fresh pcId instead of overwriting the
-   * first profile (an upsert would merge two visitors into one).
-   */
-  private insertNewProfile(client: string, p: Profile, attributes: string, now: number): void {
-    for (let tries = 1; ; tries++) {
-      if (this.insert.run(client, p.pcId, p.thirdPartyId ?? null, attributes, p.modifiedAt).changes === 1) return;
-      // Only a generated pcId can clash: a pcId or thirdPartyId given by the caller was looked up first.
-      if (p.thirdPartyId === undefined || tries >= MAX_PC_ID_TRIES) {
-        throw new Error(`Could not store profile ${p.pcId}: its pcId is already taken`);
-      }
-      p.pcId = newPcId(now);
-    }
-  }
 }
-
-/** The pcId check given to nextProfileState: the insert of a new profile detects a clash instead. */
-const NO_LOOKUP = (): boolean => false;
 
 /** A batch being applied on a writer connection. */
 export interface BatchApplication {

@@ -6,7 +6,8 @@
  */
 import type { ProfileTokenInfo } from '@profilegate/core/client';
 import { maskToken } from '@profilegate/core/client';
-import { describeGenerated, describeSeconds, describeTimeLeft } from '../logic/messages';
+import { describeSeconds, describeTimeLeft } from '@profilegate/core/client';
+import { describeGenerated } from '../logic/messages';
 import { secretKeys, type ExtensionSettings } from '../logic/settings';
 import { cancelled, failed, keepAdminKey, loadSettings, obtainAdminKey, report } from './common';
 import { summarizeFiles, updateWorkspace } from './files';

@@ -3,35 +3,11 @@
  * days, and the rotation summary ("New token expires in 90 days. Updated 3 copies in 2 files.").
  * `scrubTokens` is the last line of defence that keeps a whole JWT out of any text shown or logged.
  */
-import { maskToken } from '@profilegate/core/client';
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
+import { describeSeconds, describeTimeLeft, maskToken } from '@profilegate/core/client';
 
 /** `1 copy`, `2 copies`, `0 files`. */
 export function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${n === 1 ? singular : plural}`;
-}
-
-/**
- * Whole days (or hours, minutes) left, for "expires in …". A minute of slack absorbs the second
- * the server spent answering, so a fresh 90-day token reads "90 days", not "89 days".
- */
-export function describeTimeLeft(ms: number): string {
-  const slack = ms + MINUTE;
-  if (slack >= DAY) return count(Math.floor(slack / DAY), 'day');
-  if (slack >= HOUR) return count(Math.floor(slack / HOUR), 'hour');
-  if (ms >= MINUTE) return count(Math.floor(ms / MINUTE), 'minute');
-  return 'less than a minute';
-}
-
-/** "90 days", "1 hour", "45 seconds" for a duration in whole seconds (a setting, not a time left). */
-export function describeSeconds(seconds: number): string {
-  if (seconds >= 86_400 && seconds % 86_400 === 0) return count(seconds / 86_400, 'day');
-  if (seconds >= 3600 && seconds % 3600 === 0) return count(seconds / 3600, 'hour');
-  if (seconds >= 60 && seconds % 60 === 0) return count(seconds / 60, 'minute');
-  return count(seconds, 'second');
 }
 
 /** `2027-02-20` of an epoch-ms instant (UTC, as the server reports times). */

@@ -4,7 +4,8 @@
  * the stored token are arguments.
  */
 import { maskToken, type AuthenticationSettings } from '@profilegate/core/client';
-import { describeTimeLeft, isoDay } from './messages';
+import { describeTimeLeft } from '@profilegate/core/client';
+import { isoDay } from './messages';
 import { readClaims } from './token-check';
 
 const DAY = 86_400_000;

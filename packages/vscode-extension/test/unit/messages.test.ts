@@ -5,9 +5,7 @@ import {
   count,
   describeFilesUpdate,
   describeGenerated,
-  describeSeconds,
   describeStored,
-  describeTimeLeft,
   scrubTokens,
   type FilesSummary,
 } from '../../src/logic/messages';
@@ -28,19 +26,6 @@ describe('messages', () => {
     assert.equal(count(0, 'copy', 'copies'), '0 copies');
     assert.equal(count(1, 'copy', 'copies'), '1 copy');
     assert.equal(count(2, 'file'), '2 files');
-  });
-
-  it('says a fresh 90-day token expires in 90 days, even a second after the server answered', () => {
-    assert.equal(describeTimeLeft(7_775_999_000), '90 days');
-    assert.equal(describeTimeLeft(90 * DAY), '90 days');
-    assert.equal(describeTimeLeft(6.5 * DAY), '6 days');
-    assert.equal(describeTimeLeft(DAY), '1 day');
-    assert.equal(describeTimeLeft(5 * 3_600_000), '5 hours');
-    assert.equal(describeTimeLeft(3 * 60_000), '3 minutes');
-    assert.equal(describeTimeLeft(10_000), 'less than a minute');
-    assert.equal(describeSeconds(86_400), '1 day');
-    assert.equal(describeSeconds(7200), '2 hours');
-    assert.equal(describeSeconds(90), '90 seconds');
   });
 
   it('composes the generate summary exactly as the issue asks', () => {

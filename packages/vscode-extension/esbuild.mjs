@@ -34,7 +34,8 @@ const result = await esbuild.build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['vscode'],
+  // Core's optional native prefilter is not bundled: the extension scans files in JavaScript.
+  external: ['vscode', '@profilegate/native-scan'],
   sourcemap: true,
   sourcesContent: false,
   minify: production,

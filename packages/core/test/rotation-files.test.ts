@@ -6,6 +6,7 @@ import jwt from 'jsonwebtoken';
 import sinon from 'sinon';
 import fc from 'fast-check';
 import { holds } from '../src/rotation/byte-search';
+import { nativeScan, scanTuning } from '../src/rotation/scan-all';
 import { updateTokenInFiles } from '../src/rotation/update-files';
 
 const secret = 'test-secret-of-32-bytes-at-least!!';
@@ -39,166 +40,187 @@ describe('rotation: holds (the byte search that skips files without a token)', (
   });
 });
 
-describe('rotation: updateTokenInFiles', () => {
-  let dir: string;
-  beforeEach(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pg-rotation-'));
-  });
-  afterEach(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-  const write = async (name: string, content: string | Buffer, mode?: number) => {
-    const file = path.join(dir, name);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.writeFile(file, content);
-    if (mode !== undefined) await fs.chmod(file, mode);
-    return file;
-  };
-  const read = (name: string) => fs.readFile(path.join(dir, name), 'utf8');
+/**
+ * Every updateTokenInFiles test runs twice: scanning in JavaScript, and with the native prefilter
+ * on every selection, in slices of two files (so that slices start during walks and links
+ * discard them). Under CI the prefilter must be built; elsewhere its run is skipped without it.
+ */
+const MODES = [
+  { name: 'scanning in JavaScript', tuning: { native: false } },
+  { name: 'with the native prefilter', tuning: { native: true, nativeMinFiles: 0, nativeSliceFiles: 2 } },
+];
 
-  it('rewrites every format in a walked folder, skipping node_modules, binaries and big files', async () => {
-    await write('.env', `export TOKEN=${OLD}\r\nOTHER="${OLD}"\r\n`);
-    await write('config/app.json', `{"token":"${OLD}"}\n`);
-    await write('config/app.yaml', `token: '${OLD}'\n`);
-    await write('run.sh', `curl -H "Authorization: Bearer ${OLD}" x\n`);
-    await write('node_modules/pkg/.env', `T=${OLD}\n`);
-    await write('image.bin', Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(OLD)]));
-    await write('big.txt', `${OLD}\n${'x'.repeat(2000)}`);
-    const progress: number[] = [];
-    const result = await updateTokenInFiles({
-      root: dir,
-      oldTokens: [OLD],
-      newToken: NEW,
-      maxFileBytes: 1024,
-      onProgress: (p) => progress.push(p.filesScanned),
+for (const mode of MODES)
+  describe(`rotation: updateTokenInFiles, ${mode.name}`, () => {
+    const saved = { ...scanTuning };
+    before(function () {
+      if (mode.tuning.native && !nativeScan()) {
+        if (process.env.CI) throw new Error('@profilegate/native-scan was not built (npm ci builds it with node-gyp)');
+        console.log('    (skipped: @profilegate/native-scan is not built here; npm ci builds it with node-gyp)');
+        this.skip();
+      }
+      Object.assign(scanTuning, mode.tuning);
     });
-    assert.equal(await read('.env'), `export TOKEN=${NEW}\r\nOTHER="${NEW}"\r\n`);
-    assert.equal(await read('config/app.json'), `{"token":"${NEW}"}\n`);
-    assert.equal(await read('config/app.yaml'), `token: '${NEW}'\n`);
-    assert.equal(await read('run.sh'), `curl -H "Authorization: Bearer ${NEW}" x\n`);
-    assert.equal(await read('node_modules/pkg/.env'), `T=${OLD}\n`);
-    assert.equal(result.copies, 5);
-    assert.deepEqual(result.filesChanged.map((f) => [path.relative(dir, f.path), f.copies]).sort(), [
-      ['.env', 2],
-      ['config/app.json', 1],
-      ['config/app.yaml', 1],
-      ['run.sh', 1],
-    ]);
-    assert.deepEqual(result.skipped.map((s) => [path.relative(dir, s.path), s.reason]).sort(), [
-      ['big.txt', 'too-large'],
-      ['image.bin', 'binary'],
-    ]);
-    assert.equal(result.filesScanned, 4);
-    assert.equal(progress.length, 6);
-  });
-
-  it('keeps the file mode and leaves no temporary file', async () => {
-    await write('secret.env', `TOKEN=${OLD}\n`, 0o600);
-    await write('script.sh', `T=${OLD}\n`, 0o755);
-    await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW });
-    assert.equal((await fs.stat(path.join(dir, 'secret.env'))).mode & 0o777, 0o600);
-    assert.equal((await fs.stat(path.join(dir, 'script.sh'))).mode & 0o777, 0o755);
-    assert.deepEqual((await fs.readdir(dir)).sort(), ['script.sh', 'secret.env']);
-  });
-
-  it('writes nothing on a dry run but reports the copies', async () => {
-    const before = `TOKEN=${OLD}\n`;
-    await write('.env', before);
-    const result = await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW, dryRun: true });
-    assert.equal(await read('.env'), before);
-    assert.equal(result.copies, 1);
-    assert.equal(result.filesChanged.length, 1);
-  });
-
-  it('also replaces older tokens of the same client when given the client', async () => {
-    const acme = tokenOf('acme', 'a');
-    await write('.env', `A=${OLD}\nB=${OLDER}\nC=${acme}\n`);
-    const result = await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW, client: 'demo' });
-    assert.equal(await read('.env'), `A=${NEW}\nB=${NEW}\nC=${acme}\n`);
-    assert.equal(result.copies, 2);
-  });
-
-  it('finds a copy written JSON-escaped (a token with a slash, as some tools write it)', async () => {
-    const odd = 'odd/token+0123456789';
-    await write('settings.json', `{"token":"odd\\/token+0123456789"}\n`);
-    const result = await updateTokenInFiles({ root: dir, oldTokens: [odd], newToken: 'new/token' });
-    assert.equal(result.copies, 1);
-    assert.equal(await read('settings.json'), `{"token":"new\\/token"}\n`);
-  });
-
-  it('does not touch a longer token that contains the old one', async () => {
-    const text = `A=${OLD}extra\nB=${OLD}\n`;
-    await write('.env', text);
-    await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW });
-    assert.equal(await read('.env'), `A=${OLD}extra\nB=${NEW}\n`);
-  });
-
-  it('takes explicit files and globs, and reports missing paths', async () => {
-    await write('a.env', `T=${OLD}\n`);
-    await write('sub/b.env', `T=${OLD}\n`);
-    await write('sub/c.yaml', `t: ${OLD}\n`);
-    const result = await updateTokenInFiles({
-      root: dir,
-      files: ['a.env', 'sub/*.yaml', 'missing.env'],
-      oldTokens: [OLD],
-      newToken: NEW,
+    after(() => Object.assign(scanTuning, saved));
+    let dir: string;
+    beforeEach(async () => {
+      dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pg-rotation-'));
     });
-    assert.deepEqual(result.missing, ['missing.env']);
-    assert.equal(await read('sub/b.env'), `T=${OLD}\n`);
-    assert.equal(await read('sub/c.yaml'), `t: ${NEW}\n`);
-    assert.equal(await read('a.env'), `T=${NEW}\n`);
-  });
+    afterEach(async () => {
+      await fs.rm(dir, { recursive: true, force: true });
+    });
+    const write = async (name: string, content: string | Buffer, mode?: number) => {
+      const file = path.join(dir, name);
+      await fs.mkdir(path.dirname(file), { recursive: true });
+      await fs.writeFile(file, content);
+      if (mode !== undefined) await fs.chmod(file, mode);
+      return file;
+    };
+    const read = (name: string) => fs.readFile(path.join(dir, name), 'utf8');
 
-  it('keeps bytes that are not UTF-8 exactly', async () => {
-    const bytes = Buffer.concat([Buffer.from([0xe9, 0x0a]), Buffer.from(`T=${OLD}\n`), Buffer.from([0xff])]);
-    await write('latin1.txt', bytes);
-    await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW });
-    const expected = Buffer.concat([Buffer.from([0xe9, 0x0a]), Buffer.from(`T=${NEW}\n`), Buffer.from([0xff])]);
-    assert.deepEqual(await fs.readFile(path.join(dir, 'latin1.txt')), expected);
-  });
-
-  it('scans a file once however it is reached: walked, through a file link, named, or under a linked root', async () => {
-    await write('a.env', `T=${OLD}\n`);
-    await fs.symlink(path.join(dir, 'a.env'), path.join(dir, 'link.env'));
-    const alias = `${dir}-alias`;
-    await fs.symlink(dir, alias);
-    try {
+    it('rewrites every format in a walked folder, skipping node_modules, binaries and big files', async () => {
+      await write('.env', `export TOKEN=${OLD}\r\nOTHER="${OLD}"\r\n`);
+      await write('config/app.json', `{"token":"${OLD}"}\n`);
+      await write('config/app.yaml', `token: '${OLD}'\n`);
+      await write('run.sh', `curl -H "Authorization: Bearer ${OLD}" x\n`);
+      await write('node_modules/pkg/.env', `T=${OLD}\n`);
+      await write('image.bin', Buffer.concat([Buffer.from([0, 1, 2]), Buffer.from(OLD)]));
+      await write('big.txt', `${OLD}\n${'x'.repeat(2000)}`);
+      const progress: number[] = [];
       const result = await updateTokenInFiles({
-        root: alias,
-        files: ['.', path.join(dir, 'a.env')],
+        root: dir,
+        oldTokens: [OLD],
+        newToken: NEW,
+        maxFileBytes: 1024,
+        onProgress: (p) => progress.push(p.filesScanned),
+      });
+      assert.equal(await read('.env'), `export TOKEN=${NEW}\r\nOTHER="${NEW}"\r\n`);
+      assert.equal(await read('config/app.json'), `{"token":"${NEW}"}\n`);
+      assert.equal(await read('config/app.yaml'), `token: '${NEW}'\n`);
+      assert.equal(await read('run.sh'), `curl -H "Authorization: Bearer ${NEW}" x\n`);
+      assert.equal(await read('node_modules/pkg/.env'), `T=${OLD}\n`);
+      assert.equal(result.copies, 5);
+      assert.deepEqual(result.filesChanged.map((f) => [path.relative(dir, f.path), f.copies]).sort(), [
+        ['.env', 2],
+        ['config/app.json', 1],
+        ['config/app.yaml', 1],
+        ['run.sh', 1],
+      ]);
+      assert.deepEqual(result.skipped.map((s) => [path.relative(dir, s.path), s.reason]).sort(), [
+        ['big.txt', 'too-large'],
+        ['image.bin', 'binary'],
+      ]);
+      assert.equal(result.filesScanned, 4);
+      assert.equal(progress.length, 6);
+    });
+
+    it('keeps the file mode and leaves no temporary file', async () => {
+      await write('secret.env', `TOKEN=${OLD}\n`, 0o600);
+      await write('script.sh', `T=${OLD}\n`, 0o755);
+      await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW });
+      assert.equal((await fs.stat(path.join(dir, 'secret.env'))).mode & 0o777, 0o600);
+      assert.equal((await fs.stat(path.join(dir, 'script.sh'))).mode & 0o777, 0o755);
+      assert.deepEqual((await fs.readdir(dir)).sort(), ['script.sh', 'secret.env']);
+    });
+
+    it('writes nothing on a dry run but reports the copies', async () => {
+      const before = `TOKEN=${OLD}\n`;
+      await write('.env', before);
+      const result = await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW, dryRun: true });
+      assert.equal(await read('.env'), before);
+      assert.equal(result.copies, 1);
+      assert.equal(result.filesChanged.length, 1);
+    });
+
+    it('also replaces older tokens of the same client when given the client', async () => {
+      const acme = tokenOf('acme', 'a');
+      await write('.env', `A=${OLD}\nB=${OLDER}\nC=${acme}\n`);
+      const result = await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW, client: 'demo' });
+      assert.equal(await read('.env'), `A=${NEW}\nB=${NEW}\nC=${acme}\n`);
+      assert.equal(result.copies, 2);
+    });
+
+    it('finds a copy written JSON-escaped (a token with a slash, as some tools write it)', async () => {
+      const odd = 'odd/token+0123456789';
+      await write('settings.json', `{"token":"odd\\/token+0123456789"}\n`);
+      const result = await updateTokenInFiles({ root: dir, oldTokens: [odd], newToken: 'new/token' });
+      assert.equal(result.copies, 1);
+      assert.equal(await read('settings.json'), `{"token":"new\\/token"}\n`);
+    });
+
+    it('does not touch a longer token that contains the old one', async () => {
+      const text = `A=${OLD}extra\nB=${OLD}\n`;
+      await write('.env', text);
+      await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW });
+      assert.equal(await read('.env'), `A=${OLD}extra\nB=${NEW}\n`);
+    });
+
+    it('takes explicit files and globs, and reports missing paths', async () => {
+      await write('a.env', `T=${OLD}\n`);
+      await write('sub/b.env', `T=${OLD}\n`);
+      await write('sub/c.yaml', `t: ${OLD}\n`);
+      const result = await updateTokenInFiles({
+        root: dir,
+        files: ['a.env', 'sub/*.yaml', 'missing.env'],
         oldTokens: [OLD],
         newToken: NEW,
       });
-      assert.equal(result.filesScanned, 1);
-      assert.equal(result.copies, 1);
+      assert.deepEqual(result.missing, ['missing.env']);
+      assert.equal(await read('sub/b.env'), `T=${OLD}\n`);
+      assert.equal(await read('sub/c.yaml'), `t: ${NEW}\n`);
       assert.equal(await read('a.env'), `T=${NEW}\n`);
-      assert.ok((await fs.lstat(path.join(dir, 'link.env'))).isSymbolicLink());
-    } finally {
-      await fs.rm(alias);
-    }
-  });
+    });
 
-  it('lists results in walk order and rejects with the first failed write, leaving no temporary file', async () => {
-    for (const name of ['c.env', 'a.env', 'b.env']) await write(name, `T=${OLD}\n`);
-    const dry = await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW, dryRun: true });
-    assert.deepEqual(
-      dry.filesChanged.map((f) => path.basename(f.path)),
-      ['a.env', 'b.env', 'c.env'],
-    );
-    const open = fs.open;
-    const stub = sinon
-      .stub(fs, 'open')
-      .callsFake(((file: string, ...rest: unknown[]) =>
-        String(file).includes('.b.env.')
-          ? Promise.reject(Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' }))
-          : (open as (...args: unknown[]) => Promise<unknown>)(file, ...rest)) as typeof fs.open);
-    try {
-      await assert.rejects(updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW }), /EROFS/);
-    } finally {
-      stub.restore();
-    }
-    assert.equal(await read('a.env'), `T=${NEW}\n`);
-    assert.equal(await read('b.env'), `T=${OLD}\n`);
-    assert.deepEqual((await fs.readdir(dir)).sort(), ['a.env', 'b.env', 'c.env']);
+    it('keeps bytes that are not UTF-8 exactly', async () => {
+      const bytes = Buffer.concat([Buffer.from([0xe9, 0x0a]), Buffer.from(`T=${OLD}\n`), Buffer.from([0xff])]);
+      await write('latin1.txt', bytes);
+      await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW });
+      const expected = Buffer.concat([Buffer.from([0xe9, 0x0a]), Buffer.from(`T=${NEW}\n`), Buffer.from([0xff])]);
+      assert.deepEqual(await fs.readFile(path.join(dir, 'latin1.txt')), expected);
+    });
+
+    it('scans a file once however it is reached: walked, through a file link, named, or under a linked root', async () => {
+      await write('a.env', `T=${OLD}\n`);
+      await fs.symlink(path.join(dir, 'a.env'), path.join(dir, 'link.env'));
+      const alias = `${dir}-alias`;
+      await fs.symlink(dir, alias);
+      try {
+        const result = await updateTokenInFiles({
+          root: alias,
+          files: ['.', path.join(dir, 'a.env')],
+          oldTokens: [OLD],
+          newToken: NEW,
+        });
+        assert.equal(result.filesScanned, 1);
+        assert.equal(result.copies, 1);
+        assert.equal(await read('a.env'), `T=${NEW}\n`);
+        assert.ok((await fs.lstat(path.join(dir, 'link.env'))).isSymbolicLink());
+      } finally {
+        await fs.rm(alias);
+      }
+    });
+
+    it('lists results in walk order and rejects with the first failed write, leaving no temporary file', async () => {
+      for (const name of ['c.env', 'a.env', 'b.env']) await write(name, `T=${OLD}\n`);
+      const dry = await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW, dryRun: true });
+      assert.deepEqual(
+        dry.filesChanged.map((f) => path.basename(f.path)),
+        ['a.env', 'b.env', 'c.env'],
+      );
+      const open = fs.open;
+      const stub = sinon
+        .stub(fs, 'open')
+        .callsFake(((file: string, ...rest: unknown[]) =>
+          String(file).includes('.b.env.')
+            ? Promise.reject(Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' }))
+            : (open as (...args: unknown[]) => Promise<unknown>)(file, ...rest)) as typeof fs.open);
+      try {
+        await assert.rejects(updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW }), /EROFS/);
+      } finally {
+        stub.restore();
+      }
+      assert.equal(await read('a.env'), `T=${NEW}\n`);
+      assert.equal(await read('b.env'), `T=${OLD}\n`);
+      assert.deepEqual((await fs.readdir(dir)).sort(), ['a.env', 'b.env', 'c.env']);
+    });
   });
-});

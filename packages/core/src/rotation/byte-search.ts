@@ -3,13 +3,8 @@
 /** Bytes that are everywhere in text: a search that starts from one of them stops all the time. */
 const COMMON_BYTES = Buffer.from(' etaoinshrdlcumwfgypbvk.,;:=-_/"\'\n\t(){}<>0123456789', 'latin1');
 
-/**
- * True when `bytes` holds `needle`. A short needle is looked for from its least common byte
- * (found with memchr, several times quicker than a search from `e` of `eyJ`); a long one with
- * Buffer.includes, whose skip search is quick already.
- */
-export function holds(bytes: Buffer, needle: Buffer): boolean {
-  if (needle.length === 0 || needle.length > 8) return bytes.includes(needle);
+/** Index of the needle's least common byte: where a search for the needle starts. */
+export function anchorOf(needle: Uint8Array): number {
   let anchor = 0;
   let rank = Infinity;
   for (let i = 0; i < needle.length; i++) {
@@ -19,6 +14,17 @@ export function holds(bytes: Buffer, needle: Buffer): boolean {
       anchor = i;
     }
   }
+  return anchor;
+}
+
+/**
+ * True when `bytes` holds `needle`. A short needle is looked for from its least common byte
+ * (found with memchr, several times quicker than a search from `e` of `eyJ`); a long one with
+ * Buffer.includes, whose skip search is quick already.
+ */
+export function holds(bytes: Buffer, needle: Buffer): boolean {
+  if (needle.length === 0 || needle.length > 8) return bytes.includes(needle);
+  const anchor = anchorOf(needle);
   const rare = needle[anchor]!;
   for (let at = bytes.indexOf(rare, anchor); at !== -1; at = bytes.indexOf(rare, at + 1)) {
     const start = at - anchor;

@@ -29,6 +29,18 @@ export function isLikelyTokenOfClient(text: string, client: string): boolean {
   return claims.iss === TOKEN_ISSUER && audienceOk && claims.sub === client;
 }
 
+/**
+ * Base64url text that every profile token of `client` holds: the start of its payload, which
+ * mintToken always writes in the same order (`{"iss":"profilegate","aud":"profile_api","sub":…,
+ * "jti":"`), cut to whole 3-byte groups so that it encodes the same wherever the payload goes on.
+ * A file without it holds no token of the client: a quick test before looking for JWTs.
+ */
+export function tokenMarkerOf(client: string): string {
+  const start = `{"iss":${JSON.stringify(TOKEN_ISSUER)},"aud":${JSON.stringify(TOKEN_AUDIENCE)},"sub":${JSON.stringify(client)},"jti":"`;
+  const bytes = Buffer.from(start, 'utf8');
+  return bytes.subarray(0, bytes.length - (bytes.length % 3)).toString('base64url');
+}
+
 /** Every distinct profile token of `client` found in `text`, in order of first appearance. */
 export function findTokensOfClient(text: string, client: string): string[] {
   const found = new Set<string>();

@@ -1,19 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, promises as fs, readSync, statSync } from 'node:fs';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { findTokensOfClient } from './jwt-client';
-import { holds } from './byte-search';
-import { encodeToken, replaceTokens } from './references';
+import { FileScan } from './scan-all';
+import type { Change, Outcome, SkipReason } from './scan';
 import { selectFiles, type FileSelection } from './walk';
+
+export type { SkipReason } from './scan';
 
 /** Default size cap: bigger files are skipped (a config file holding a token is never that big). */
 export const DEFAULT_MAX_FILE_BYTES = 1024 * 1024;
-/** How much of a file is checked for a NUL byte to call it binary (as git does). */
-const BINARY_SNIFF_BYTES = 8192;
-
-/** Why a file was not scanned. */
-export type SkipReason = 'binary' | 'too-large' | 'unreadable';
 
 /** Options of updateTokenInFiles. */
 export interface UpdateTokenInFilesOptions extends FileSelection {
@@ -49,195 +44,127 @@ export interface UpdateTokenInFilesResult {
   missing: string[];
 }
 
-/** The JS string whose latin1 code units are the UTF-8 bytes of `text`: byte-exact matching. */
-function asBytes(text: string): string {
-  return Buffer.from(text, 'utf8').toString('latin1');
-}
-
-/** Every JWT starts with the base64url of `{"`; a file without it holds no token of any client. */
-const JWT_START = Buffer.from('eyJ', 'latin1');
-/** Longest stretch, in ms, of reading files before letting the event loop run (progress, UI). */
-const SLICE_MS = 20;
 /** Changed files being written at once (each write ends with an fsync, which is slow alone). */
 const WRITE_CONCURRENCY = 8;
-
-/**
- * Byte strings of which a file must hold at least one to need a change: each way an old token can
- * be written (see findTokenReferences) and, when other tokens of `client` are looked for, the
- * start of a JWT. Most files hold none, and searching bytes is far cheaper than decoding them.
- */
-function needlesOf(olds: readonly string[], client: string | undefined): Buffer[] {
-  const forms = new Set<string>();
-  for (const old of olds) {
-    for (const encoding of ['raw', 'json-escaped', 'json-escaped-slash'] as const)
-      forms.add(encodeToken(old, encoding));
-  }
-  const needles = [...forms].map((form) => Buffer.from(form, 'latin1'));
-  if (client !== undefined) needles.push(JWT_START);
-  // A needle holding another is found only where that one is: searching the shorter is enough.
-  return needles.filter(
-    (needle, i) => !needles.some((other, j) => j !== i && other.length < needle.length && needle.includes(other)),
-  );
-}
 
 /**
  * Replaces every copy of the old tokens (and, with `client`, of any older token of that client it
  * recognises) by `newToken` in the selected files. Binary files and files over the size cap are
  * skipped. Each changed file is written atomically (temporary file, then rename) with its mode
- * kept; all other bytes, line endings included, stay as they were.
+ * kept; all other bytes, line endings included, stay as they were. Results list files in the
+ * order of the selection.
  *
  * Files are read with synchronous calls in slices of about 20 ms, between which the event loop
- * runs: for thousands of small files that is several times quicker than a promise per call.
- * Changed files are written a few at a time while reading goes on.
+ * runs: for thousands of small files that is several times quicker than a promise per call. With
+ * the optional native prefilter installed, they are first read on a few threads, and only those
+ * that may hold a token are read here. Changed files are written a few at a time while reading
+ * goes on.
  */
 export async function updateTokenInFiles(options: UpdateTokenInFilesOptions): Promise<UpdateTokenInFilesResult> {
-  const { files, missing } = await selectFiles(options);
-  const olds = options.oldTokens.filter((t) => t !== '' && t !== options.newToken).map(asBytes);
-  const job: FileJob = {
-    olds,
-    newToken: asBytes(options.newToken),
+  const scan = new FileScan({
+    oldTokens: options.oldTokens,
+    newToken: options.newToken,
     client: options.client,
-    scratch: Buffer.allocUnsafe((options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES) + 1),
-    needles: needlesOf(olds, options.client),
-  };
-  const result: UpdateTokenInFilesResult = { filesScanned: 0, filesChanged: [], skipped: [], copies: 0, missing };
+    maxFileBytes: options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES,
+  });
+  // Reading starts while the walk goes on.
+  const { files, missing } = await selectFiles(options, (found) => scan.offer(found));
+  const outcomes: Outcome[] = new Array<Outcome>(files.length).fill(null);
   const writes = new WriteQueue(WRITE_CONCURRENCY);
-  let sliceStart = performance.now();
+  let filesScanned = 0;
   try {
-    for (const path of files) {
-      const outcome = scanFile(path, job);
-      if (typeof outcome === 'string') {
-        result.skipped.push({ path, reason: outcome });
-      } else {
-        result.filesScanned++;
-        if (outcome !== null) {
-          if (options.dryRun !== true) await writes.add(() => writeFileAtomically(path, outcome.data, outcome.mode));
-          result.filesChanged.push({ path, copies: outcome.copies });
-          result.copies += outcome.copies;
-        }
+    await scan.run(files, (index, outcome) => {
+      outcomes[index] = outcome;
+      if (typeof outcome !== 'string') filesScanned++;
+      if (isChange(outcome) && options.dryRun !== true) {
+        writes.throwIfFailed(); // a failed write stops the scan
+        const path = files[index]!;
+        writes.add(() => writeFileAtomically(path, outcome.data, outcome.mode));
       }
-      options.onProgress?.({ path, filesScanned: result.filesScanned, filesTotal: files.length });
-      if (performance.now() - sliceStart >= SLICE_MS) {
-        await yieldToEventLoop();
-        sliceStart = performance.now();
-      }
-    }
+      options.onProgress?.({ path: files[index]!, filesScanned, filesTotal: files.length });
+    });
   } finally {
     await writes.settle();
   }
   writes.throwIfFailed();
+  return resultOf(files, outcomes, missing);
+}
+
+function isChange(outcome: Outcome): outcome is Change {
+  return outcome !== null && typeof outcome !== 'string';
+}
+
+/** The result, files in selection order. */
+function resultOf(files: readonly string[], outcomes: readonly Outcome[], missing: string[]): UpdateTokenInFilesResult {
+  const result: UpdateTokenInFilesResult = { filesScanned: 0, filesChanged: [], skipped: [], copies: 0, missing };
+  outcomes.forEach((outcome, index) => {
+    const path = files[index]!;
+    if (typeof outcome === 'string') {
+      result.skipped.push({ path, reason: outcome });
+      return;
+    }
+    result.filesScanned++;
+    if (outcome !== null) {
+      result.filesChanged.push({ path, copies: outcome.copies });
+      result.copies += outcome.copies;
+    }
+  });
   return result;
 }
 
-/** What every file of one run is checked against (tokens as latin1 strings of their UTF-8 bytes). */
-interface FileJob {
-  olds: readonly string[];
-  newToken: string;
-  client: string | undefined;
-  /** maxFileBytes + 1 bytes that every file is read into in turn. */
-  scratch: Buffer;
-  needles: readonly Buffer[];
-}
-
-/** A file to write: its new bytes, its mode and the copies replaced. */
-interface Change {
-  data: Buffer;
-  mode: number;
-  copies: number;
-}
-
 /**
- * The file's bytes, or why it is not scanned. Read into `scratch` (maxBytes + 1 long, reused for
- * every file) until the end or one byte over the cap: no stat and no allocation per file.
+ * Runs writes `limit` at a time, in the order added; after the first failure it starts no more
+ * and keeps that error (throwIfFailed).
  */
-function readSmallFile(path: string, scratch: Buffer): Buffer | SkipReason {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch {
-    return 'unreadable';
-  }
-  try {
-    let length = 0;
-    while (length < scratch.length) {
-      const read = readSync(fd, scratch, length, scratch.length - length, null);
-      if (read === 0) break;
-      length += read;
-    }
-    return length === scratch.length ? 'too-large' : scratch.subarray(0, length);
-  } catch {
-    return 'unreadable';
-  } finally {
-    try {
-      closeSync(fd);
-    } catch {
-      // Nothing was written through it; a failed close loses nothing.
-    }
-  }
-}
-
-/** What to write to one file (null: nothing to change), or why it was skipped. */
-function scanFile(path: string, job: FileJob): Change | null | SkipReason {
-  const bytes = readSmallFile(path, job.scratch);
-  if (typeof bytes === 'string') return bytes;
-  if (bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) return 'binary';
-  if (!job.needles.some((needle) => holds(bytes, needle))) return null;
-
-  const text = bytes.toString('latin1');
-  const replacements = new Map<string, string>();
-  for (const old of job.olds) replacements.set(old, job.newToken);
-  if (job.client !== undefined) {
-    for (const older of findTokensOfClient(text, job.client)) {
-      if (older !== job.newToken) replacements.set(older, job.newToken);
-    }
-  }
-  if (replacements.size === 0) return null;
-  const replaced = replaceTokens(text, replacements);
-  if (replaced.copies === 0) return null;
-  let mode: number;
-  try {
-    mode = statSync(path).mode & 0o7777;
-  } catch {
-    return 'unreadable';
-  }
-  return { data: Buffer.from(replaced.text, 'latin1'), mode, copies: replaced.copies };
-}
-
-/** Runs writes a few at a time; after the first failure it takes no more and keeps that error. */
 class WriteQueue {
-  private readonly running = new Set<Promise<void>>();
+  private readonly waiting: Array<() => Promise<void>> = [];
+  private running = 0;
   private failed: { error: unknown } | null = null;
+  private idle: (() => void) | null = null;
 
   constructor(private readonly limit: number) {}
 
-  /** Starts `write` once a slot is free; throws the first failure of an earlier write. */
-  async add(write: () => Promise<void>): Promise<void> {
-    while (this.running.size >= this.limit) await Promise.race(this.running);
-    this.throwIfFailed();
-    const running: Promise<void> = write().then(
-      () => {
-        this.running.delete(running);
-      },
-      (error: unknown) => {
-        this.failed ??= { error };
-        this.running.delete(running);
-      },
-    );
-    this.running.add(running);
+  add(write: () => Promise<void>): void {
+    this.waiting.push(write);
+    this.pump();
   }
 
-  /** Waits for every write started. */
+  /** Waits for every write added (or, after a failure, for those already running). */
   async settle(): Promise<void> {
-    while (this.running.size > 0) await Promise.race(this.running);
+    while (this.running > 0 || (this.waiting.length > 0 && !this.failed)) {
+      await new Promise<void>((resolve) => (this.idle = resolve));
+    }
   }
 
   throwIfFailed(): void {
     if (this.failed) throw this.failed.error;
   }
+
+  private pump(): void {
+    while (!this.failed && this.running < this.limit && this.waiting.length > 0) {
+      const write = this.waiting.shift()!;
+      this.running++;
+      write().then(
+        () => this.done(),
+        (error: unknown) => {
+          this.failed ??= { error };
+          this.done();
+        },
+      );
+    }
+  }
+
+  private done(): void {
+    this.running--;
+    this.pump();
+    const idle = this.idle;
+    this.idle = null;
+    idle?.();
+  }
 }
 
 /** Writes `data` to a temporary file beside `path`, flushes it, then renames it over `path`. */
-export async function writeFileAtomically(path: string, data: Buffer, mode: number): Promise<void> {
+export async function writeFileAtomically(path: string, data: Uint8Array, mode: number): Promise<void> {
   // Through a symlink, the file it points to is replaced, not the link.
   const target = await fs.realpath(path).catch(() => path);
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.profilegate-tmp`);

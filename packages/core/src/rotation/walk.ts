@@ -35,11 +35,31 @@ function isFile(path: string, entry: Dirent): boolean {
   }
 }
 
-/** A file found by a walk, with its real path when known without a realpath call. */
-interface Found {
-  path: string;
-  /** null: the entry is a link (or was named), resolved with realpath when deduplicating. */
-  real: string | null;
+/**
+ * Files found, with their real paths where they differ from the path: known without a realpath
+ * call when only a folder above is a link, null when the file is a link (or was named), resolved
+ * with realpath when deduplicating. Most trees hold no links, so most files need no second string.
+ */
+class Found {
+  readonly paths: string[] = [];
+  readonly reals = new Map<number, string | null>();
+
+  add(path: string, real: string | null): void {
+    if (real !== path) this.reals.set(this.paths.length, real);
+    this.paths.push(path);
+  }
+
+  /** True when a file's real path is unknown: it may be another file found too. */
+  get hasLinks(): boolean {
+    for (const real of this.reals.values()) if (real === null) return true;
+    return false;
+  }
+
+  realOf(index: number): string {
+    const path = this.paths[index]!;
+    const real = this.reals.get(index);
+    return real === undefined ? path : (real ?? realpathOr(path));
+  }
 }
 
 /** Longest stretch, in ms, of listing folders before letting the event loop run. */
@@ -61,7 +81,9 @@ class Walker {
   constructor(
     private readonly root: string,
     private readonly exclude: GlobSet,
-    readonly out: Found[],
+    readonly out: Found,
+    /** Told of the files found so far, every 64 entries and after each folder. */
+    private readonly onFound?: (paths: readonly string[]) => void,
   ) {}
 
   /**
@@ -90,16 +112,18 @@ class Walker {
           await this.walk(path, rel === null ? null : childRel, child(realDir, name));
         }
       } else if (isFile(path, entry) && !this.exclude.matchesFile(childRel)) {
-        this.out.push({ path, real: entry.isSymbolicLink() ? null : child(realDir, name) });
+        this.out.add(path, entry.isSymbolicLink() ? null : realDir === dir ? path : child(realDir, name));
       }
       if (++this.entriesSinceClock >= 64) {
         this.entriesSinceClock = 0;
+        this.onFound?.(this.out.paths);
         if (performance.now() - this.sliceStart >= SLICE_MS) {
           await yieldToEventLoop();
           this.sliceStart = performance.now();
         }
       }
     }
+    this.onFound?.(this.out.paths);
   }
 
   /** The path globs match for `dir`: '' for the root, relative inside it, null (absolute) outside. */
@@ -127,11 +151,18 @@ async function statOrNull(path: string): Promise<import('node:fs').Stats | null>
   }
 }
 
-/** Resolves a selection of files, folders and globs into the files to scan. */
-export async function selectFiles(selection: FileSelection): Promise<SelectedFiles> {
+/**
+ * Resolves a selection of files, folders and globs into the files to scan. When the selection is
+ * one folder, `onFound` is told of the files found as the walk goes, in an array that only grows
+ * and that is then `files` itself, unless links made the list change.
+ */
+export async function selectFiles(
+  selection: FileSelection,
+  onFound?: (paths: readonly string[]) => void,
+): Promise<SelectedFiles> {
   const root = resolve(selection.root ?? process.cwd());
   const exclude = new GlobSet(selection.exclude ?? DEFAULT_EXCLUDES);
-  const found: Found[] = [];
+  const found = new Found();
   const missing: string[] = [];
   const items = selection.files ?? [root];
   for (const item of items) {
@@ -139,27 +170,32 @@ export async function selectFiles(selection: FileSelection): Promise<SelectedFil
     const stat = await statOrNull(path);
     if (stat?.isFile()) {
       // Named explicitly: scanned even when an exclude glob would match it.
-      found.push({ path, real: null }); // it may be or sit under a link: resolved on its own
+      found.add(path, null); // it may be or sit under a link: resolved on its own
     } else if (stat?.isDirectory()) {
-      await new Walker(root, exclude, found).walk(path);
+      await new Walker(root, exclude, found, items.length === 1 ? onFound : undefined).walk(path);
     } else if (isGlob(item)) {
       // Include globs match like a shell's: `*.env` is in `root` only, `**/*.env` at any depth.
       const pattern = globToRegExp(toPosix(path));
-      const candidates: Found[] = [];
+      const candidates = new Found();
       await new Walker(root, exclude, candidates).walk(resolve(root, globBase(item)));
-      found.push(...candidates.filter((file) => pattern.test(toPosix(file.path))));
+      candidates.paths.forEach((file, index) => {
+        if (pattern.test(toPosix(file)))
+          found.add(file, candidates.reals.has(index) ? candidates.reals.get(index)! : file);
+      });
     } else {
       missing.push(item);
     }
   }
+  // One walk without links finds each file once (it never enters a linked folder).
+  if (items.length === 1 && !found.hasLinks) return { files: found.paths, missing };
   // The same file reached twice (named and walked, or through a symlink) is scanned once.
   const seen = new Set<string>();
   const files: string[] = [];
-  for (const file of found) {
-    const real = file.real ?? realpathOr(file.path);
-    if (seen.has(real)) continue;
+  found.paths.forEach((path, index) => {
+    const real = found.realOf(index);
+    if (seen.has(real)) return;
     seen.add(real);
-    files.push(file.path);
-  }
+    files.push(path);
+  });
   return { files, missing };
 }

@@ -24,6 +24,8 @@ export interface TokenClaims {
  * the token again without the store ever holding it.
  */
 export function mintToken(client: string, record: TokenRecord, key: SigningKey): string {
+  // The order of these claims is part of the format: the file updater finds a client's tokens by
+  // the start of their payload (tokenMarkerOf). Never reorder them.
   const payload = {
     iss: TOKEN_ISSUER,
     aud: TOKEN_AUDIENCE,

@@ -36,6 +36,9 @@ for (const [name, create] of [
   ['MemoryStore', () => new MemoryStore()],
   // Batches applied on this thread (the worker thread's draws cannot be stubbed from here).
   ['SqliteStore', () => new SqliteStore(join(root, `pcid-${Date.now()}-${Math.random()}.db`), { batchWorker: false })],
+  // Batches applied in the worker: new profiles are drawn on this thread (freshRowOf), so the
+  // repeats reach the worker, whose insert finds the pcId taken and draws again.
+  ['SqliteStore with its batch worker', () => new SqliteStore(join(root, `pcid-w-${Date.now()}-${Math.random()}.db`))],
 ] as Array<[string, () => Store]>) {
   describe(`${name}: a pcId drawn twice`, () => {
     let store: Store;

@@ -6,6 +6,16 @@ export function profileTooLargeMessage(size: number): string {
   return `Profile would hold ${size} bytes of attributes; the limit is ${PROFILE_LIMITS.maxProfileBytes}`;
 }
 
+/**
+ * False when the attributes are surely within the limit: a UTF-16 code unit is at most 3 UTF-8
+ * bytes, so counting characters is enough for almost every profile, and quicker than bytes.
+ */
+function mayExceedLimit(attributes: Record<string, AttributeValue>): boolean {
+  let units = 0;
+  for (const name of Object.keys(attributes)) units += name.length + attributes[name]!.value.length;
+  return units * 3 > PROFILE_LIMITS.maxProfileBytes;
+}
+
 /** The result of merging new values into a profile's attributes. */
 export type MergeResult =
   { ok: true; attributes: Record<string, AttributeValue>; changed: boolean } | { ok: false; message: string };
@@ -28,7 +38,7 @@ export function mergeAttributes(
     next[name] = { value, modifiedAt: now };
     changed = true;
   }
-  if (changed) {
+  if (changed && mayExceedLimit(next)) {
     const size = attributesByteSize(next);
     if (size > PROFILE_LIMITS.maxProfileBytes) {
       return { ok: false, message: profileTooLargeMessage(size) };

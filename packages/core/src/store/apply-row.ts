@@ -49,7 +49,7 @@ export function tallyRow(
 }
 
 /** How often a new pcId is drawn again because the random one is taken, before giving up. */
-const MAX_PCID_DRAWS = 100;
+export const MAX_PCID_DRAWS = 100;
 
 /**
  * A new random pcId that `taken` says is free. Random pcIds of one millisecond repeat (the

@@ -7,13 +7,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { configureSqliteWriter } from './sqlite-schema';
-import { SqliteProfileWriter, type BatchApplication } from './sqlite-rows';
+import { SqliteProfileWriter, type BatchApplication, type FreshRow } from './sqlite-rows';
 import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
 
 /** To the worker; `seq` numbers the batches, so nothing of one batch is taken for the next. */
 export type BatchWorkerRequest =
   | { type: 'begin'; seq: number; client: string; batchId: string; options: ApplyBatchOptions }
-  | { type: 'rows'; seq: number; rows: BatchRow[] }
+  | { type: 'rows'; seq: number; rows: BatchRow[]; fresh: Array<FreshRow | null> | null }
   | { type: 'end'; seq: number }
   | { type: 'abort'; seq: number }
   | { type: 'close' };
@@ -51,7 +51,10 @@ if (parentPort) {
           current = writer.startBatch(message.client, message.batchId, message.options);
           break;
         case 'rows':
-          if (current && seq === currentSeq) for (const row of message.rows) current.apply(row);
+          if (current && seq === currentSeq) {
+            const { rows, fresh } = message;
+            for (let i = 0; i < rows.length; i++) current.apply(rows[i]!, fresh?.[i] ?? null);
+          }
           reply({ type: 'ack', seq });
           break;
         case 'end':

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BatchWorkerReply, BatchWorkerRequest } from './sqlite-batch-worker';
+import { freshRowOf } from './sqlite-rows';
 import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
 
 /** Row chunks posted and not yet applied: enough to keep the worker busy, few enough for memory. */
@@ -69,7 +70,9 @@ export class SqliteBatchWorker {
       try {
         for await (const chunk of rows) {
           if (progress.error) break;
-          this.post({ type: 'rows', seq: progress.seq, rows: chunk });
+          // New profiles are worked out here, while the worker writes: it only looks up and inserts.
+          const fresh = options.createMissing ? chunk.map((row) => freshRowOf(row, options.now)) : null;
+          this.post({ type: 'rows', seq: progress.seq, rows: chunk, fresh });
           progress.sent++;
           await this.until(() => progress.error !== null || progress.sent - progress.acked <= MAX_IN_FLIGHT);
         }

@@ -1,6 +1,8 @@
 // Figure 5: token rotation across a project. updateTokenInFiles (what `profilegate token replace`
-// and the VS Code extension run) over a generated tree of 10,000 files / about 100 MB holding 100
-// copies of a profile token, against `rg -F -l` (ripgrep) only listing the files that hold it.
+// runs; the VS Code extension finds copies with the same core functions but edits through VS
+// Code's workspace edits) over a generated tree of 10,000 files / about 100 MB holding 100 copies
+// of a profile token, against `rg -F -l` (ripgrep) only listing the files that hold it. With the
+// native prefilter when it is built; the same runs without it are reported too, for information.
 // Each updater run is a fresh Node process (as the CLI is), timed around the call; runs swap the
 // token back and forth, so every run replaces the same 100 copies. Medians of --runs runs.
 //   node bench/rotation.mjs [--json] [--runs N] [--files N] [--rg PATH] [--keep]
@@ -142,18 +144,21 @@ function generateTree(root, token, other) {
 }
 
 /** One updater run in a fresh Node process; resolves with its result and the ms of the call. */
-function runUpdater(root, oldToken, newToken) {
+function runUpdater(root, oldToken, newToken, env = {}) {
   const script = `
     const { updateTokenInFiles } = require(${JSON.stringify(require.resolve('../packages/core/dist/src/rotation/index.js'))});
+    const scanner = require(${JSON.stringify(require.resolve('../packages/core/dist/src/rotation/scan-all.js'))});
+    const native = scanner.scanTuning.native && scanner.nativeScan() !== null;
     const [root, oldToken, newToken, client] = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
     const t0 = performance.now();
     updateTokenInFiles({ root, oldTokens: [oldToken], newToken, client }).then((r) => {
       const ms = performance.now() - t0;
-      console.log(JSON.stringify({ ms, copies: r.copies, changed: r.filesChanged.length, scanned: r.filesScanned, skipped: r.skipped.length }));
+      console.log(JSON.stringify({ ms, native, copies: r.copies, changed: r.filesChanged.length, scanned: r.filesScanned, skipped: r.skipped.length }));
     });`;
   const run = spawnSync(process.execPath, ['-e', script], {
     input: JSON.stringify([root, oldToken, newToken, CLIENT]),
     encoding: 'utf8',
+    env: { ...process.env, ...env },
   });
   if (run.status !== 0) throw new Error(`updater run failed: ${run.stderr}`);
   return JSON.parse(run.stdout);
@@ -172,22 +177,38 @@ try {
   progress(`generating ${FILES} files`);
   const tree = generateTree(root, a, other);
   progress(`${tree.files} files, ${(tree.bytes / 1e6).toFixed(0)} MB, ${COPIES} copies in ${tree.holders} files`);
+  // The generator's 100 MB go to disk first: else the updater's first flushes wait for them.
+  execFileSync('sync');
   runRipgrep(root, a); // warm the page cache
   const updater = [];
   const ripgrep = [];
+  const javascript = [];
+  let native = false;
   let current = a;
   for (let run = 0; run < RUNS; run++) {
     const next = current === a ? b : a;
     const rg = runRipgrep(root, current);
     const up = runUpdater(root, current, next);
-    if (up.copies !== COPIES || up.changed !== tree.holders || rg.files !== tree.holders) {
-      throw new Error(
-        `run ${run + 1}: updater replaced ${up.copies} copies in ${up.changed} files, rg listed ${rg.files}`,
-      );
+    // The same files once more without the native prefilter (PROFILEGATE_NATIVE_SCAN=0): the
+    // figure where it could not be built. Informational; swapped back so the next run starts alike.
+    const js = runUpdater(root, next, current, { PROFILEGATE_NATIVE_SCAN: '0' });
+    const js2 = runUpdater(root, current, next, { PROFILEGATE_NATIVE_SCAN: '0' });
+    for (const r of [up, js, js2]) {
+      if (r.copies !== COPIES || r.changed !== tree.holders || rg.files !== tree.holders) {
+        throw new Error(
+          `run ${run + 1}: updater replaced ${r.copies} copies in ${r.changed} files, rg listed ${rg.files}`,
+        );
+      }
     }
+    if (js.native || js2.native) throw new Error('PROFILEGATE_NATIVE_SCAN=0 did not turn the native prefilter off');
+    native = up.native;
     updater.push(up.ms);
     ripgrep.push(rg.ms);
-    progress(`run ${run + 1}/${RUNS}: updater ${up.ms.toFixed(0)} ms, rg ${rg.ms.toFixed(0)} ms`);
+    javascript.push(js.ms, js2.ms);
+    progress(
+      `run ${run + 1}/${RUNS}: updater ${up.ms.toFixed(0)} ms (${up.native ? 'native prefilter' : 'JavaScript'}), ` +
+        `rg ${rg.ms.toFixed(0)} ms; JavaScript only ${js.ms.toFixed(0)}, ${js2.ms.toFixed(0)} ms`,
+    );
     current = next;
   }
   const result = {
@@ -198,14 +219,22 @@ try {
     filesWithCopies: tree.holders,
     runs: RUNS,
     updaterMs: median(updater),
+    scanner: native ? 'native prefilter (@profilegate/native-scan)' : 'JavaScript (the native prefilter is not built)',
+    javascriptOnlyMs: median(javascript),
     ripgrepMs: median(ripgrep),
     ripgrep: execFileSync(RG, ['--version'], { encoding: 'utf8' }).split('\n')[0],
   };
   result.ratio = result.updaterMs / result.ripgrepMs;
+  result.javascriptOnlyRatio = result.javascriptOnlyMs / result.ripgrepMs;
   console.log(
     `${tree.files} files, ${result.megabytes.toFixed(0)} MB, ${COPIES} copies in ${tree.holders} files: ` +
       `updateTokenInFiles ${result.updaterMs.toFixed(0)} ms (replacing them), ` +
-      `anchor rg -F -l ${result.ripgrepMs.toFixed(0)} ms (listing them): ${result.ratio.toFixed(2)}x (target <= 2x)`,
+      `anchor rg -F -l ${result.ripgrepMs.toFixed(0)} ms (listing them): ${result.ratio.toFixed(2)}x (target <= 2x); ` +
+      `scanner: ${result.scanner}`,
+  );
+  console.log(
+    `without the native prefilter (PROFILEGATE_NATIVE_SCAN=0): ${result.javascriptOnlyMs.toFixed(0)} ms, ` +
+      `${result.javascriptOnlyRatio.toFixed(2)}x rg (informational)`,
   );
   emitJson(result);
 } finally {

@@ -11,17 +11,8 @@ import { BINARY_SNIFF_BYTES, makeScanner, scanFile, type Outcome, type ScanSpec,
  * file is scanned here. Internal: not exported by the package.
  */
 
-/** The native prefilter's interface (see packages/native-scan). */
-interface NativeScan {
-  prefilter(
-    paths: readonly string[],
-    needles: readonly Buffer[],
-    anchors: readonly number[],
-    maxFileBytes: number,
-    sniffBytes: number,
-    threads: number,
-  ): Promise<Uint8Array>;
-}
+/** The native prefilter's interface (packages/native-scan; only its types are needed to build). */
+type NativeScan = typeof import('@profilegate/native-scan');
 
 /** What the prefilter's classes mean; undefined: a candidate (1), scanned again here. */
 const CLASS_OUTCOMES: ReadonlyArray<Outcome | undefined> = [null, undefined, 'binary', 'too-large', 'unreadable'];

@@ -123,6 +123,21 @@ for (const mode of MODES)
       assert.deepEqual((await fs.readdir(dir)).sort(), ['script.sh', 'secret.env']);
     });
 
+    it('writes every changed file when there are more than are written at once', async () => {
+      for (let i = 0; i < 40; i++) await write(`d${i % 4}/f${String(i).padStart(2, '0')}.env`, `T=${OLD}\nU=${OLD}\n`);
+      const result = await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW });
+      assert.equal(result.copies, 80);
+      assert.equal(result.filesChanged.length, 40);
+      for (let i = 0; i < 40; i++) {
+        assert.equal(await read(`d${i % 4}/f${String(i).padStart(2, '0')}.env`), `T=${NEW}\nU=${NEW}\n`);
+      }
+      assert.deepEqual(
+        result.filesChanged.map((f) => path.relative(dir, f.path)),
+        [...result.filesChanged.map((f) => path.relative(dir, f.path))].sort(),
+        'in walk order',
+      );
+    });
+
     it('writes nothing on a dry run but reports the copies', async () => {
       const before = `TOKEN=${OLD}\n`;
       await write('.env', before);

@@ -73,9 +73,12 @@ export class FileScan {
 
   /**
    * Scans `files`, calling `report` once for each file with its index and outcome, in order.
-   * `report` may throw: the scan stops there.
+   * `report` may throw: the scan stops there; it may return a promise: the scan waits for it.
    */
-  async run(files: readonly string[], report: (index: number, outcome: Outcome) => void): Promise<void> {
+  async run(
+    files: readonly string[],
+    report: (index: number, outcome: Outcome) => Promise<void> | undefined,
+  ): Promise<void> {
     let sliceStart = performance.now();
     const pause = async () => {
       if (performance.now() - sliceStart >= SLICE_MS) {
@@ -85,7 +88,8 @@ export class FileScan {
     };
     if (!this.native || files.length < scanTuning.nativeMinFiles) {
       for (let index = 0; index < files.length; index++) {
-        report(index, scanFile(files[index]!, this.scanner));
+        const wait = report(index, scanFile(files[index]!, this.scanner));
+        if (wait) await wait;
         await pause();
       }
       return;
@@ -108,7 +112,8 @@ export class FileScan {
         if (outcome !== undefined) {
           report(index, outcome);
         } else {
-          report(index, scanFile(files[index]!, this.scanner));
+          const wait = report(index, scanFile(files[index]!, this.scanner));
+          if (wait) await wait;
           await pause();
         }
       }

@@ -79,9 +79,12 @@ export async function updateTokenInFiles(options: UpdateTokenInFilesOptions): Pr
       if (isChange(outcome) && options.dryRun !== true) {
         writes.throwIfFailed(); // a failed write stops the scan
         const path = files[index]!;
-        writes.add(() => writeFileAtomically(path, outcome.data, outcome.mode));
+        const room = writes.add(() => writeFileAtomically(path, outcome.data, outcome.mode));
+        options.onProgress?.({ path, filesScanned, filesTotal: files.length });
+        return room;
       }
       options.onProgress?.({ path: files[index]!, filesScanned, filesTotal: files.length });
+      return undefined;
     });
   } finally {
     await writes.settle();
@@ -120,24 +123,34 @@ class WriteQueue {
   private readonly waiting: Array<() => Promise<void>> = [];
   private running = 0;
   private failed: { error: unknown } | null = null;
-  private idle: (() => void) | null = null;
+  /** Wakes whoever waits (room, settle) after each write; each checks again what it waits for. */
+  private wakers: Array<() => void> = [];
 
   constructor(private readonly limit: number) {}
 
-  add(write: () => Promise<void>): void {
+  /**
+   * Queues `write`. Returns a promise when `limit` writes are already waiting, resolved once
+   * fewer are: the scan waits for it, so it never holds more than that many files' new bytes.
+   */
+  add(write: () => Promise<void>): Promise<void> | undefined {
     this.waiting.push(write);
     this.pump();
+    return this.waiting.length >= this.limit ? this.until(() => this.waiting.length < this.limit) : undefined;
   }
 
   /** Waits for every write added (or, after a failure, for those already running). */
-  async settle(): Promise<void> {
-    while (this.running > 0 || (this.waiting.length > 0 && !this.failed)) {
-      await new Promise<void>((resolve) => (this.idle = resolve));
-    }
+  settle(): Promise<void> {
+    return this.until(() => this.running === 0 && (this.waiting.length === 0 || this.failed !== null));
   }
 
   throwIfFailed(): void {
     if (this.failed) throw this.failed.error;
+  }
+
+  private async until(ready: () => boolean): Promise<void> {
+    while (!ready() && !(this.failed && this.running === 0)) {
+      await new Promise<void>((resolve) => this.wakers.push(resolve));
+    }
   }
 
   private pump(): void {
@@ -157,9 +170,9 @@ class WriteQueue {
   private done(): void {
     this.running--;
     this.pump();
-    const idle = this.idle;
-    this.idle = null;
-    idle?.();
+    const wakers = this.wakers;
+    this.wakers = [];
+    for (const wake of wakers) wake();
   }
 }
 

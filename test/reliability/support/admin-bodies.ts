@@ -48,6 +48,16 @@ function parsed(text: string, type: string | undefined): { status: number } | { 
   }
 }
 
+/** Body texts: mostly near-valid objects, then hand-picked edge cases, any JSON, any string. */
+function bodyTexts(object: fc.Arbitrary<string>, raw: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 4, arbitrary: object },
+    raw,
+    fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
+    fc.string({ maxLength: 20 }),
+  );
+}
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const wholeIn = (v: unknown, min: number, max: number) =>
   typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
@@ -82,12 +92,7 @@ export function tokenBody(): fc.Arbitrary<AdminInput> {
     '{"expiresIn": "300"}',
     '{"previousTokenGraceSeconds": null}',
   );
-  const texts = fc.oneof(
-    { weight: 4, arbitrary: object },
-    raw,
-    fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
-    fc.string({ maxLength: 20 }),
-  );
+  const texts = bodyTexts(object, raw);
   return adminInput(texts, (text, type) => {
     let body: unknown = undefined;
     if (text !== '') {
@@ -146,12 +151,7 @@ export function settingsBody(): fc.Arbitrary<AdminInput> {
     '{"requireAuthentication": 1}',
     '[{"requireAuthentication": true}]',
   );
-  const texts = fc.oneof(
-    { weight: 4, arbitrary: object },
-    raw,
-    fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.stringify(v)),
-    fc.string({ maxLength: 20 }),
-  );
+  const texts = bodyTexts(object, raw);
   return adminInput(texts, (text, type) => {
     if (text === '') return { status: 400, verify: () => undefined };
     const step = parsed(text, type);

@@ -70,8 +70,23 @@ export class SqliteProfileWriter {
    * visitors would pay 500,000 times.
    */
   applyRow(client: string, update: ProfileUpdate, createMissing: boolean, now: number) {
-    const row = (update.key.kind === 'pcId' ? this.byPcId : this.byThirdPartyId).get(client, update.key.id) as
+    return this.applyTo(this.lookup(client, update), client, update, createMissing, now);
+  }
+
+  /** The stored row of the update's profile, if any. */
+  private lookup(client: string, update: ProfileUpdate): ProfileRow | undefined {
+    return (update.key.kind === 'pcId' ? this.byPcId : this.byThirdPartyId).get(client, update.key.id) as
       ProfileRow | undefined;
+  }
+
+  /** Applies one update to its profile's stored row (undefined: there is none). */
+  private applyTo(
+    row: ProfileRow | undefined,
+    client: string,
+    update: ProfileUpdate,
+    createMissing: boolean,
+    now: number,
+  ) {
     const existing = row ? toProfile(row) : null;
     const taken = new Set<string>();
     for (;;) {
@@ -95,20 +110,18 @@ export class SqliteProfileWriter {
    * which is most rows of a batch of new visitors.
    */
   applyBatchRow(client: string, row: BatchRow, options: ApplyBatchOptions, fresh: FreshRow | null): RowStatus {
-    if (fresh !== null && options.createMissing) {
-      const stored = (row.key.kind === 'pcId' ? this.byPcId : this.byThirdPartyId).get(client, row.key.id);
-      if (stored === undefined) {
-        if ('rejected' in fresh) return { status: 'rejected', message: fresh.rejected };
-        const values = [client, fresh.pcId, fresh.thirdPartyId, fresh.attributes, fresh.modifiedAt];
-        if (row.key.kind === 'pcId') {
-          this.upsert.run(values);
-          return { status: 'write' };
-        }
-        if (this.insertNew.run(values).changes === 1) return { status: 'write' };
-        // Its pcId is taken (a repeated draw): applied as any row, with a new draw.
+    const stored = this.lookup(client, row);
+    if (stored === undefined && fresh !== null && options.createMissing) {
+      if ('rejected' in fresh) return { status: 'rejected', message: fresh.rejected };
+      const values = [client, fresh.pcId, fresh.thirdPartyId, fresh.attributes, fresh.modifiedAt];
+      if (row.key.kind === 'pcId') {
+        this.upsert.run(values);
+        return { status: 'write' };
       }
+      if (this.insertNew.run(values).changes === 1) return { status: 'write' };
+      // Its pcId is taken (a repeated draw): applied as any row, with a new draw.
     }
-    return this.applyRow(client, row, options.createMissing, options.now);
+    return this.applyTo(stored, client, row, options.createMissing, options.now);
   }
 
   /**

@@ -19,6 +19,20 @@ export function summarizeFiles(outcome: FileUpdateOutcome): FilesSummary {
   };
 }
 
+/** A command's result once the workspace step went through: `message`, with its Open Files action. */
+export function doneAfterUpdate(
+  s: CommandServices,
+  message: string,
+  update: { files: FileUpdateOutcome; actions: MessageAction[] },
+): CommandResult {
+  return {
+    outcome: 'done',
+    message: report(s, 'info', message, update.actions),
+    copies: update.files.copies,
+    files: update.files.changed.map((file) => file.label),
+  };
+}
+
 /** Replaces `knownOldTokens` (and the client's other tokens) by `newToken` in the workspace. */
 export async function updateWorkspace(
   s: CommandServices,

@@ -4,13 +4,11 @@
  * unreachable server fails before anything changes), then the user confirms, then the server
  * regenerates, then the new token is stored, and only then are the files rewritten.
  */
-import type { ProfileTokenInfo } from '@profilegate/core/client';
-import { maskToken } from '@profilegate/core/client';
-import { describeSeconds, describeTimeLeft } from '@profilegate/core/client';
+import { describeSeconds, describeTimeLeft, maskToken, type ProfileTokenInfo } from '@profilegate/core/client';
 import { describeGenerated } from '../logic/messages';
 import { secretKeys, type ExtensionSettings } from '../logic/settings';
 import { cancelled, failed, keepAdminKey, loadSettings, obtainAdminKey, report } from './common';
-import { summarizeFiles, updateWorkspace } from './files';
+import { doneAfterUpdate, summarizeFiles, updateWorkspace } from './files';
 import type { CommandResult, CommandServices } from './ports';
 
 function confirmDetail(current: ProfileTokenInfo | null, settings: ExtensionSettings, now: number): string {
@@ -93,10 +91,5 @@ export async function generateToken(s: CommandServices): Promise<CommandResult> 
     previousTokenGraceSeconds: settings.previousTokenGraceSeconds,
     files: summarizeFiles(update.files),
   });
-  return {
-    outcome: 'done',
-    message: report(s, 'info', message, update.actions),
-    copies: update.files.copies,
-    files: update.files.changed.map((file) => file.label),
-  };
+  return doneAfterUpdate(s, message, update);
 }

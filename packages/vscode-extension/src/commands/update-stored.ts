@@ -9,7 +9,7 @@ import { describeStored } from '../logic/messages';
 import { secretKeys } from '../logic/settings';
 import { checkPastedToken } from '../logic/token-check';
 import { cancelled, loadSettings, report } from './common';
-import { summarizeFiles, updateWorkspace } from './files';
+import { doneAfterUpdate, summarizeFiles, updateWorkspace } from './files';
 import type { CommandResult, CommandServices } from './ports';
 
 /** Runs the command; never throws. */
@@ -59,10 +59,5 @@ export async function updateStoredToken(s: CommandServices): Promise<CommandResu
     expiresInMs: check.claims.expiresAt - s.now(),
     files: summarizeFiles(update.files),
   });
-  return {
-    outcome: 'done',
-    message: report(s, 'info', message, update.actions),
-    copies: update.files.copies,
-    files: update.files.changed.map((file) => file.label),
-  };
+  return doneAfterUpdate(s, message, update);
 }

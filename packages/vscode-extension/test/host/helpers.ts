@@ -118,18 +118,23 @@ export async function eventually<T>(
 /**
  * Seeds the workspace with `token`, then waits until every open document of a seeded file shows
  * the new disk content (VS Code reloads them from disk a moment later; a rotation must not start
- * from stale editor text).
+ * from stale editor text). The files get a placeholder first: a seed that writes the bytes the
+ * files already hold (the last test rotated them to this very token) changes nothing an editor
+ * shows, so there would be nothing to wait for, and VS Code, which has not yet seen the new
+ * modification time, would refuse to save the rotation ("File Modified Since").
  */
 export async function seed(token: string): Promise<void> {
-  await seedWorkspace(workspaceDir(), token);
-  await eventually(async () => {
-    for (const doc of vscode.workspace.textDocuments) {
-      const rel = vscode.workspace.asRelativePath(doc.uri, false);
-      if (!seededFiles().includes(rel)) continue;
-      if (doc.getText() !== (await readWorkspaceFile(rel)).toString('utf8')) return false;
-    }
-    return true;
-  }, 'open editors to show the seeded files');
+  for (const content of [`not-a-token-${Date.now()}`, token]) {
+    await seedWorkspace(workspaceDir(), content);
+    await eventually(async () => {
+      for (const doc of vscode.workspace.textDocuments) {
+        const rel = vscode.workspace.asRelativePath(doc.uri, false);
+        if (!seededFiles().includes(rel)) continue;
+        if (doc.getText() !== (await readWorkspaceFile(rel)).toString('utf8')) return false;
+      }
+      return true;
+    }, 'open editors to show the seeded files');
+  }
 }
 
 /** What the workspace would hold after a rotation to `token`: seeded bytes of a scratch copy. */

@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openReadOnly } from './support/db';
-import { auditPath, json, send, settingsPath, startDemo, tokenPath, type Answer } from './support/demo';
+import { auditPath, json, send, settingsPath, startDemo, tokenPath, waitForBatch, type Answer } from './support/demo';
 import { tally } from './support/summary';
 
 const section = tally('secrets', __filename);
@@ -66,17 +66,15 @@ describe('reliability: no token or admin key in logs, answers, audit events or t
     const o1 = await generate(OTHER);
     const tampered = t2.slice(0, -2) + (t2.endsWith('AA') ? 'BB' : 'AA');
     const nearMiss = `${adminKey.slice(0, -1)}${adminKey.endsWith('x') ? 'y' : 'x'}`;
-    assert.equal(
-      (
-        await call(
-          'POST',
-          `/m2/${CLIENT}/v2/profile/batchUpdate`,
-          { ...bearer(t2), 'Content-Type': 'text/csv' },
-          'thirdPartyId,tier\ns1,gold\n',
-        )
-      ).status,
-      200,
+    const batch = await call(
+      'POST',
+      `/m2/${CLIENT}/v2/profile/batchUpdate`,
+      { ...bearer(t2), Accept: 'application/json', 'Content-Type': 'text/csv' },
+      'thirdPartyId,tier\ns1,gold\n',
     );
+    assert.equal(batch.status, 200, batch.text);
+    // Admin writes no longer wait for a batch: wait for it before fetching what it stored.
+    await waitForBatch(json<{ batchStatus: string }>(batch).batchStatus, bearer(t2));
     for (const [headers, path, expected] of [
       [bearer(t1), profile, 401], // replaced
       [bearer(tampered), profile, 401],

@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from './clock';
 import { ValidationError } from './errors';
+import { maskToken } from './rotation/mask';
 import type { AuditEvent, Store } from './store/types';
 
 /** Options of an AuditLog. */
@@ -34,6 +35,27 @@ const JWT_LIKE = [
 /** True when a text contains something shaped like a JWT. */
 export function looksLikeJwt(text: string): boolean {
   return JWT_LIKE.some((pattern) => pattern.test(text));
+}
+
+const JWT_LIKE_GLOBAL = JWT_LIKE.map((pattern) => new RegExp(pattern.source, 'g'));
+
+/** `text` with everything shaped like a JWT masked to its first 6 and last 4 characters. */
+export function scrubJwts(text: string): string {
+  let scrubbed = text;
+  for (const pattern of JWT_LIKE_GLOBAL) scrubbed = scrubbed.replace(pattern, (match) => maskToken(match));
+  return scrubbed;
+}
+
+/** A JSON value with every string (keys too) scrubbed of JWT-shaped text. */
+function scrubValue(value: unknown): unknown {
+  if (typeof value === 'string') return scrubJwts(value);
+  if (Array.isArray(value)) return value.map(scrubValue);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) out[scrubJwts(key)] = scrubValue(inner);
+    return out;
+  }
+  return value;
 }
 
 interface PendingDenials {
@@ -79,26 +101,26 @@ export class AuditLog {
     this.denialSampleMs = sample;
   }
 
-  /** Appends one event. Throws (writing nothing) when the details contain something like a JWT. */
-  async record(client: string, actor: string, action: RecordedAction, details: Record<string, unknown>): Promise<void> {
+  /**
+   * The event an admin action records, ready to be written in the same transaction as the change
+   * it describes. Never throws for what it is given to record: anything shaped like a token, in
+   * the details or in the actor id, is masked (first 6 and last 4 characters), not refused, so
+   * that scrubbing can never stop a change from being audited.
+   */
+  event(actor: string, action: RecordedAction, details: Record<string, unknown>): AuditEvent {
     if (typeof actor !== 'string' || actor === '') throw new Error('An audit event needs an actor id');
-    let serialized: string;
+    let plain: unknown;
     try {
-      serialized = JSON.stringify(details ?? {});
+      plain = JSON.parse(JSON.stringify(details ?? {}));
     } catch {
       throw new Error(`Audit details of ${action} must be plain JSON`);
     }
-    // Neither the value nor the key is echoed: it may be the very token we refuse to store.
-    if (looksLikeJwt(serialized) || looksLikeJwt(actor)) {
-      throw new Error(`Refused to audit ${action}: its details contain something that looks like a token`);
-    }
-    const event: AuditEvent = {
-      at: this.clock(),
-      actor,
-      action,
-      details: JSON.parse(serialized) as Record<string, unknown>,
-    };
-    await this.store.appendAudit(client, event);
+    return { at: this.clock(), actor: scrubJwts(actor), action, details: scrubValue(plain) as Record<string, unknown> };
+  }
+
+  /** Appends one event on its own (see `event` for how tokens in it are masked). */
+  async record(client: string, actor: string, action: RecordedAction, details: Record<string, unknown>): Promise<void> {
+    await this.store.appendAudit(client, this.event(actor, action, details));
   }
 
   /** Counts one refused profile request; never throws and never waits (it sits on the request path). */

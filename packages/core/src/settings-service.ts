@@ -39,12 +39,12 @@ export class SettingsService {
   /** Validates and stores a settings change made by `actor`, and audits it. */
   async put(client: string, body: unknown, actor: string): Promise<Settings> {
     const settings = parseSettingsBody(body);
-    const before = await this.store.getSettings(client);
-    await this.store.putSettings(client, settings);
+    await this.store.putSettings(client, settings, (before) =>
+      this.audit.event(actor, 'settings.changed', {
+        requireAuthentication: { from: before.requireAuthentication, to: settings.requireAuthentication },
+      }),
+    );
     this.invalidate(client);
-    await this.audit.record(client, actor, 'settings.changed', {
-      requireAuthentication: { from: before.requireAuthentication, to: settings.requireAuthentication },
-    });
     return settings;
   }
 

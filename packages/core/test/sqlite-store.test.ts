@@ -173,3 +173,115 @@ describe('SqliteStore specifics', () => {
     assert.throws(() => new SqliteStore(':memory:'), /file path/);
   });
 });
+
+describe('SqliteStore control database (issue 14)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'profilegate-sqlite-control-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const NOW = Date.UTC(2026, 10, 22, 10, 0, 0);
+  const record = (jti: string) => ({
+    jti,
+    kid: 'kid-0001',
+    createdAt: NOW,
+    expiresAt: NOW + 3_600_000,
+    createdBy: 'ops',
+  });
+
+  /** A batch whose rows wait for `release()`: the store is then in the middle of applying it. */
+  function gatedRows() {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const rows = () =>
+      (async function* () {
+        yield [{ key: { kind: 'thirdPartyId' as const, id: 'first' }, attributes: { a: '1' } }];
+        started();
+        await gate;
+        yield [{ key: { kind: 'thirdPartyId' as const, id: 'last' }, attributes: { a: '2' } }];
+      })();
+    return { rows, running, release };
+  }
+
+  for (const batchWorker of [true, false]) {
+    it(`commits admin writes and their audit while a batch is being applied (${batchWorker ? 'worker' : 'main thread'})`, async () => {
+      const store = new SqliteStore(join(dir, `busy-${batchWorker}.db`), { batchWorker });
+      const batch = await store.createBatch({
+        client: 'acme',
+        version: 'v2',
+        batchSize: 2,
+        parseFailures: [],
+        parseFailedCount: 0,
+        now: NOW,
+      });
+      const { rows, running, release } = gatedRows();
+      const applied = store.applyBatch('acme', batch.batchId, rows, { createMissing: true, now: NOW });
+      await running;
+      // On a store whose admin writes share the batch's lock, these never settle before release().
+      const event = { at: NOW, actor: 'ops', action: 'token.generated' as const, details: {} };
+      await store.replaceToken('acme', record('t1'), null, NOW, event);
+      await store.putSettings('acme', { requireAuthentication: false });
+      assert.equal(await store.revokeTokens('acme'), true);
+      await store.appendAudit('acme', { ...event, action: 'token.revoked' });
+      assert.equal((await store.getBatch('acme', batch.batchId))?.status, 'incomplete');
+      release();
+      assert.equal((await applied).status, 'complete');
+      assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
+      assert.equal((await store.listAudit('acme', 10)).length, 2);
+      await store.close();
+    });
+  }
+
+  it('keeps a change and its audit event together: when the audit write fails, nothing changes', async () => {
+    const path = join(dir, 'atomic.db');
+    const store = new SqliteStore(path);
+    await store.replaceToken('acme', record('t1'), null, NOW);
+    const control = new Database(join(dir, 'atomic.control.db'));
+    control.exec(`CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit is full'); END`);
+    control.close();
+    const event = { at: NOW, actor: 'ops', action: 'token.generated' as const, details: {} };
+    await assert.rejects(store.replaceToken('acme', record('t2'), null, NOW, event), /audit is full/);
+    await assert.rejects(
+      store.revokeTokens('acme', () => ({ ...event, action: 'token.revoked' })),
+      /audit is full/,
+    );
+    await assert.rejects(
+      store.putSettings('acme', { requireAuthentication: false }, () => ({ ...event, action: 'settings.changed' })),
+      /audit is full/,
+    );
+    assert.equal((await store.getTokenState('acme')).current?.jti, 't1');
+    assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: true });
+    await store.close();
+  });
+
+  it('takes over the settings, token state and audit of a database written by an earlier version', async () => {
+    const path = join(dir, 'legacy.db');
+    const legacy = new Database(path);
+    legacy.exec(SQLITE_MIGRATIONS[0]!);
+    legacy.pragma('user_version = 1');
+    legacy.prepare('INSERT INTO settings (client, require_authentication) VALUES (?, ?)').run('acme', 0);
+    legacy
+      .prepare('INSERT INTO token_state (client, current, graced) VALUES (?, ?, ?)')
+      .run('acme', JSON.stringify(record('old')), '[]');
+    legacy
+      .prepare('INSERT INTO audit (client, at, actor, action, details) VALUES (?, ?, ?, ?, ?)')
+      .run('acme', NOW, 'ops', 'token.generated', '{"n":1}');
+    legacy.close();
+    const store = new SqliteStore(path);
+    assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
+    assert.equal((await store.getTokenState('acme')).current?.jti, 'old');
+    assert.deepEqual(await store.listAudit('acme', 10), [
+      { at: NOW, actor: 'ops', action: 'token.generated', details: { n: 1 } },
+    ]);
+    await store.close();
+    const reopened = new SqliteStore(path);
+    assert.equal((await reopened.getTokenState('acme')).current?.jti, 'old');
+    await reopened.close();
+    const db = new Database(path, { readonly: true });
+    const tables = (
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as Array<{ name: string }>
+    ).map((t) => t.name);
+    db.close();
+    assert.ok(!tables.includes('token_state'), `legacy tables left: ${tables.join(', ')}`);
+    assert.equal(statSync(join(dir, 'legacy.control.db')).mode & 0o777, 0o600);
+  });
+});

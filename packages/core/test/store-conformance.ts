@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import * as ids from '../src/profiles/ids';
 import type { ProfileUpdate } from '../src/profiles/types';
-import type { BatchRow, BatchRows, Store, StoreChange, TokenRecord } from '../src/store/types';
+import type { AuditEvent, BatchRow, BatchRows, Store, StoreChange, TokenRecord } from '../src/store/types';
 
 /** How the suite gets a fresh, empty store; `reopen` (durable stores) opens the same data again. */
 export interface StoreHarness {
@@ -374,9 +374,51 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       it('keeps the replaced token in grace until the given time, then drops it', async () => {
         await store.replaceToken('acme', tokenRecord('t1'), null, NOW);
         await store.replaceToken('acme', tokenRecord('t2'), NOW + 60_000, NOW);
-        assert.deepEqual((await store.getTokenState('acme')).graced, [{ jti: 't1', graceUntil: NOW + 60_000 }]);
-        const later = await store.replaceToken('acme', tokenRecord('t3'), null, NOW + 61_000);
-        assert.deepEqual(later.graced, []);
+        assert.deepEqual((await store.getTokenState('acme')).graced, [
+          { jti: 't1', graceUntil: NOW + 60_000, record: tokenRecord('t1') },
+        ]);
+        const later = await store.replaceToken('acme', tokenRecord('t3'), NOW + 120_000, NOW + 61_000);
+        assert.deepEqual(
+          later.graced.map((g) => g.jti),
+          ['t2'],
+        );
+      });
+
+      it('a replacement ends every older graced token: only the replaced one may stay (issue 14.2)', async () => {
+        await store.replaceToken('acme', tokenRecord('t1'), null, NOW);
+        await store.replaceToken('acme', tokenRecord('t2'), NOW + 3_600_000, NOW);
+        const none = await store.replaceToken('acme', tokenRecord('t3'), null, NOW + 1000);
+        assert.deepEqual(none.graced, []);
+        await store.replaceToken('acme', tokenRecord('t4'), NOW + 3_600_000, NOW + 2000);
+        const one = await store.replaceToken('acme', tokenRecord('t5'), NOW + 3_600_000, NOW + 3000);
+        assert.deepEqual(
+          one.graced.map((g) => g.jti),
+          ['t4'],
+        );
+        assert.deepEqual(await store.getTokenState('acme'), one);
+      });
+
+      it('writes the audit event of a change in the same transaction (issue 14.4)', async () => {
+        const event = (action: AuditEvent['action'], details: Record<string, unknown>): AuditEvent => ({
+          at: NOW,
+          actor: 'ops',
+          action,
+          details,
+        });
+        await store.replaceToken('acme', tokenRecord('t1'), null, NOW, event('token.generated', { n: 1 }));
+        assert.equal(await store.revokeTokens('acme', (had) => event('token.revoked', { had })), true);
+        const before = await store.putSettings('acme', { requireAuthentication: false }, (b) =>
+          event('settings.changed', { from: b.requireAuthentication }),
+        );
+        assert.deepEqual(before, { requireAuthentication: true });
+        assert.deepEqual(
+          (await store.listAudit('acme', 10)).map((e) => [e.action, e.details]),
+          [
+            ['settings.changed', { from: true }],
+            ['token.revoked', { had: true }],
+            ['token.generated', { n: 1 }],
+          ],
+        );
       });
 
       it('revokes every token and tells subscribers', async () => {

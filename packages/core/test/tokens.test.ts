@@ -256,6 +256,50 @@ describe('TokenService', () => {
       await service.verify('demo', second.accessToken);
     });
 
+    it('a regeneration without grace ends every older graced token too (issue 14.2)', async () => {
+      const { service } = setup();
+      const t1 = await service.generate('demo', { actor: 'ops' });
+      const t2 = await service.generate('demo', { actor: 'ops', previousTokenGraceSeconds: 3600 });
+      await service.verify('demo', t1.accessToken); // graced by the second generation
+      const t3 = await service.generate('demo', { actor: 'ops', previousTokenGraceSeconds: 0 });
+      await refused(service.verify('demo', t1.accessToken), 'revoked');
+      await refused(service.verify('demo', t2.accessToken), 'revoked');
+      await service.verify('demo', t3.accessToken);
+      assert.deepEqual(await service.replaced('demo'), []);
+    });
+
+    it('a regeneration with grace keeps only the token it replaces, and lists it masked', async () => {
+      const { service } = setup();
+      const t1 = await service.generate('demo', { actor: 'ops' });
+      const t2 = await service.generate('demo', { actor: 'ops', previousTokenGraceSeconds: 3600 });
+      await service.generate('demo', { actor: 'ops', previousTokenGraceSeconds: 60 });
+      await refused(service.verify('demo', t1.accessToken), 'revoked');
+      assert.equal((await service.verify('demo', t2.accessToken)).graceUntil, START + 60_000);
+      const replaced = await service.replaced('demo');
+      assert.equal(replaced.length, 1);
+      assert.equal(replaced[0]?.graceUntil, START + 60_000);
+      assert.equal(replaced[0]?.jtiPrefix, t2.record.jti.slice(0, 8));
+      assert.equal(replaced[0]?.maskedToken, `${t2.accessToken.slice(0, 6)}…${t2.accessToken.slice(-4)}`);
+      assert.ok(!JSON.stringify(replaced).includes(t2.accessToken.split('.')[2] as string));
+    });
+
+    it('audits a state change made by an actor whose id looks like a token, with the id scrubbed', async () => {
+      const { service, store } = setup();
+      const actor = 'aaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbb.cccccccccccccccc';
+      const issued = await service.generate('demo', { actor });
+      await service.verify('demo', issued.accessToken);
+      assert.equal(await service.revoke('demo', actor), true);
+      const events = await store.listAudit('demo', 10);
+      assert.deepEqual(
+        events.map((e) => e.action),
+        ['token.revoked', 'token.generated'],
+      );
+      for (const event of events) {
+        assert.ok(!event.actor.includes('bbbbbbbbbbbbbbbb'), `actor stored in clear: ${event.actor}`);
+        assert.ok(event.actor.startsWith('aaaaaa'), `actor not recognisable: ${event.actor}`);
+      }
+    });
+
     it("refuses client A's token on client B (wrong_client)", async () => {
       const { service } = setup();
       const a = await service.generate('client-a', { actor: 'ops' });

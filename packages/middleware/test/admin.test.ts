@@ -332,7 +332,7 @@ describe('settings (API.md 3.2)', () => {
     t = await startApp({ requireAuth: null });
     const res = await t.http.get(SETTINGS_PATH(CLIENT)).set('Authorization', adminAuth('observer'));
     assert.equal(res.status, 200);
-    assert.equal(res.text, '{"requireAuthentication":true,"token":null}');
+    assert.equal(res.text, '{"requireAuthentication":true,"token":null,"replacedTokens":[]}');
     // …so the profile routes are closed until an admin acts.
     const fetchRes = await t.http.get(`/rest/v1/profiles/x?client=${CLIENT}`);
     assert.equal(fetchRes.status, 401);
@@ -352,8 +352,9 @@ describe('settings (API.md 3.2)', () => {
     assert.deepEqual(put.body, {
       requireAuthentication: false,
       token: { createdAt: token.body.createdAt, expiresAt: token.body.expiresAt, createdBy: ACTOR_IDS.publisher },
+      replacedTokens: [],
     });
-    assert.deepEqual(Object.keys(put.body), ['requireAuthentication', 'token']);
+    assert.deepEqual(Object.keys(put.body), ['requireAuthentication', 'token', 'replacedTokens']);
     const get = await t.http.get(SETTINGS_PATH(CLIENT)).set('Authorization', adminAuth('editor'));
     assert.deepEqual(get.body, put.body);
     assert.ok(!get.text.includes(token.body.accessToken));
@@ -470,5 +471,57 @@ describe('audit (API.md 3.3)', () => {
     // Per client.
     const other = await t.http.get(AUDIT_PATH(OTHER_CLIENT)).set('Authorization', adminAuth('admin'));
     assert.deepEqual(other.body, { events: [] });
+  });
+});
+
+describe('token state and its audit (issue 14)', () => {
+  let t: TestApp;
+  afterEach(() => t.close());
+
+  it('takes every state change from an actor whose id looks like a JWT, audits it scrubbed, never 500', async () => {
+    const id = 'aaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbb.cccccccccccccccc';
+    t = await startApp({ authenticateAdmin: () => ({ id, role: 'admin' }) });
+    const auth = 'Bearer anything';
+    const generated = await t.http.post(TOKEN_PATH(CLIENT)).set('Authorization', auth);
+    assert.equal(generated.status, 201, generated.text);
+    assert.match(generated.body.accessToken as string, /^eyJ/);
+    assert.equal(generated.body.createdBy, id);
+    const settings = await t.http
+      .put(SETTINGS_PATH(CLIENT))
+      .set('Authorization', auth)
+      .send({ requireAuthentication: true });
+    assert.equal(settings.status, 200, settings.text);
+    const revoked = await t.http.delete(TOKEN_PATH(CLIENT)).set('Authorization', auth);
+    assert.equal(revoked.status, 204, revoked.text);
+    const audit = await t.http.get(AUDIT_PATH(CLIENT)).set('Authorization', auth);
+    assert.deepEqual(
+      (audit.body.events as Array<{ action: string }>).map((e) => e.action),
+      ['token.revoked', 'settings.changed', 'token.generated'],
+    );
+    assert.ok(!audit.text.includes('bbbbbbbbbbbbbbbb'), audit.text);
+    assert.deepEqual(t.errors, []);
+  });
+
+  it('lists the replaced tokens still working, masked with their end, in GET settings and GET token', async () => {
+    t = await startApp();
+    const auth = adminAuth('admin');
+    const first = await generateToken(t);
+    const second = await generateToken(t, CLIENT, { previousTokenGraceSeconds: 3600 });
+    await generateToken(t, CLIENT, { previousTokenGraceSeconds: 600 });
+    const now = t.clock();
+    for (const path of [SETTINGS_PATH(CLIENT), TOKEN_PATH(CLIENT)]) {
+      const res = await t.http.get(path).set('Authorization', auth);
+      assert.equal(res.status, 200, res.text);
+      const replaced = res.body.replacedTokens as Array<{ token: string; worksUntil: string }>;
+      assert.equal(replaced.length, 1, res.text);
+      assert.equal(replaced[0]!.token, `${second.slice(0, 6)}…${second.slice(-4)}`);
+      const until = Date.parse(replaced[0]!.worksUntil);
+      assert.ok(until > now + 590_000 && until <= now + 600_000, replaced[0]!.worksUntil);
+      assert.ok(!res.text.includes(second.split('.')[2]!), 'a replaced token is shown in full');
+      assert.ok(!res.text.includes(first.split('.')[2]!));
+    }
+    await generateToken(t);
+    const after = await t.http.get(SETTINGS_PATH(CLIENT)).set('Authorization', auth);
+    assert.deepEqual(after.body.replacedTokens, []);
   });
 });

@@ -81,7 +81,7 @@ export function testClock(): TestClock {
   return clock;
 }
 
-export interface AppOptions extends Partial<Omit<ProfileApiOptions, 'store' | 'signingKeys' | 'authenticateAdmin'>> {
+export interface AppOptions extends Partial<Omit<ProfileApiOptions, 'store' | 'signingKeys'>> {
   store?: Store;
   signingKeys?: KeyRing;
   /** Mount path of the router (default: root). */
@@ -127,7 +127,7 @@ export async function startApp(options: AppOptions = {}): Promise<TestApp> {
     clients,
     store,
     signingKeys: keys,
-    authenticateAdmin,
+    authenticateAdmin: options.authenticateAdmin ?? authenticateAdmin,
     clock,
     onError: options.onError ?? ((error) => errors.push(error)),
   });

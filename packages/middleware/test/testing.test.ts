@@ -100,7 +100,7 @@ describe('startTestProfileApi options', () => {
       const settings = await fetch(`${api.url}/test/target/authentication/settings`, {
         headers: { authorization: 'Bearer another-admin-key-42' },
       });
-      assert.deepEqual(await settings.json(), { requireAuthentication: false, token: null });
+      assert.deepEqual(await settings.json(), { requireAuthentication: false, token: null, replacedTokens: [] });
     } finally {
       await api.close();
     }

@@ -17,7 +17,7 @@ import type {
   UpdateOutcome,
   UpdateProfileOptions,
 } from './types';
-import { DEFAULT_SETTINGS } from './types';
+import { DEFAULT_SETTINGS, gracedAfterReplacing } from './types';
 
 interface ClientData {
   profiles: Map<string, Profile>;
@@ -132,10 +132,15 @@ export class MemoryStore implements Store {
     return { ...this.data(client).settings };
   }
 
-  putSettings(client: string, settings: Settings): Promise<void> {
+  putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
     return this.writes.run(() => {
-      this.data(client).settings = { requireAuthentication: settings.requireAuthentication };
+      const data = this.data(client);
+      const before = data.settings;
+      const event = audit?.(before);
+      data.settings = { requireAuthentication: settings.requireAuthentication };
+      if (event) data.audit.push(structuredClone(event));
       this.changed({ client, kind: 'settings' });
+      return { ...before };
     });
   }
 
@@ -143,23 +148,29 @@ export class MemoryStore implements Store {
     return structuredClone(this.data(client).tokens);
   }
 
-  replaceToken(client: string, token: TokenRecord, graceUntil: number | null, now: number): Promise<TokenState> {
+  replaceToken(
+    client: string,
+    token: TokenRecord,
+    graceUntil: number | null,
+    now: number,
+    audit?: AuditEvent,
+  ): Promise<TokenState> {
     return this.writes.run(() => {
       const data = this.data(client);
-      const graced = data.tokens.graced.filter((g) => g.graceUntil > now);
-      const previous = data.tokens.current;
-      if (previous && graceUntil !== null && graceUntil > now) graced.push({ jti: previous.jti, graceUntil });
-      data.tokens = { current: { ...token }, graced };
+      data.tokens = { current: { ...token }, graced: gracedAfterReplacing(data.tokens.current, graceUntil, now) };
+      if (audit) data.audit.push(structuredClone(audit));
       this.changed({ client, kind: 'token' });
       return structuredClone(data.tokens);
     });
   }
 
-  revokeTokens(client: string): Promise<boolean> {
+  revokeTokens(client: string, audit?: (hadToken: boolean) => AuditEvent): Promise<boolean> {
     return this.writes.run(() => {
       const data = this.data(client);
       const had = data.tokens.current !== null;
+      const event = audit?.(had);
       data.tokens = { current: null, graced: [] };
+      if (event) data.audit.push(structuredClone(event));
       this.changed({ client, kind: 'token' });
       return had;
     });

@@ -27,7 +27,7 @@ import type {
   UpdateOutcome,
   UpdateProfileOptions,
 } from './types';
-import { DEFAULT_SETTINGS } from './types';
+import { DEFAULT_SETTINGS, gracedAfterReplacing } from './types';
 
 export { LISTEN_APPLICATION_NAME, postgresChannel } from './postgres-listener';
 
@@ -236,16 +236,28 @@ export class PostgresStore implements Store {
     return rows[0] ? { requireAuthentication: rows[0].require_authentication } : { ...DEFAULT_SETTINGS };
   }
 
-  async putSettings(client: string, settings: Settings): Promise<void> {
-    await this.transaction(async (db) => {
+  async putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
+    const before = await this.transaction(async (db) => {
+      // Locks the client's settings row (creating it first), so `before` is the state replaced.
       await db.query(
-        `INSERT INTO ${this.q}.settings (client, require_authentication) VALUES ($1, $2)
-         ON CONFLICT (client) DO UPDATE SET require_authentication = excluded.require_authentication`,
-        [client, settings.requireAuthentication],
+        `INSERT INTO ${this.q}.settings (client, require_authentication) VALUES ($1, $2) ON CONFLICT (client) DO NOTHING`,
+        [client, DEFAULT_SETTINGS.requireAuthentication],
       );
+      const { rows } = await db.query<{ require_authentication: boolean }>(
+        `SELECT require_authentication FROM ${this.q}.settings WHERE client = $1 FOR UPDATE`,
+        [client],
+      );
+      const previous: Settings = { requireAuthentication: rows[0]!.require_authentication };
+      await db.query(`UPDATE ${this.q}.settings SET require_authentication = $2 WHERE client = $1`, [
+        client,
+        settings.requireAuthentication,
+      ]);
+      if (audit) await this.insertAudit(db, client, audit(previous));
       await this.notify(db, { client, kind: 'settings' });
+      return previous;
     });
     this.changed({ client, kind: 'settings' });
+    return before;
   }
 
   async getTokenState(client: string): Promise<TokenState> {
@@ -257,15 +269,21 @@ export class PostgresStore implements Store {
     return toTokenState(rows[0]);
   }
 
-  async replaceToken(client: string, token: TokenRecord, graceUntil: number | null, now: number): Promise<TokenState> {
+  async replaceToken(
+    client: string,
+    token: TokenRecord,
+    graceUntil: number | null,
+    now: number,
+    audit?: AuditEvent,
+  ): Promise<TokenState> {
     const next = await this.transaction(async (db) => {
       const previous = await this.lockTokenState(db, client);
-      const graced = previous.graced.filter((g) => g.graceUntil > now);
-      if (previous.current && graceUntil !== null && graceUntil > now) {
-        graced.push({ jti: previous.current.jti, graceUntil });
-      }
-      const state: TokenState = { current: { ...token }, graced };
+      const state: TokenState = {
+        current: { ...token },
+        graced: gracedAfterReplacing(previous.current, graceUntil, now),
+      };
       await this.writeTokenState(db, client, state);
+      if (audit) await this.insertAudit(db, client, audit);
       await this.notify(db, { client, kind: 'token' });
       return state;
     });
@@ -273,10 +291,11 @@ export class PostgresStore implements Store {
     return next;
   }
 
-  async revokeTokens(client: string): Promise<boolean> {
+  async revokeTokens(client: string, audit?: (hadToken: boolean) => AuditEvent): Promise<boolean> {
     const had = await this.transaction(async (db) => {
       const previous = await this.lockTokenState(db, client);
       await this.writeTokenState(db, client, { current: null, graced: [] });
+      if (audit) await this.insertAudit(db, client, audit(previous.current !== null));
       await this.notify(db, { client, kind: 'token' });
       return previous.current !== null;
     });
@@ -285,13 +304,8 @@ export class PostgresStore implements Store {
   }
 
   async appendAudit(client: string, event: AuditEvent): Promise<void> {
-    await this.query(`INSERT INTO ${this.q}.audit (client, at, actor, action, details) VALUES ($1, $2, $3, $4, $5)`, [
-      client,
-      event.at,
-      event.actor,
-      event.action,
-      JSON.stringify(event.details),
-    ]);
+    if (this.closed) throw new Error('The PostgreSQL store is closed');
+    await this.insertAudit(this.pool, client, event);
   }
 
   async listAudit(client: string, limit: number): Promise<AuditEvent[]> {
@@ -344,6 +358,16 @@ export class PostgresStore implements Store {
       client,
       state.current === null ? null : JSON.stringify(state.current),
       JSON.stringify(state.graced),
+    ]);
+  }
+
+  private async insertAudit(db: Pick<PoolClient, 'query'>, client: string, event: AuditEvent): Promise<void> {
+    await db.query(`INSERT INTO ${this.q}.audit (client, at, actor, action, details) VALUES ($1, $2, $3, $4, $5)`, [
+      client,
+      event.at,
+      event.actor,
+      event.action,
+      JSON.stringify(event.details),
     ]);
   }
 

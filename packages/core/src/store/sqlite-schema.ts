@@ -42,7 +42,33 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
      details TEXT NOT NULL
    );
    CREATE INDEX audit_client ON audit (client, id);`,
+  // Settings, token state and audit moved to the control database (sqlite-control.ts), so that
+  // admin writes never wait behind a batch holding this file's write lock.
+  `DROP TABLE settings;
+   DROP TABLE token_state;
+   DROP TABLE audit;`,
 ];
+
+/**
+ * Migrations of the control database: the small state admins change (settings, token state,
+ * audit), in its own file with its own writer so it never waits for the profile database's lock.
+ */
+export const SQLITE_CONTROL_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE settings (client TEXT PRIMARY KEY, require_authentication INTEGER NOT NULL);
+   CREATE TABLE token_state (client TEXT PRIMARY KEY, current TEXT, graced TEXT NOT NULL);
+   CREATE TABLE audit (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     client TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     actor TEXT NOT NULL,
+     action TEXT NOT NULL,
+     details TEXT NOT NULL
+   );
+   CREATE INDEX audit_client ON audit (client, id);`,
+];
+
+/** Tables that moved from the profile database to the control database in schema version 2. */
+const MOVED_TABLES = ['settings', 'token_state', 'audit'] as const;
 
 /**
  * Settings of the writer connection, shared with the benchmark's raw SQLite anchor so that both
@@ -55,19 +81,63 @@ export function configureSqliteWriter(db: Database.Database): void {
   db.pragma('busy_timeout = 5000');
 }
 
-/** Runs the migrations this database has not seen yet, each in its own transaction. */
+/** Runs the profile database's migrations it has not seen yet, each in its own transaction. */
 export function migrateSqlite(db: Database.Database): number {
+  return runMigrations(db, SQLITE_MIGRATIONS, 'database');
+}
+
+/**
+ * Runs the control database's migrations. Creating it copies the settings, token state and audit
+ * of a profile database written by an earlier Profilegate (`legacy`), in the same transaction; the
+ * profile database drops them in its own next migration, which runs after this one.
+ */
+export function migrateSqliteControl(control: Database.Database, legacy: Database.Database): number {
+  const current = control.pragma('user_version', { simple: true }) as number;
+  const imports = current === 0 ? legacyRows(legacy) : null;
+  return runMigrations(control, SQLITE_CONTROL_MIGRATIONS, 'control database', () => {
+    if (!imports) return;
+    for (const [table, rows] of imports) {
+      for (const row of rows) {
+        const columns = Object.keys(row);
+        control
+          .prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`)
+          .run(row);
+      }
+    }
+  });
+}
+
+/** Rows of the tables a profile database held before they moved, or null when it has none. */
+function legacyRows(legacy: Database.Database): Array<[string, Array<Record<string, unknown>>]> | null {
+  const present = legacy
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('settings', 'token_state', 'audit')`)
+    .all() as Array<{ name: string }>;
+  if (present.length === 0) return null;
+  const names = new Set(present.map((t) => t.name));
+  return MOVED_TABLES.filter((t) => names.has(t)).map((table) => [
+    table,
+    legacy.prepare(`SELECT * FROM ${table}`).all() as Array<Record<string, unknown>>,
+  ]);
+}
+
+function runMigrations(
+  db: Database.Database,
+  migrations: readonly string[],
+  what: string,
+  afterFirst?: () => void,
+): number {
   const current = db.pragma('user_version', { simple: true }) as number;
-  if (current > SQLITE_MIGRATIONS.length) {
+  if (current > migrations.length) {
     throw new Error(
-      `The database schema is version ${current}, newer than this Profilegate (${SQLITE_MIGRATIONS.length}); upgrade Profilegate`,
+      `The ${what} schema is version ${current}, newer than this Profilegate (${migrations.length}); upgrade Profilegate`,
     );
   }
-  for (let version = current; version < SQLITE_MIGRATIONS.length; version++) {
+  for (let version = current; version < migrations.length; version++) {
     db.transaction(() => {
-      db.exec(SQLITE_MIGRATIONS[version]!);
+      db.exec(migrations[version]!);
+      if (version === 0) afterFirst?.();
       db.pragma(`user_version = ${version + 1}`);
     }).immediate();
   }
-  return SQLITE_MIGRATIONS.length - current;
+  return migrations.length - current;
 }

@@ -15,6 +15,7 @@ import {
   type BatchRowRecord,
   type ProfileRow,
 } from './sqlite-rows';
+import { SqliteControl, controlPathOf } from './sqlite-control';
 import { configureSqliteWriter, migrateSqlite } from './sqlite-schema';
 import type {
   ApplyBatchOptions,
@@ -31,10 +32,15 @@ import type {
   UpdateOutcome,
   UpdateProfileOptions,
 } from './types';
-import { ABANDONED_BATCH_MESSAGE, DEFAULT_SETTINGS } from './types';
+import { ABANDONED_BATCH_MESSAGE } from './types';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
+  /**
+   * The control database (settings, token state, audit): default beside `path`, `profiles.db` →
+   * `profiles.control.db`. Keep and back up both files together.
+   */
+  controlPath?: string;
   /** Most rows applied between two yields to the event loop while a batch is applied (default 2,000). */
   batchChunkRows?: number;
   /**
@@ -70,6 +76,7 @@ export class SqliteStore implements Store {
   private readonly useWorker: boolean;
   private worker: SqliteBatchWorker | null = null;
   private readonly rows: SqliteProfileWriter;
+  private readonly control: SqliteControl;
   private readonly sql: ReturnType<typeof prepare>;
   /** Batches this store created that are not finished yet: recovery leaves them alone. */
   private readonly created = new Set<string>();
@@ -86,6 +93,9 @@ export class SqliteStore implements Store {
     this.writer = new Database(path);
     if (isNew) chmodSync(path, 0o600);
     configureSqliteWriter(this.writer);
+    // The control file is migrated first: a new one takes over the control tables that an earlier
+    // Profilegate kept in the profile database, which then drops them.
+    this.control = new SqliteControl(options.controlPath ?? controlPathOf(path), this.writer);
     migrateSqlite(this.writer);
     this.reader = new Database(path, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
@@ -217,63 +227,47 @@ export class SqliteStore implements Store {
   }
 
   async getSettings(client: string): Promise<Settings> {
-    const row = this.sql.readSettings.get(client) as { require_authentication: number } | undefined;
-    return row ? { requireAuthentication: row.require_authentication === 1 } : { ...DEFAULT_SETTINGS };
+    return this.control.getSettings(client);
   }
 
-  putSettings(client: string, settings: Settings): Promise<void> {
-    return this.write(() => {
-      this.sql.upsertSettings.run(client, settings.requireAuthentication ? 1 : 0);
-      this.changes.emit({ client, kind: 'settings' });
-    });
+  async putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
+    this.checkOpen();
+    const before = this.control.putSettings(client, settings, audit);
+    this.changes.emit({ client, kind: 'settings' });
+    return before;
   }
 
   async getTokenState(client: string): Promise<TokenState> {
-    return this.readTokenState(this.sql.readTokenState, client);
+    return this.control.getTokenState(client);
   }
 
-  replaceToken(client: string, token: TokenRecord, graceUntil: number | null, now: number): Promise<TokenState> {
-    return this.write(() => {
-      const state = this.writer
-        .transaction((): TokenState => {
-          const previous = this.readTokenState(this.sql.writerTokenState, client);
-          const graced = previous.graced.filter((g) => g.graceUntil > now);
-          if (previous.current && graceUntil !== null && graceUntil > now) {
-            graced.push({ jti: previous.current.jti, graceUntil });
-          }
-          const next: TokenState = { current: { ...token }, graced };
-          this.sql.upsertTokenState.run(client, JSON.stringify(next.current), JSON.stringify(next.graced));
-          return next;
-        })
-        .immediate();
-      this.changes.emit({ client, kind: 'token' });
-      return state;
-    });
+  async replaceToken(
+    client: string,
+    token: TokenRecord,
+    graceUntil: number | null,
+    now: number,
+    audit?: AuditEvent,
+  ): Promise<TokenState> {
+    this.checkOpen();
+    const state = this.control.replaceToken(client, token, graceUntil, now, audit);
+    this.changes.emit({ client, kind: 'token' });
+    return state;
   }
 
-  revokeTokens(client: string): Promise<boolean> {
-    return this.write(() => {
-      const previous = this.readTokenState(this.sql.writerTokenState, client);
-      this.sql.upsertTokenState.run(client, null, '[]');
-      this.changes.emit({ client, kind: 'token' });
-      return previous.current !== null;
-    });
+  async revokeTokens(client: string, audit?: (hadToken: boolean) => AuditEvent): Promise<boolean> {
+    this.checkOpen();
+    const had = this.control.revokeTokens(client, audit);
+    this.changes.emit({ client, kind: 'token' });
+    return had;
   }
 
-  appendAudit(client: string, event: AuditEvent): Promise<void> {
-    return this.write(() => {
-      this.sql.insertAudit.run(client, event.at, event.actor, event.action, JSON.stringify(event.details));
-    });
+  async appendAudit(client: string, event: AuditEvent): Promise<void> {
+    this.checkOpen();
+    this.control.appendAudit(client, event);
   }
 
   async listAudit(client: string, limit: number): Promise<AuditEvent[]> {
-    const rows = this.sql.readAudit.all(client, limit) as Array<{
-      at: number;
-      actor: string;
-      action: AuditEvent['action'];
-      details: string;
-    }>;
-    return rows.map((r) => ({ at: r.at, actor: r.actor, action: r.action, details: JSON.parse(r.details) }));
+    return this.control.listAudit(client, limit);
   }
 
   onChange(listener: (change: StoreChange) => void): () => void {
@@ -288,7 +282,12 @@ export class SqliteStore implements Store {
       this.worker = null;
       this.reader.close();
       this.writer.close();
+      this.control.close();
     });
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new Error('The SQLite store is closed');
   }
 
   /** Runs one write after every earlier one; refuses once the store is closed. */
@@ -297,12 +296,6 @@ export class SqliteStore implements Store {
       if (this.closed) throw new Error('The SQLite store is closed');
       return task();
     });
-  }
-
-  private readTokenState(statement: Database.Statement, client: string): TokenState {
-    const row = statement.get(client) as { current: string | null; graced: string } | undefined;
-    if (!row) return { current: null, graced: [] };
-    return { current: row.current ? JSON.parse(row.current) : null, graced: JSON.parse(row.graced) };
   }
 }
 
@@ -335,18 +328,5 @@ function prepare(writer: Database.Database, reader: Database.Database) {
       `DELETE FROM batches WHERE client = ? AND created_at < ? AND batch_id NOT IN
          (SELECT batch_id FROM batches WHERE client = ? ORDER BY created_at DESC LIMIT ?)`,
     ),
-    readSettings: reader.prepare('SELECT require_authentication FROM settings WHERE client = ?'),
-    upsertSettings: writer.prepare(
-      `INSERT INTO settings (client, require_authentication) VALUES (?, ?)
-       ON CONFLICT (client) DO UPDATE SET require_authentication = excluded.require_authentication`,
-    ),
-    readTokenState: reader.prepare('SELECT current, graced FROM token_state WHERE client = ?'),
-    writerTokenState: writer.prepare('SELECT current, graced FROM token_state WHERE client = ?'),
-    upsertTokenState: writer.prepare(
-      `INSERT INTO token_state (client, current, graced) VALUES (?, ?, ?)
-       ON CONFLICT (client) DO UPDATE SET current = excluded.current, graced = excluded.graced`,
-    ),
-    insertAudit: writer.prepare('INSERT INTO audit (client, at, actor, action, details) VALUES (?, ?, ?, ?, ?)'),
-    readAudit: reader.prepare('SELECT at, actor, action, details FROM audit WHERE client = ? ORDER BY id DESC LIMIT ?'),
   };
 }

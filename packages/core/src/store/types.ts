@@ -24,6 +24,21 @@ export interface TokenRecord {
 export interface GracedToken {
   jti: string;
   graceUntil: number;
+  /** What the store kept of the replaced token, to list it masked (absent in states written before 0.2). */
+  record?: TokenRecord;
+}
+
+/**
+ * The graced tokens after `previous` is replaced at `now`: only `previous` itself, until
+ * `graceUntil`, when a grace in the future was asked for; every older graced token ends (API.md 3.1).
+ */
+export function gracedAfterReplacing(
+  previous: TokenRecord | null,
+  graceUntil: number | null,
+  now: number,
+): GracedToken[] {
+  if (previous === null || graceUntil === null || graceUntil <= now) return [];
+  return [{ jti: previous.jti, graceUntil: Math.min(graceUntil, previous.expiresAt), record: { ...previous } }];
 }
 
 /** Token state of one client. Only `current` and unexpired `graced` tokens verify. */
@@ -156,16 +171,30 @@ export interface Store {
   pruneBatches(client: string, keepLast: number, olderThan: number): Promise<void>;
 
   getSettings(client: string): Promise<Settings>;
-  putSettings(client: string, settings: Settings): Promise<void>;
+  /**
+   * Stores a client's settings and returns the ones they replace. `audit`, when given, makes the
+   * event written in the same transaction: the change and its audit record commit together or not at all.
+   */
+  putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings>;
 
   getTokenState(client: string): Promise<TokenState>;
   /**
    * Makes `token` the current token atomically. The previous current token keeps working until
-   * `graceUntil` when given, otherwise it stops at once. Expired grace entries are dropped.
+   * `graceUntil` when given (it becomes the only graced token), otherwise it stops at once; every
+   * older graced token stops at once either way. `audit` is written in the same transaction.
    */
-  replaceToken(client: string, token: TokenRecord, graceUntil: number | null, now: number): Promise<TokenState>;
-  /** Removes the current token and every graced one; returns whether there was a current token. */
-  revokeTokens(client: string): Promise<boolean>;
+  replaceToken(
+    client: string,
+    token: TokenRecord,
+    graceUntil: number | null,
+    now: number,
+    audit?: AuditEvent,
+  ): Promise<TokenState>;
+  /**
+   * Removes the current token and every graced one; returns whether there was a current token.
+   * `audit` is written in the same transaction.
+   */
+  revokeTokens(client: string, audit?: (hadToken: boolean) => AuditEvent): Promise<boolean>;
 
   appendAudit(client: string, event: AuditEvent): Promise<void>;
   /** Newest first. */

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AuditLog } from '../audit';
 import { systemClock, type Clock } from '../clock';
 import { ValidationError } from '../errors';
+import { maskToken } from '../rotation/mask';
 import type { Store, TokenRecord, TokenState } from '../store/types';
 import { TokenError } from './bearer';
 import { TokenStateCache, VerifiedTokenCache } from './caches';
@@ -31,6 +32,16 @@ export interface VerifiedToken {
   expiresAt: number;
   /** Set when the token was replaced and works only until then (epoch milliseconds). */
   graceUntil: number | null;
+}
+
+/** A replaced token still in its grace period, as admins may see it. */
+export interface ReplacedToken {
+  /** The first 8 characters of its `jti`, as in the audit log. */
+  jtiPrefix: string;
+  /** The token masked (`eyJhbG…Xy9Q`), or null when its signing key is gone or the state predates it. */
+  maskedToken: string | null;
+  /** When it stops working (epoch milliseconds). */
+  graceUntil: number;
 }
 
 /** Options of `generate`. */
@@ -136,14 +147,14 @@ export class TokenService {
       createdBy: options.actor,
     };
     const accessToken = mintToken(client, record, key);
-    await this.store.replaceToken(client, record, grace > 0 ? now + grace * 1000 : null, now);
-    // The store also emits a change; this covers stores whose own notification arrives later.
-    this.states.invalidate(client);
-    await this.audit.record(client, options.actor, 'token.generated', {
+    const event = this.audit.event(options.actor, 'token.generated', {
       expiresAt: new Date(record.expiresAt).toISOString(),
       jtiPrefix: record.jti.slice(0, 8),
       graceSeconds: grace,
     });
+    await this.store.replaceToken(client, record, grace > 0 ? now + grace * 1000 : null, now, event);
+    // The store also emits a change; this covers stores whose own notification arrives later.
+    this.states.invalidate(client);
     return { accessToken, record };
   }
 
@@ -167,14 +178,35 @@ export class TokenService {
   }
 
   /**
+   * The replaced tokens of `client` that still work (at most one: see Store.replaceToken), masked,
+   * with when they stop. Read from the store, like `current`.
+   */
+  async replaced(client: string): Promise<ReplacedToken[]> {
+    const now = this.clock();
+    const state = await this.store.getTokenState(client);
+    return state.graced
+      .filter((graced) => graced.graceUntil > now)
+      .map((graced) => {
+        const key = graced.record ? this.keys.get(graced.record.kid) : undefined;
+        const token = graced.record && key ? mintToken(client, graced.record, key) : null;
+        return {
+          jtiPrefix: graced.jti.slice(0, 8),
+          maskedToken: token === null ? null : maskToken(token),
+          graceUntil: graced.graceUntil,
+        };
+      });
+  }
+
+  /**
    * Makes every token of `client` stop working; returns whether there was a current one. The
    * revocation is audited even when there was nothing to revoke: it is an admin action all the same.
    */
   async revoke(client: string, actor: string): Promise<boolean> {
     if (typeof actor !== 'string' || actor === '') throw new ValidationError('actor must be a non-empty id');
-    const had = await this.store.revokeTokens(client);
+    const had = await this.store.revokeTokens(client, (hadToken) =>
+      this.audit.event(actor, 'token.revoked', { hadToken }),
+    );
     this.states.invalidate(client);
-    await this.audit.record(client, actor, 'token.revoked', { hadToken: had });
     return had;
   }
 

@@ -8,6 +8,7 @@ import {
   type Actor,
   type AdminAction,
   type IssuedToken,
+  type ReplacedToken,
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { setErrorStyle } from '../error-handler';
@@ -60,7 +61,8 @@ export function adminRoutes(rt: Runtime): Router {
   router.get(tokenPath, prepare, allow('token.read'), scope, async (req, res) => {
     const issued = await rt.tokens.current(clientOf(req));
     if (!issued) throw new NotFoundError('There is no profile token; generate one with POST', 'TokenNotFound');
-    noStore(res).json(tokenBody(issued, rt.clock()));
+    const replacedTokens = replacedBody(await rt.tokens.replaced(clientOf(req)));
+    noStore(res).json({ ...tokenBody(issued, rt.clock()), replacedTokens });
   });
   router.post(tokenPath, prepare, allow('token.generate'), scope, jsonOnly, json, async (req, res) => {
     const options = parseGenerateBody(req.body);
@@ -126,7 +128,17 @@ async function settingsBody(rt: Runtime, client: string): Promise<object> {
           createdBy: current.createdBy,
         }
       : null;
-  return { requireAuthentication: settings.requireAuthentication, token };
+  const replacedTokens = replacedBody(await rt.tokens.replaced(client));
+  return { requireAuthentication: settings.requireAuthentication, token, replacedTokens };
+}
+
+/** Replaced tokens that still work (API.md 3.1): masked, with when they stop. */
+function replacedBody(replaced: ReplacedToken[]): object[] {
+  return replaced.map((r) => ({
+    token: r.maskedToken,
+    jtiPrefix: r.jtiPrefix,
+    worksUntil: new Date(r.graceUntil).toISOString(),
+  }));
 }
 
 const GENERATE_KEYS = new Set(['expiresIn', 'previousTokenGraceSeconds']);

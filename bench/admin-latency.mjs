@@ -105,7 +105,8 @@ async function pollStatus(statusUrl, writer, deadline) {
 /** Per-kind and overall latency of samples, and how many answered another status than expected. */
 function figures(samples) {
   const result = { overall: summarize(samples.map((s) => s.ms)), errors: samples.filter((s) => !s.ok).length };
-  for (const kind of Object.keys(KINDS)) result[kind] = summarize(samples.filter((s) => s.kind === kind).map((s) => s.ms));
+  for (const kind of Object.keys(KINDS))
+    result[kind] = summarize(samples.filter((s) => s.kind === kind).map((s) => s.ms));
   return result;
 }
 
@@ -178,7 +179,9 @@ console.log(
     `${result.batchWindowSeconds.toFixed(1)} s; admin writes sent in that window: ${result.samplesInWindow} ` +
     `(of ${result.writesSent} sent; ${result.errors} with an unexpected status; ${result.polls} status polls)`,
 );
-console.log(`admin writes during the batch, all: ${line(result.overall)} (target p99 < 100 ms: ${result.met ? 'met' : 'MISSED'})`);
+console.log(
+  `admin writes during the batch, all: ${line(result.overall)} (target p99 < 100 ms: ${result.met ? 'met' : 'MISSED'})`,
+);
 for (const [kind, label] of Object.entries(KINDS)) console.log(`  ${label}: ${line(result[kind])}`);
 console.log(`the same writes with no batch running: ${line(result.idle.overall)}`);
 emitJson(result);

@@ -100,7 +100,8 @@ async function trial(adminUrl, probeUrl, boundMs) {
 
   const refused = probes.find((p) => p.status === 401);
   // (A probe sent just before the DELETE may be answered after it, and refused: that is fine.)
-  if (refused !== undefined && refused.answeredAt < sentAt) throw new Error('The token was refused before it was revoked');
+  if (refused !== undefined && refused.answeredAt < sentAt)
+    throw new Error('The token was refused before it was revoked');
   return {
     refused: refused !== undefined,
     // A 401 answered before the DELETE's own answer arrived means no lag at all.

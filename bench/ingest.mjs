@@ -8,74 +8,31 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEMO_MAIN, argValue, emitJson, percentile, progress, rssOf, sleep, startServer } from './lib.mjs';
+import {
+  BATCH_ATTRIBUTES,
+  BENCH_CLIENT,
+  argValue,
+  batchRowId,
+  emitJson,
+  makeBatch,
+  percentile,
+  postBatch,
+  progress,
+  rssOf,
+  setRequireAuthentication,
+  sleep,
+  startDemo,
+  waitComplete,
+} from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const ROWS = Number(argValue('--rows', 500_000));
-const CLIENT = 'demo';
-const ADMIN = 'bench-admin-key-0123456789abcdef';
+const CLIENT = BENCH_CLIENT;
+const ATTRIBUTES = BATCH_ATTRIBUTES;
 const PROBES = 100;
 const IDLE_FETCHES = 200;
 /** Pause after each fetch: about 50 fetches a second, steady light traffic beside the batch. */
 const FETCH_PAUSE_MS = 20;
-const ATTRIBUTES = [
-  'email',
-  'firstName',
-  'city',
-  'country',
-  'loyaltyTier',
-  'lastPurchase',
-  'lifetimeValue',
-  'favoriteCategory',
-  'device',
-  'newsletter',
-];
-
-/** The batch body in Adobe's form (`batch=` then URL-encoded CSV), deterministic. */
-function makeBatch(rows) {
-  let seed = 42;
-  const rand = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
-  const pick = (list) => list[Math.floor(rand() * list.length)];
-  const names = ['anna', 'ben', 'carla', 'david', 'eva', 'felix', 'gina', 'hugo', 'ines', 'jonas', 'karin', 'lukas'];
-  const cities = ['Berlin', 'San+Francisco', 'New+York', 'S%C3%A3o+Paulo', 'M%C3%BCnchen', 'Z%C3%BCrich', 'Tokyo'];
-  const countries = ['DE', 'US', 'BR', 'FR', 'CH', 'JP', 'GB'];
-  const tiers = ['bronze', 'silver', 'gold', 'platinum'];
-  const categories = ['outdoor%2Fcamping', 'home%2Fkitchen', 'fashion%2Fshoes', 'electronics%2Faudio', 'books'];
-  const devices = ['ios', 'android', 'mac', 'windows', 'tablet'];
-  const lines = [`batch=thirdPartyId,${ATTRIBUTES.join(',')}`];
-  for (let i = 0; i < rows; i++) {
-    const name = pick(names);
-    const month = String(1 + Math.floor(rand() * 12)).padStart(2, '0');
-    const day = String(1 + Math.floor(rand() * 28)).padStart(2, '0');
-    lines.push(
-      [
-        `c${String(i).padStart(7, '0')}`,
-        `${name}.${i}%40example.com`,
-        name[0].toUpperCase() + name.slice(1),
-        pick(cities),
-        pick(countries),
-        pick(tiers),
-        `2024-${month}-${day}`,
-        (rand() * 1000).toFixed(2),
-        pick(categories),
-        pick(devices),
-        rand() < 0.5 ? 'y' : 'n',
-      ].join(','),
-    );
-  }
-  return lines.join('\n') + '\n';
-}
-
-async function postBatch(url, body) {
-  const res = await fetch(`${url}/m2/${CLIENT}/v2/profile/batchUpdate`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-    body,
-  });
-  const answer = await res.json();
-  if (!res.ok) throw new Error(`batchUpdate answered ${res.status}: ${JSON.stringify(answer)}`);
-  return answer;
-}
 
 /** One profile fetch and the pause after it; its latency in ms, or null when it was not a 200. */
 async function timedFetch(url, i) {
@@ -87,33 +44,13 @@ async function timedFetch(url, i) {
   return res.status === 200 ? ms : null;
 }
 
-async function batchStatus(statusUrl) {
-  const res = await fetch(statusUrl, { headers: { Accept: 'application/json' } });
-  return (await res.json()).status;
-}
-
-async function waitComplete(statusUrl, everyMs) {
-  for (;;) {
-    const status = await batchStatus(statusUrl);
-    if (status !== 'incomplete') return status;
-    await sleep(everyMs);
-  }
-}
-
 /** The server-side part: figures 2 (end to end), 3 and 4. */
 async function throughTheServer(body) {
   const data = mkdtempSync(join(tmpdir(), 'profilegate-bench-'));
-  const server = await startServer(DEMO_MAIN, {
-    env: { PORT: '0', HOST: '127.0.0.1', PROFILEGATE_DATA: data, PROFILEGATE_ADMIN_KEYS: `${ADMIN}:admin:bench` },
-  });
+  const server = await startDemo({ data });
   const { url, child } = server;
   try {
-    const admin = { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' };
-    await fetch(`${url}/${CLIENT}/target/authentication/settings`, {
-      method: 'PUT',
-      headers: admin,
-      body: JSON.stringify({ requireAuthentication: false }),
-    });
+    await setRequireAuthentication(url, false);
     // Profiles to fetch while the big batch is applied (they are not in it).
     const probeRows = Array.from({ length: PROBES }, (_, i) => `probe-${i},${i}`).join('\n');
     const probe = await postBatch(url, `batch=thirdPartyId,a1\n${probeRows}\n`);
@@ -154,7 +91,7 @@ async function throughTheServer(body) {
     clearInterval(sampler);
     const end = rssOf(child.pid);
     if (status !== 'complete') throw new Error(`The batch ended ${status}, not complete`);
-    const check = await fetch(`${url}/rest/v1/profiles/thirdPartyId/c${String(ROWS - 1).padStart(7, '0')}?client=demo`);
+    const check = await fetch(`${url}/rest/v1/profiles/thirdPartyId/${batchRowId(ROWS - 1)}?client=${CLIENT}`);
     if (check.status !== 200) throw new Error(`The last row of the batch was not stored (${check.status})`);
     if (idle.includes(null)) throw new Error('A profile fetch with no batch running was not answered 200');
     return {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { findStaleTokens } from '../../src/logic/stale-tokens';
+import { NOW } from '../fixtures/clock';
 import { fakeToken } from '../fixtures/jwt';
 
-const NOW = Date.parse('2026-11-22T10:00:00Z');
 const S = NOW / 1000;
 
 describe('stale tokens (diagnostics)', () => {

@@ -7,10 +7,10 @@ import {
   statusBarView,
   tokenLevel,
 } from '../../src/logic/status';
+import { NOW } from '../fixtures/clock';
 import { fakeToken } from '../fixtures/jwt';
 
 const DAY = 86_400_000;
-const NOW = Date.parse('2026-11-22T10:00:00Z');
 const base = { inUse: true, client: 'demo', serverUrl: 'http://127.0.0.1:8080', warningDays: 7, now: NOW };
 const tokenExpiringIn = (ms: number) => fakeToken({ iat: NOW / 1000 - 100, exp: Math.floor((NOW + ms) / 1000) });
 

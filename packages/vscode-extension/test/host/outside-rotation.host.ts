@@ -42,10 +42,11 @@ describe('a rotation done elsewhere', () => {
     assert.equal(t.statusBar()?.level, 'ok', t.statusBar()?.text);
     assert.deepEqual(diagnosticsOf('.env'), []);
 
-    // Regenerated elsewhere, as the admin page or the CLI would.
-    const rotated = (await admin().generateToken()).accessToken;
+    // The scripted UI first: the one-minute timer may notice the rotation before t.refresh() does.
     const ui = new ScriptedUi();
     t.setUi(ui);
+    // Regenerated elsewhere, as the admin page or the CLI would.
+    const rotated = (await admin().generateToken()).accessToken;
     await t.refresh();
 
     assert.equal(t.statusBar()?.level, 'warning');
@@ -93,9 +94,9 @@ describe('a rotation done elsewhere', () => {
     await t.secrets.store(slots().adminKey, config.adminKey);
     await t.secrets.store(slots().token, oldToken);
     await t.refresh();
-    const rotated = (await admin().generateToken()).accessToken;
     const ui = new ScriptedUi();
     t.setUi(ui);
+    const rotated = (await admin().generateToken()).accessToken;
     await t.refresh();
     const warning = ui.messages.find((m) => m.level === 'warning' && /regenerated on the server/.test(m.message));
     const button = warning?.actions.find((a) => a.title === 'Replace Old Tokens');

@@ -1,19 +1,29 @@
 /**
- * Entry point: wires the commands, the status bar and the diagnostics to VS Code and pushes every
- * disposable. The logic lives in `logic/` and `commands/` (no `vscode` import, unit-tested in
- * plain Node); `vscode/` holds the adapters.
+ * Entry point: wires the commands, the status bar, the diagnostics and the server watch to VS Code
+ * and pushes every disposable. The logic lives in `logic/` and `commands/` (no `vscode` import,
+ * unit-tested in plain Node); `vscode/` holds the adapters.
  */
 import { AdminClient } from '@profilegate/core/client';
 import * as vscode from 'vscode';
-import { commandHandlers } from './commands';
+import { commandHandlers, Exclusive } from './commands';
 import type { CommandServices, Ui } from './commands/ports';
+import { ServerTokenWatch } from './commands/server-watch';
 import { scrubTokens } from './logic/messages';
+import { Poller, type Scheduler } from './logic/poller';
 import type { ProfilegateExtensionApi } from './testing-api';
 import { configuredInWorkspace, currentSettings, vscodeWorkbench } from './vscode/config';
 import { StaleTokenDiagnostics } from './vscode/diagnostics';
 import { TokenStatusBar } from './vscode/status-bar';
 import { VsCodeUi } from './vscode/ui';
 import { WorkspaceTokenFiles } from './vscode/workspace-files';
+
+/** The real timer. */
+const intervalScheduler: Scheduler = {
+  every: (intervalMs, run) => {
+    const timer = setInterval(run, intervalMs);
+    return { dispose: () => clearInterval(timer) };
+  },
+};
 
 /** Called by VS Code on the first command or once startup has finished. */
 export function activate(context: vscode.ExtensionContext): ProfilegateExtensionApi {
@@ -24,19 +34,30 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
   const vscodeUi = new VsCodeUi((error) => log(`A button's action failed: ${String(error)}`));
   let ui: Ui = vscodeUi;
   const now = () => Date.now();
+  const createApi: CommandServices['createApi'] = (settings, adminKey) =>
+    new AdminClient({ serverUrl: settings.serverUrl, client: settings.client, adminKey, timeoutMs: 20_000 });
 
   const services: CommandServices = {
     ui: () => ui,
     secrets: context.secrets,
     readSettings: currentSettings,
-    createApi: (settings, adminKey) =>
-      new AdminClient({ serverUrl: settings.serverUrl, client: settings.client, adminKey, timeoutMs: 20_000 }),
+    createApi,
     files: new WorkspaceTokenFiles(),
     workbench: vscodeWorkbench,
     log,
     now,
   };
+  const exclusive = new Exclusive();
 
+  const watch = new ServerTokenWatch({
+    settings: currentSettings,
+    secrets: context.secrets,
+    createApi,
+    busy: () => exclusive.busy(),
+    ui: () => ui,
+    workbench: vscodeWorkbench,
+    log,
+  });
   const statusBar = new TokenStatusBar({
     secrets: context.secrets,
     state: context.globalState,
@@ -44,28 +65,46 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
     configuredInWorkspace,
     ui: () => ui,
     now,
+    server: () => watch.current(),
   });
-  const diagnostics = new StaleTokenDiagnostics({ secrets: context.secrets, settings: currentSettings, now });
+  const diagnostics = new StaleTokenDiagnostics({
+    secrets: context.secrets,
+    settings: currentSettings,
+    now,
+    server: () => watch.current(),
+  });
   context.subscriptions.push(statusBar, diagnostics);
 
+  // Asks the server (when an admin key is stored), then updates what the user sees from its answer.
+  // Run by the Poller: at activation, every minute, on focus, and when settings or secrets change.
   const refresh = async () => {
+    await watch.check();
     await Promise.all([statusBar.refresh(), diagnostics.refresh()]);
   };
-  const refreshQuietly = () => {
-    refresh().catch((error: unknown) => log(`Refreshing the token status failed: ${String(error)}`));
-  };
+  const poller = new Poller({
+    scheduler: intervalScheduler,
+    now,
+    run: () => refresh().catch((error: unknown) => log(`Refreshing the token status failed: ${String(error)}`)),
+  });
+  const refreshQuietly = () => void poller.poll();
 
-  for (const [id, handler] of commandHandlers(services)) {
+  for (const [id, handler] of commandHandlers(services, exclusive)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, handler));
   }
   context.subscriptions.push(
+    poller,
     context.secrets.onDidChange((event) => {
       if (event.key.startsWith('profilegate.')) refreshQuietly();
     }),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('profilegate')) refreshQuietly();
     }),
+    // A rotation done elsewhere is noticed when the user comes back to the window, and within a minute.
+    vscode.window.onDidChangeWindowState((state) => {
+      if (state.focused) void poller.nudge();
+    }),
   );
+  poller.start();
   refreshQuietly();
 
   return {
@@ -74,7 +113,7 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
         ui = next ?? vscodeUi;
       },
       secrets: context.secrets,
-      refresh,
+      refresh: () => poller.poll(),
       statusBar: () => statusBar.current(),
     },
   };

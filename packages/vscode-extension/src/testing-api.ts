@@ -12,7 +12,10 @@ export interface ProfilegateTesting {
   setUi(ui: Ui | undefined): void;
   /** The extension's SecretStorage, to arrange and check what is stored. */
   secrets: SecretStore;
-  /** Re-reads settings and secrets, then updates the status bar and diagnostics. */
+  /**
+   * What the one-minute timer and window focus run, now: asks the server for its token (when an
+   * admin key is stored), re-reads settings and secrets, then updates the status bar and diagnostics.
+   */
   refresh(): Promise<void>;
   /** What the status bar item shows (undefined while the settings are invalid). */
   statusBar(): StatusBarView | undefined;

@@ -12,6 +12,7 @@ import type { CommandResult, CommandServices, MessageAction, MessageLevel } from
 export const COMMANDS = Object.freeze({
   generateToken: 'profilegate.generateToken',
   updateStoredToken: 'profilegate.updateStoredToken',
+  replaceOldTokens: 'profilegate.replaceOldTokens',
   toggleAuthentication: 'profilegate.toggleAuthentication',
   revokeToken: 'profilegate.revokeToken',
   showTokenStatus: 'profilegate.showTokenStatus',
@@ -109,6 +110,11 @@ export function cancelled(s: CommandServices, what: string): CommandResult {
 /** Runs one token-changing command at a time: a second one is refused with a message. */
 export class Exclusive {
   private running: string | undefined;
+
+  /** True while a token-changing command runs. */
+  busy(): boolean {
+    return this.running !== undefined;
+  }
 
   async run(s: CommandServices, name: string, task: () => Promise<CommandResult>): Promise<CommandResult> {
     if (this.running !== undefined) {

@@ -1,9 +1,10 @@
 /**
- * The workspace step shared by Generate and Update Stored Token: replace the old tokens, and if
- * that fails, say what already happened (the new token is stored) and how to finish.
+ * The workspace step shared by Generate, Update Stored Token and Replace Old Tokens: replace the
+ * old tokens, and if that fails or leaves copies behind, say what already happened (the new token
+ * is stored) and offer the button that finishes the job.
  */
 import { maskToken } from '@profilegate/core/client';
-import type { FilesSummary } from '../logic/messages';
+import { leftCopiesBehind, REPLACE_OLD_TOKENS_TITLE, type FilesSummary } from '../logic/messages';
 import type { ExtensionSettings } from '../logic/settings';
 import { COMMANDS, report } from './common';
 import type { CommandResult, CommandServices, FileUpdateOutcome, MessageAction } from './ports';
@@ -19,15 +20,26 @@ export function summarizeFiles(outcome: FileUpdateOutcome): FilesSummary {
   };
 }
 
-/** A command's result once the workspace step went through: `message`, with its Open Files action. */
+/** The button that replaces every copy of an old token left in the workspace. */
+export function replaceOldTokensAction(s: CommandServices): MessageAction {
+  return { title: 'Replace Old Tokens', run: () => s.workbench.executeCommand(COMMANDS.replaceOldTokens) };
+}
+
+/**
+ * A command's result once the workspace step went through: `message` as information when every
+ * copy was replaced and saved, as a warning (with Replace Old Tokens first) when any was left.
+ */
 export function doneAfterUpdate(
   s: CommandServices,
   message: string,
   update: { files: FileUpdateOutcome; actions: MessageAction[] },
 ): CommandResult {
+  const summary = summarizeFiles(update.files);
+  const left = leftCopiesBehind(summary);
+  const actions = summary.notApplied > 0 ? [replaceOldTokensAction(s), ...update.actions] : update.actions;
   return {
     outcome: 'done',
-    message: report(s, 'info', message, update.actions),
+    message: report(s, left ? 'warning' : 'info', message, actions),
     copies: update.files.copies,
     files: update.files.changed.map((file) => file.label),
   };
@@ -39,7 +51,7 @@ export async function updateWorkspace(
   settings: ExtensionSettings,
   knownOldTokens: readonly string[],
   newToken: string,
-  context: { whatHappened: string },
+  context: { whatHappened: string; preview?: boolean },
 ): Promise<{ ok: true; files: FileUpdateOutcome; actions: MessageAction[] } | { ok: false; result: CommandResult }> {
   let files: FileUpdateOutcome;
   try {
@@ -49,18 +61,18 @@ export async function updateWorkspace(
         newToken,
         client: settings.client,
         exclude: settings.exclude,
-        preview: settings.previewChanges,
+        preview: context.preview ?? settings.previewChanges,
       }),
     );
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     const message =
       `${context.whatHappened}, but updating the files failed: ${reason}. ` +
-      'Finish with Profilegate: Update Stored Token… and leave the box empty to apply the stored token to the workspace.';
-    const actions = [
-      { title: 'Update Stored Token…', run: () => s.workbench.executeCommand(COMMANDS.updateStoredToken) },
-    ];
-    return { ok: false, result: { outcome: 'failed', message: report(s, 'error', message, actions) } };
+      `Finish with Replace Old Tokens (Profilegate: ${REPLACE_OLD_TOKENS_TITLE}) once the cause is fixed.`;
+    return {
+      ok: false,
+      result: { outcome: 'failed', message: report(s, 'error', message, [replaceOldTokensAction(s)]) },
+    };
   }
   for (const file of files.changed) s.log(`  ${file.label}: ${file.copies} replaced with ${maskToken(newToken)}`);
   // Skipped files go to the log only: nearly every workspace has a big lock file or an image.

@@ -5,6 +5,9 @@
  */
 import { describeSeconds, describeTimeLeft, maskToken } from '@profilegate/core/client';
 
+/** Title of the command that finishes a replacement (package.json declares the same). */
+export const REPLACE_OLD_TOKENS_TITLE = 'Replace Old Tokens in Workspace';
+
 /** `1 copy`, `2 copies`, `0 files`. */
 export function count(n: number, singular: string, plural = `${singular}s`): string {
   return `${n} ${n === 1 ? singular : plural}`;
@@ -39,13 +42,15 @@ export function describeFilesUpdate(summary: FilesSummary): string {
   if (summary.noWorkspace) return 'No folder is open, so no file was searched.';
   const parts = [`Updated ${count(summary.copies, 'copy', 'copies')} in ${count(summary.files, 'file')}.`];
   if (summary.notApplied > 0) {
+    const one = summary.notApplied === 1;
     parts.push(
-      `${count(summary.notApplied, 'copy', 'copies')} of an old token ${summary.notApplied === 1 ? 'was' : 'were'} left as ${summary.notApplied === 1 ? 'it was' : 'they were'} in the preview; run Profilegate: Update Stored Token… and leave the box empty to replace ${summary.notApplied === 1 ? 'it' : 'them'} later.`,
+      `${count(summary.notApplied, 'copy', 'copies')} of an old token ${one ? 'was' : 'were'} left as ${one ? 'it was' : 'they were'} (unticked in the preview, or ${one ? 'its file' : 'their files'} changed meanwhile): requests that send ${one ? 'it' : 'them'} get 401 once the old token stops working. ` +
+        `Choose Replace Old Tokens, or run Profilegate: ${REPLACE_OLD_TOKENS_TITLE}, to replace ${one ? 'it' : 'them'}.`,
     );
   }
   if (summary.unsaved > 0) {
     parts.push(
-      `${count(summary.unsaved, 'changed file')} ${summary.unsaved === 1 ? 'is' : 'are'} not saved yet: save ${summary.unsaved === 1 ? 'it' : 'them'}.`,
+      `${count(summary.unsaved, 'changed file')} ${summary.unsaved === 1 ? 'is' : 'are'} not saved yet (${summary.unsaved === 1 ? 'it' : 'they'} had unsaved changes of ${summary.unsaved === 1 ? 'its' : 'their'} own): save ${summary.unsaved === 1 ? 'it' : 'them'}, or the disk keeps the old token.`,
     );
   }
   return parts.join(' ');
@@ -62,6 +67,21 @@ export function describeGenerated(options: {
     parts.push(`The previous token keeps working for ${describeSeconds(options.previousTokenGraceSeconds)}.`);
   }
   return parts.join(' ');
+}
+
+/** Whether the workspace step left copies of an old token behind (on disk or in the editors). */
+export function leftCopiesBehind(summary: FilesSummary): boolean {
+  return summary.notApplied > 0 || summary.unsaved > 0;
+}
+
+/** The message after Replace Old Tokens in Workspace succeeded. */
+export function describeReplaced(options: {
+  storedFromServer: boolean;
+  expiresInMs: number;
+  files: FilesSummary;
+}): string {
+  const what = options.storedFromServer ? 'Stored the server’s current token' : 'Put the stored token in the workspace';
+  return `${what} (expires in ${describeTimeLeft(options.expiresInMs)}). ${describeFilesUpdate(options.files)}`;
 }
 
 /** The message after Update Stored Token… succeeded. */

@@ -41,7 +41,9 @@ export const SETTING_DEFAULTS = Object.freeze({
   tokenExpiresInDays: 90,
   previousTokenGraceSeconds: 0,
   filesExclude: DEFAULT_EXCLUDES[0] as string,
-  previewChanges: true,
+  // Off: the Refactor Preview shows a rotation's edits unticked, and a hurried Apply would leave
+  // every copy holding a token that no longer works (issue 14).
+  previewChanges: false,
   expiryWarningDays: 7,
 });
 

@@ -1,6 +1,7 @@
 /**
- * Finds the copies in a text of this client's tokens that no longer work: expired ones, and ones
- * replaced by the stored (current) token. These become diagnostics with a quick fix that puts the
+ * Finds the copies in a text of this client's tokens that no longer work: expired ones, ones
+ * replaced by the current token (the server's when it could be read, else the stored one), and,
+ * once the server has no token, every one. These become diagnostics with a quick fix that puts the
  * current token in. Pure: offsets, not editor positions.
  */
 import { encodeToken, findTokenReferences, findTokensOfClient, maskToken } from '@profilegate/core/client';
@@ -8,7 +9,7 @@ import { isoDay } from './messages';
 import { readClaims } from './token-check';
 
 /** Why a copy is flagged. */
-export type StaleKind = 'expired' | 'replaced' | 'newer';
+export type StaleKind = 'expired' | 'replaced' | 'revoked' | 'newer';
 
 /** One flagged copy. */
 export interface StaleToken {
@@ -20,12 +21,21 @@ export interface StaleToken {
   replacement: string | null;
 }
 
+/** What findStaleTokens compares the copies with. */
+export interface StaleOptions {
+  client: string;
+  /** The current, working token: copies of it are fine, and the quick fix puts it in. */
+  currentToken: string | undefined;
+  now: number;
+  /** The server's token, of unknown value, was issued at this instant (ms): tokens issued before are dead. */
+  replacedBefore?: number;
+  /** The server has no token: every token of the client is dead. */
+  revoked?: boolean;
+}
+
 /** Flags the copies of the client's tokens in `text` that are not the current, working token. */
-export function findStaleTokens(
-  text: string,
-  options: { client: string; currentToken: string | undefined; now: number },
-): StaleToken[] {
-  const { client, currentToken, now } = options;
+export function findStaleTokens(text: string, options: StaleOptions): StaleToken[] {
+  const { client, currentToken, now, replacedBefore, revoked = false } = options;
   const tokens = findTokensOfClient(text, client).filter((token) => token !== currentToken);
   if (tokens.length === 0) return [];
   const current = currentToken === undefined ? null : readClaims(currentToken);
@@ -41,6 +51,13 @@ export function findStaleTokens(
     if (claims.expiresAt !== null && claims.expiresAt <= now) {
       kind = 'expired';
       message = `Expired profile token of client ${client} (${masked}, expired on ${isoDay(claims.expiresAt)}): requests that send it get 401.`;
+    } else if (revoked) {
+      kind = 'revoked';
+      message = `Revoked profile token of client ${client} (${masked}): the server has no token now, so requests that send it get 401. Generate a new one.`;
+    } else if (current === null && replacedBefore !== undefined) {
+      if (claims.issuedAt === null || claims.issuedAt >= replacedBefore) continue;
+      kind = 'replaced';
+      message = `Replaced profile token of client ${client} (${masked}): it stopped working when a new token was generated on the server. Paste the new one with Profilegate: Update Stored Token….`;
     } else if (current !== null) {
       const newer = claims.issuedAt !== null && current.issuedAt !== null && claims.issuedAt > current.issuedAt;
       kind = newer ? 'newer' : 'replaced';

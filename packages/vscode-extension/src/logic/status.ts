@@ -6,6 +6,7 @@
 import { maskToken, type AuthenticationSettings } from '@profilegate/core/client';
 import { describeTimeLeft } from '@profilegate/core/client';
 import { isoDay } from './messages';
+import { storedTokenState, type ServerToken } from './server-token';
 import { readClaims } from './token-check';
 
 const DAY = 86_400_000;
@@ -16,6 +17,8 @@ export type TokenLevel = 'none' | 'ok' | 'warning' | 'expired';
 /** The status bar item's content. */
 export interface StatusBarView {
   level: TokenLevel;
+  /** The stored token is no longer the server's: regenerated or revoked elsewhere. */
+  replaced: boolean;
   text: string;
   tooltip: string;
   /** Whether the item is shown at all. */
@@ -32,6 +35,8 @@ export interface StatusInput {
   serverUrl: string;
   warningDays: number;
   now: number;
+  /** The server's current token as last read (undefined or unknown: not read). */
+  server?: ServerToken;
 }
 
 /** The level of a token expiring at `expiresAt` (ms) at `now`, warning `warningDays` ahead. */
@@ -47,6 +52,7 @@ export function statusBarView(input: StatusInput): StatusBarView {
   const where = `client ${input.client} on ${input.serverUrl}`;
   if (input.token === undefined) {
     return {
+      replaced: false,
       level: 'none',
       text: '$(key) No token',
       tooltip: `Profilegate: no profile token stored for ${where}. Click for the server's token status.`,
@@ -56,8 +62,24 @@ export function statusBarView(input: StatusInput): StatusBarView {
   const { expiresAt } = readClaims(input.token);
   const level = tokenLevel(expiresAt, input.now, input.warningDays);
   const masked = maskToken(input.token);
+  const server = input.server ?? { kind: 'unknown' };
+  const state = storedTokenState(input.token, server);
+  if (level !== 'expired' && (state === 'replaced' || state === 'revoked')) {
+    const what =
+      server.kind === 'token'
+        ? `was replaced on the server on ${isoDay(server.issuedAt)} by ${server.createdBy}`
+        : 'was revoked on the server';
+    return {
+      replaced: true,
+      level: 'warning',
+      text: state === 'revoked' ? '$(warning) Token revoked' : '$(warning) Token replaced',
+      tooltip: `Profilegate: the stored token ${masked} of ${where} ${what}: it and its copies in this workspace no longer work. Click for the token status.`,
+      visible: true,
+    };
+  }
   if (expiresAt === null) {
     return {
+      replaced: false,
       level,
       text: '$(warning) Token: no expiry',
       tooltip: `Profilegate: the stored token ${masked} of ${where} has no expiry date.`,
@@ -66,6 +88,7 @@ export function statusBarView(input: StatusInput): StatusBarView {
   }
   if (level === 'expired') {
     return {
+      replaced: false,
       level,
       text: '$(error) Token expired',
       tooltip: `Profilegate: the stored token ${masked} of ${where} expired on ${isoDay(expiresAt)}. Generate a new one.`,
@@ -74,6 +97,7 @@ export function statusBarView(input: StatusInput): StatusBarView {
   }
   const left = describeTimeLeft(expiresAt - input.now);
   return {
+    replaced: false,
     level,
     text: `${level === 'warning' ? '$(warning)' : '$(key)'} Token: ${left}`,
     tooltip: `Profilegate: the stored token ${masked} of ${where} expires on ${isoDay(expiresAt)} (in ${left}). Click for its status.`,

@@ -1,16 +1,16 @@
 /**
  * The status bar item with the time left on the stored token: warning colour inside
- * `profilegate.expiryWarningDays`, error colour once expired, and a reminder notification at most
- * once a day then. Clicking it runs Show Token Status.
+ * `profilegate.expiryWarningDays` or once the server's token is another one (regenerated or
+ * revoked elsewhere), error colour once expired, and an expiry reminder at most once a day.
+ * Clicking it runs Show Token Status. The extension refreshes it every minute and on focus.
  */
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands';
 import type { SecretStore, Ui } from '../commands/ports';
 import type { SettingsResult } from '../logic/settings';
+import type { ServerToken } from '../logic/server-token';
 import { secretKeys } from '../logic/settings';
 import { expiryReminder, localDay, shouldNotifyExpiry, statusBarView, type StatusBarView } from '../logic/status';
-
-const HOUR = 3_600_000;
 
 /** What the status bar item needs. */
 export interface StatusBarDeps {
@@ -22,12 +22,13 @@ export interface StatusBarDeps {
   configuredInWorkspace: () => boolean;
   ui: () => Ui;
   now: () => number;
+  /** The server's token as last read (unknown when it was not). */
+  server: () => ServerToken;
 }
 
 /** The token status bar item; `refresh` after anything it shows may have changed. */
 export class TokenStatusBar implements vscode.Disposable {
   private readonly item: vscode.StatusBarItem;
-  private readonly timer: ReturnType<typeof setInterval>;
   private view: StatusBarView | undefined;
   private generation = 0;
 
@@ -35,8 +36,6 @@ export class TokenStatusBar implements vscode.Disposable {
     this.item = vscode.window.createStatusBarItem('profilegate.token', vscode.StatusBarAlignment.Right, 100);
     this.item.name = 'Profilegate Token';
     this.item.command = COMMANDS.showTokenStatus;
-    // Days left change while VS Code stays open; an hourly look is plenty for a day count.
-    this.timer = setInterval(() => void this.refresh(), HOUR);
   }
 
   /** What the item shows now (for tests). */
@@ -67,6 +66,7 @@ export class TokenStatusBar implements vscode.Disposable {
       serverUrl: settings.serverUrl,
       warningDays: settings.expiryWarningDays,
       now,
+      server: this.deps.server(),
     });
     this.view = view;
     this.item.text = view.text;
@@ -81,7 +81,12 @@ export class TokenStatusBar implements vscode.Disposable {
     else this.item.hide();
 
     const stateKey = `profilegate.expiryReminder:${keys.token}`;
-    if (token !== undefined && shouldNotifyExpiry(view.level, this.deps.state.get<string>(stateKey), now)) {
+    // A replaced token gets its own warning (from the server watch), not an expiry reminder.
+    if (
+      token !== undefined &&
+      !view.replaced &&
+      shouldNotifyExpiry(view.level, this.deps.state.get<string>(stateKey), now)
+    ) {
       await this.deps.state.update(stateKey, localDay(now));
       this.deps.ui().show('warning', expiryReminder(token, settings.client, now), [
         {
@@ -93,7 +98,6 @@ export class TokenStatusBar implements vscode.Disposable {
   }
 
   dispose(): void {
-    clearInterval(this.timer);
     this.item.dispose();
   }
 }

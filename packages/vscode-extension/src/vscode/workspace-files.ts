@@ -8,7 +8,8 @@
 import { DEFAULT_MAX_FILE_BYTES } from '@profilegate/core/client';
 import * as vscode from 'vscode';
 import type { FileUpdateOutcome, FileUpdateRequest, TokenFileUpdater } from '../commands/ports';
-import { countCopies, looksBinary, planFileEdits, previewLabel, type FilePlan } from '../logic/rotation-plan';
+import { countCopies, planFileEdits, previewLabel, type FilePlan } from '../logic/rotation-plan';
+import { readText, workspaceFiles } from './read-text';
 
 interface Candidate {
   uri: vscode.Uri;
@@ -31,16 +32,16 @@ export class WorkspaceTokenFiles implements TokenFileUpdater {
     };
     if ((vscode.workspace.workspaceFolders ?? []).length === 0) return { ...outcome, noWorkspace: true };
 
-    // null, not undefined: the configured glob alone decides (files.exclude would hide copies).
-    const uris = await vscode.workspace.findFiles('**/*', request.exclude ?? null);
-    uris.sort((a, b) => (a.toString() < b.toString() ? -1 : a.toString() > b.toString() ? 1 : 0));
     const candidates: Candidate[] = [];
-    for (const uri of uris) {
+    for (const uri of await workspaceFiles(request.exclude)) {
       const label = vscode.workspace.asRelativePath(uri, (vscode.workspace.workspaceFolders ?? []).length > 1);
-      const text = await this.readText(uri, label, outcome);
-      if (text === undefined) continue;
+      const read = await readText(uri, this.maxFileBytes);
+      if ('skipped' in read) {
+        outcome.skipped.push({ label, reason: read.skipped });
+        continue;
+      }
       outcome.filesScanned++;
-      if (planFileEdits(text, request).edits.length > 0) candidates.push({ uri, label });
+      if (planFileEdits(read.text, request).edits.length > 0) candidates.push({ uri, label });
     }
     if (candidates.length === 0) return outcome;
 
@@ -85,38 +86,5 @@ export class WorkspaceTokenFiles implements TokenFileUpdater {
       throw new Error('VS Code did not apply the edits (a file may be read-only or changed meanwhile)');
     }
     return outcome;
-  }
-
-  /** The text to search: the open document's (with unsaved changes), else the file's; undefined when skipped. */
-  private async readText(uri: vscode.Uri, label: string, outcome: FileUpdateOutcome): Promise<string | undefined> {
-    const open = vscode.workspace.textDocuments.find((doc) => doc.uri.toString() === uri.toString());
-    if (open !== undefined) {
-      if (open.getText().length > this.maxFileBytes) {
-        outcome.skipped.push({ label, reason: 'too-large' });
-        return undefined;
-      }
-      return open.getText();
-    }
-    let bytes: Uint8Array;
-    try {
-      const stat = await vscode.workspace.fs.stat(uri);
-      if (stat.size > this.maxFileBytes) {
-        outcome.skipped.push({ label, reason: 'too-large' });
-        return undefined;
-      }
-      bytes = await vscode.workspace.fs.readFile(uri);
-    } catch {
-      outcome.skipped.push({ label, reason: 'unreadable' });
-      return undefined;
-    }
-    if (bytes.length > this.maxFileBytes) {
-      outcome.skipped.push({ label, reason: 'too-large' });
-      return undefined;
-    }
-    if (looksBinary(bytes)) {
-      outcome.skipped.push({ label, reason: 'binary' });
-      return undefined;
-    }
-    return new TextDecoder('utf-8').decode(bytes);
   }
 }

@@ -91,11 +91,8 @@ describe('VS Code extension: command palette (headless Chromium, VS Code 1.100)'
     mkdirSync(join(folder, '.vscode'), { recursive: true });
     const settingsFile = join(folder, '.vscode', 'settings.json');
     const settings = existsSync(settingsFile) ? JSON.parse(readFileSync(settingsFile, 'utf8')) : {};
-    Object.assign(settings, {
-      'profilegate.serverUrl': demo.url,
-      'profilegate.client': 'demo',
-      'profilegate.previewChanges': false,
-    });
+    // Only where the server is: every other setting stays at its default, as a user has it.
+    Object.assign(settings, { 'profilegate.serverUrl': demo.url, 'profilegate.client': 'demo' });
     writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
 
     const extDir = join(run.root, 'ext');

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import type { CommandResult } from '../../src/commands/ports';
 import { expectedChanges, expectedTotals } from '../fixtures/seed';
 import { workspaceDir } from './config';
 import {
@@ -58,6 +59,46 @@ describe('Profilegate: Generate New Profile Authentication Token', () => {
     assert.equal(t.statusBar()?.level, 'ok');
   });
 
+  it('with DEFAULT settings, every copy is replaced and saved, even by a hurried user who presses Apply on any preview without ticking', async function () {
+    this.timeout(180_000);
+    const { t, token: oldToken } = await freshState();
+    try {
+      const inspected = vscode.workspace.getConfiguration('profilegate').inspect('previewChanges');
+      assert.deepEqual(
+        [inspected?.globalValue, inspected?.workspaceValue, inspected?.workspaceFolderValue],
+        [undefined, undefined, undefined],
+        'previewChanges is at its default',
+      );
+      let settled = false;
+      const running = runCommand('profilegate.generateToken', [config.adminKey], [true]).finally(
+        () => (settled = true),
+      );
+      // If a Refactor Preview opens, press Apply at once, ticking nothing, as the issue's user did.
+      await eventually(
+        async () => {
+          if (!settled) await vscode.commands.executeCommand('refactorPreview.apply');
+          return settled;
+        },
+        'the command to finish',
+        150_000,
+      );
+      const { result, ui } = await running;
+      assert.deepEqual(ui.unexpected, []);
+      assert.equal(result.outcome, 'done', result.message);
+      const { copies, files } = expectedTotals();
+      assert.equal(result.message, `New token expires in 90 days. Updated ${copies} copies in ${files} files.`);
+      assert.equal(ui.last()?.level, 'info');
+      const newToken = (await admin().getToken())?.accessToken as string;
+      assert.notEqual(newToken, oldToken);
+      assert.equal(await t.secrets.get(slots().token), newToken);
+      await assertRotatedOnDisk(newToken);
+      await assertLeftAlone(oldToken);
+      assert.deepEqual(ui.leaked([oldToken, newToken, config.adminKey]), []);
+    } finally {
+      await vscode.commands.executeCommand('refactorPreview.discard');
+    }
+  });
+
   it('keeps CRLF line endings and replaces an older token of the client it recognises', async () => {
     await freshState();
     // An older token of client demo, left behind in a file by an earlier rotation.
@@ -103,7 +144,7 @@ describe('Profilegate: Generate New Profile Authentication Token', () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
-  it('with previewChanges on, edits wait in the Refactor Preview; discarded, nothing changes until Update Stored Token… applies the stored token', async () => {
+  it('with previewChanges turned on, edits wait in the Refactor Preview; discarded, a warning offers Replace Old Tokens, which finishes the job', async () => {
     const { t, token: oldToken } = await freshState();
     const before = await snapshot();
     await setSetting('previewChanges', true);
@@ -116,26 +157,35 @@ describe('Profilegate: Generate New Profile Authentication Token', () => {
         return settled;
       }, 'the Refactor Preview to open and be discarded');
     } finally {
-      await setSetting('previewChanges', false);
+      await setSetting('previewChanges', undefined);
     }
-    const { result } = await running;
+    const { result, ui } = await running;
     assert.equal(result.outcome, 'done', result.message);
     assert.equal(result.copies, 0);
     assert.match(
       result.message ?? '',
       new RegExp(
-        `^New token expires in 90 days\\. Updated 0 copies in 0 files\\. ${expectedTotals().copies} copies of an old token were left as they were in the preview; run Profilegate: Update Stored Token… and leave the box empty`,
+        `^New token expires in 90 days\\. Updated 0 copies in 0 files\\. ${expectedTotals().copies} copies of an old token were left as they were`,
       ),
     );
+    assert.equal(ui.last()?.level, 'warning', 'copies left behind are a warning, not information');
     const newToken = (await admin().getToken())?.accessToken as string;
     assert.equal(await t.secrets.get(slots().token), newToken, 'the new token is stored all the same');
     await assertUnchanged(before);
 
-    const apply = await runCommand('profilegate.updateStoredToken', ['']);
-    assert.equal(apply.result.outcome, 'done', apply.result.message);
-    assert.match(
-      apply.result.message ?? '',
-      /^Applied the stored token \(expires in 90 days\)\. Updated 11 copies in 5 files\.$/,
+    const finish = ui.last()?.actions.find((a) => a.title === 'Replace Old Tokens');
+    assert.ok(
+      finish,
+      `buttons: ${ui
+        .last()
+        ?.actions.map((a) => a.title)
+        .join(', ')}`,
+    );
+    const finished = (await finish.run()) as CommandResult;
+    assert.equal(finished.outcome, 'done', finished.message);
+    assert.equal(
+      finished.message,
+      `Put the stored token in the workspace (expires in 90 days). Updated ${expectedTotals().copies} copies in ${expectedTotals().files} files.`,
     );
     await assertRotatedOnDisk(newToken);
     await assertLeftAlone(oldToken);

@@ -45,14 +45,14 @@ export async function setSetting(key: string, value: unknown): Promise<void> {
   await config.update(key, value, vscode.ConfigurationTarget.Workspace);
 }
 
-/** Settings every test starts from: the demo server, client demo, 90 days, no grace, no preview. */
+/** Settings every test starts from: the demo server and client demo; everything else at its default (no preview). */
 export async function baseSettings(): Promise<void> {
   await setSetting('serverUrl', config.serverUrl);
   await setSetting('client', config.client);
   await setSetting('tokenExpiresInDays', undefined);
   await setSetting('previousTokenGraceSeconds', undefined);
   await setSetting('expiryWarningDays', undefined);
-  await setSetting('previewChanges', false);
+  await setSetting('previewChanges', undefined);
 }
 
 /** Forgets every secret the tests may have stored. */

@@ -5,9 +5,11 @@ import sinon from 'sinon';
 import { commandHandlers } from '../../src/commands';
 import type { AdminApi, CommandResult, CommandServices, FileUpdateOutcome } from '../../src/commands/ports';
 import { readSettings, secretKeys, type RawSettings } from '../../src/logic/settings';
+import { NOW } from '../fixtures/clock';
 import { ScriptedUi, type SecretAnswer } from '../fixtures/scripted-ui';
 
-export const NOW = Date.parse('2026-11-22T10:00:00Z');
+export { NOW } from '../fixtures/clock';
+
 export const ADMIN_KEY = 'unit-admin-key-0123456789abcdef';
 export const SERVER = 'http://127.0.0.1:8080';
 export const KEYS = secretKeys({ serverUrl: SERVER, client: 'demo' });

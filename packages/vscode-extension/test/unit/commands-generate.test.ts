@@ -44,13 +44,48 @@ describe('Generate New Profile Authentication Token (with fakes)', () => {
     assert.deepEqual(request.knownOldTokens, [oldToken]);
     assert.equal(request.newToken, newToken);
     assert.equal(request.client, 'demo');
-    assert.equal(request.preview, true);
+    assert.equal(request.preview, false, 'applied directly, with the default settings');
     assert.deepEqual(
       ui.last()?.actions.map((a) => a.title),
       ['Open Files'],
     );
     await ui.last()?.actions[0]?.run();
     assert.deepEqual(h.executed, ['open:file:///w/.env,file:///w/config/app.json']);
+    h.assertNothingLeaked([oldToken, newToken, ADMIN_KEY]);
+  });
+
+  it('with default settings, applies every replacement directly: nothing waits unticked in a preview', async () => {
+    h.secrets.set(KEYS.adminKey, ADMIN_KEY);
+    h.api.getToken.resolves(tokenInfo(oldToken));
+    h.api.generateToken.resolves(tokenInfo(newToken));
+    h.replace.resolves(outcome({ copies: 3, changed: [{ uri: 'file:///w/.env', label: '.env', copies: 3 }] }));
+    h.script([], [true]);
+    await h.run(COMMANDS.generateToken);
+    assert.equal(h.replace.firstCall.args[0].preview, false);
+  });
+
+  it('when copies of an old token are left (the preview was turned on and left unticked), warns with a button that finishes the replacement', async () => {
+    h.secrets.set(KEYS.adminKey, ADMIN_KEY);
+    h.raw = { ...h.raw, previewChanges: true };
+    h.api.getToken.resolves(tokenInfo(oldToken));
+    h.api.generateToken.resolves(tokenInfo(newToken));
+    h.replace.resolves(outcome({ copies: 0, notApplied: 11 }));
+    const ui = h.script([], [true]);
+    const result = await h.run(COMMANDS.generateToken);
+    assert.equal(result.outcome, 'done');
+    assert.equal(ui.last()?.level, 'warning');
+    assert.match(result.message ?? '', /11 copies of an old token were left as they were/);
+    assert.match(result.message ?? '', /requests that send them get 401 once the old token stops working/);
+    const finish = ui.last()?.actions.find((a) => a.title === 'Replace Old Tokens');
+    assert.ok(
+      finish,
+      `buttons: ${ui
+        .last()
+        ?.actions.map((a) => a.title)
+        .join(', ')}`,
+    );
+    await finish.run();
+    assert.deepEqual(h.executed, ['profilegate.replaceOldTokens']);
     h.assertNothingLeaked([oldToken, newToken, ADMIN_KEY]);
   });
 
@@ -164,15 +199,15 @@ describe('Generate New Profile Authentication Token (with fakes)', () => {
     assert.equal(result.outcome, 'failed');
     assert.match(
       result.message ?? '',
-      /^Generated a new token \(eyJ\S*…\S{4}\) and stored it in VS Code, but updating the files failed: EACCES: permission denied\. Finish with Profilegate: Update Stored Token…/,
+      /^Generated a new token \(eyJ\S*…\S{4}\) and stored it in VS Code, but updating the files failed: EACCES: permission denied\. Finish with Replace Old Tokens \(Profilegate: Replace Old Tokens in Workspace\)/,
     );
     assert.equal(h.secrets.get(KEYS.token), newToken);
     assert.deepEqual(
       ui.last()?.actions.map((a) => a.title),
-      ['Update Stored Token…'],
+      ['Replace Old Tokens'],
     );
     await ui.last()?.actions[0]?.run();
-    assert.deepEqual(h.executed, [COMMANDS.updateStoredToken]);
+    assert.deepEqual(h.executed, [COMMANDS.replaceOldTokens]);
     h.assertNothingLeaked([newToken, oldToken, ADMIN_KEY]);
   });
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { COMMANDS } from '../../src/commands';
+import { REPLACE_OLD_TOKENS_TITLE } from '../../src/logic/messages';
 import { SETTING_DEFAULTS } from '../../src/logic/settings';
 
 const packageDir = join(__dirname, '..', '..', '..');
@@ -43,6 +44,7 @@ describe('extension manifest', () => {
     assert.deepEqual(titles, {
       [COMMANDS.generateToken]: 'Generate New Profile Authentication Token',
       [COMMANDS.updateStoredToken]: 'Update Stored Token…',
+      [COMMANDS.replaceOldTokens]: REPLACE_OLD_TOKENS_TITLE,
       [COMMANDS.toggleAuthentication]: 'Toggle Require Authentication',
       [COMMANDS.revokeToken]: 'Revoke Profile Authentication Token',
       [COMMANDS.showTokenStatus]: 'Show Token Status',

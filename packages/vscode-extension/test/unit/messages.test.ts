@@ -50,9 +50,12 @@ describe('messages', () => {
     assert.match(text, /^New token expires in 30 days\. Updated 2 copies in 1 file\./);
     assert.match(
       text,
-      /3 copies of an old token were left as they were in the preview; run Profilegate: Update Stored Token…/,
+      /3 copies of an old token were left as they were \(unticked in the preview, or their files changed meanwhile\): requests that send them get 401 once the old token stops working\. Choose Replace Old Tokens, or run Profilegate: Replace Old Tokens in Workspace, to replace them\./,
     );
-    assert.match(text, /1 changed file is not saved yet: save it\./);
+    assert.match(
+      text,
+      /1 changed file is not saved yet \(it had unsaved changes of its own\): save it, or the disk keeps the old token\./,
+    );
     assert.match(text, /The previous token keeps working for 5 minutes\.$/);
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { normalizeServerUrl, readSettings, secretKeys, SETTING_DEFAULTS } from '../../src/logic/settings';
 
 describe('extension settings', () => {
-  it('defaults to the demo server, client demo, 90 days, no grace, the default excludes, preview on, 7 warning days', () => {
+  it('defaults to the demo server, client demo, 90 days, no grace, the default excludes, preview off, 7 warning days', () => {
     const result = readSettings({});
     assert.ok(result.ok);
     assert.deepEqual(result.settings, {
@@ -11,7 +11,7 @@ describe('extension settings', () => {
       expiresInSeconds: 90 * 86_400,
       previousTokenGraceSeconds: 0,
       exclude: '**/{node_modules,.git,dist,out,build}/**',
-      previewChanges: true,
+      previewChanges: false,
       expiryWarningDays: 7,
     });
     assert.equal(SETTING_DEFAULTS.filesExclude, '**/{node_modules,.git,dist,out,build}/**');
@@ -24,7 +24,7 @@ describe('extension settings', () => {
       tokenExpiresInDays: 30,
       previousTokenGraceSeconds: 600,
       filesExclude: '**/{vendor,tmp}/**',
-      previewChanges: false,
+      previewChanges: true,
       expiryWarningDays: 0,
     });
     assert.ok(result.ok);
@@ -33,7 +33,7 @@ describe('extension settings', () => {
     assert.equal(result.settings.expiresInSeconds, 30 * 86_400);
     assert.equal(result.settings.previousTokenGraceSeconds, 600);
     assert.equal(result.settings.exclude, '**/{vendor,tmp}/**');
-    assert.equal(result.settings.previewChanges, false);
+    assert.equal(result.settings.previewChanges, true);
     assert.equal(result.settings.expiryWarningDays, 0);
   });
 

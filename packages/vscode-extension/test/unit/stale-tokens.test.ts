@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { findStaleTokens } from '../../src/logic/stale-tokens';
+import { NOW } from '../fixtures/clock';
 import { fakeToken } from '../fixtures/jwt';
 
-const NOW = Date.parse('2026-11-22T10:00:00Z');
 const S = NOW / 1000;
 
 describe('stale tokens (diagnostics)', () => {
@@ -58,5 +58,45 @@ describe('stale tokens (diagnostics)', () => {
   it("ignores the current token and other clients' tokens", () => {
     const text = `${current} ${fakeToken({ sub: 'other', exp: S - 10 })}`;
     assert.deepEqual(findStaleTokens(text, { client: 'demo', currentToken: current, now: NOW }), []);
+  });
+
+  it('once the server’s token is another one of unknown value, flags the tokens issued before it, without a fix', () => {
+    const serverIssuedAt = (S - 100) * 1000; // `current` is the server's token
+    const text = `A=${replaced}\nB=${current}\nC=${expired}`;
+    const found = findStaleTokens(text, {
+      client: 'demo',
+      currentToken: undefined,
+      now: NOW,
+      replacedBefore: serverIssuedAt,
+    });
+    assert.deepEqual(
+      found.map((f) => [f.kind, text.slice(f.start, f.end), f.replacement]),
+      [
+        ['replaced', replaced, null],
+        ['expired', expired, null],
+      ],
+    );
+    assert.match(
+      found[0]?.message ?? '',
+      /stopped working when a new token was generated on the server\. Paste the new one with Profilegate: Update Stored Token…\.$/,
+    );
+  });
+
+  it('once the server has no token, flags every token of the client as revoked', () => {
+    const found = findStaleTokens(`A=${current} B=${replaced}`, {
+      client: 'demo',
+      currentToken: undefined,
+      now: NOW,
+      revoked: true,
+    });
+    assert.deepEqual(
+      found.map((f) => f.kind),
+      ['revoked', 'revoked'],
+    );
+    assert.match(
+      found[0]?.message ?? '',
+      /^Revoked profile token of client demo \(eyJ\S*…\S{4}\): the server has no token now/,
+    );
+    assert.ok(found.every((f) => f.replacement === null));
   });
 });

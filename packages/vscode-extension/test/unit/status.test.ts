@@ -7,10 +7,10 @@ import {
   statusBarView,
   tokenLevel,
 } from '../../src/logic/status';
+import { NOW } from '../fixtures/clock';
 import { fakeToken } from '../fixtures/jwt';
 
 const DAY = 86_400_000;
-const NOW = Date.parse('2026-11-22T10:00:00Z');
 const base = { inUse: true, client: 'demo', serverUrl: 'http://127.0.0.1:8080', warningDays: 7, now: NOW };
 const tokenExpiringIn = (ms: number) => fakeToken({ iat: NOW / 1000 - 100, exp: Math.floor((NOW + ms) / 1000) });
 
@@ -45,6 +45,34 @@ describe('status bar', () => {
     const keyOnly = statusBarView({ ...base, token: undefined });
     assert.ok(keyOnly.visible);
     assert.equal(keyOnly.text, '$(key) No token');
+  });
+
+  it('turns to the warning colour once the server’s token is another one, or none, saying so without the token', () => {
+    const token = tokenExpiringIn(90 * DAY);
+    const other = tokenExpiringIn(89 * DAY);
+    const server = (value: string | null) => ({
+      kind: 'token' as const,
+      token: value,
+      issuedAt: NOW - 3_600_000,
+      expiresAt: NOW + 89 * DAY,
+      createdBy: 'ops',
+    });
+    const same = statusBarView({ ...base, token, server: server(token) });
+    assert.equal(same.level, 'ok');
+    assert.equal(same.replaced, false);
+    const replaced = statusBarView({ ...base, token, server: server(other) });
+    assert.equal(replaced.level, 'warning');
+    assert.equal(replaced.replaced, true);
+    assert.equal(replaced.text, '$(warning) Token replaced');
+    assert.match(
+      replaced.tooltip,
+      /was replaced on the server on 2026-11-22 by ops: it and its copies in this workspace no longer work/,
+    );
+    assert.ok(!replaced.tooltip.includes(token) && !replaced.tooltip.includes(other));
+    const revoked = statusBarView({ ...base, token, server: { kind: 'none' } });
+    assert.equal(revoked.text, '$(warning) Token revoked');
+    assert.equal(statusBarView({ ...base, token, server: { kind: 'unknown' } }).level, 'ok');
+    assert.equal(statusBarView({ ...base, token: tokenExpiringIn(-DAY), server: server(other) }).level, 'expired');
   });
 
   it('reminds once a day inside the warning window, never outside it', () => {

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { checkPastedToken, readClaims } from '../../src/logic/token-check';
+import { NOW } from '../fixtures/clock';
 import { fakeToken } from '../fixtures/jwt';
-
-const NOW = Date.parse('2026-11-22T10:00:00Z');
 
 function reason(pasted: string, client = 'demo'): string {
   const result = checkPastedToken(pasted, client, NOW);

@@ -25,6 +25,7 @@ import {
   sleep,
   startDemo,
   tokenPath,
+  waitForBatch,
   type DemoChild,
 } from './support/demo';
 import { tally } from './support/summary';
@@ -73,7 +74,7 @@ describe('reliability: token attacks on every profile route of the demo server',
       body: 'thirdPartyId,tier\nu1,gold\n',
     });
     batchId = json<{ batchId: string }>(seeded).batchId;
-    await sleep(200);
+    await waitForBatch(json<{ batchStatus: string }>(seeded).batchStatus, { Authorization: `Bearer ${token}` });
     const profile = await send(`${server.url}/rest/v1/profiles/thirdPartyId/u1?client=${CLIENT}`, {
       headers: { Authorization: `Bearer ${token}` },
     });

@@ -231,6 +231,56 @@ describe('SqliteStore control database (issue 14)', () => {
     });
   }
 
+  for (const batchWorker of [true, false]) {
+    const where = batchWorker ? 'worker' : 'main thread';
+    it(`answers single updates while a batch is staged; the batch merges on top of them (${where})`, async () => {
+      const store = new SqliteStore(join(dir, `single-${batchWorker}.db`), { batchWorker });
+      const opts = { createMissing: true, now: NOW };
+      await store.updateProfile('acme', { key: { kind: 'pcId', id: 'p-other' }, attributes: { a: '0' } }, opts);
+      await store.updateProfile('acme', { key: { kind: 'pcId', id: 'p-shared' }, attributes: { s: 'single' } }, opts);
+      const batch = await store.createBatch({
+        client: 'acme',
+        version: 'v2',
+        batchSize: 3,
+        parseFailures: [],
+        parseFailedCount: 0,
+        now: NOW,
+      });
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let started!: () => void;
+      const running = new Promise<void>((resolve) => (started = resolve));
+      const rows = () =>
+        (async function* () {
+          yield [{ key: { kind: 'pcId' as const, id: 'p-shared' }, attributes: { b: 'batch' } }];
+          started();
+          await gate;
+          yield [{ key: { kind: 'thirdPartyId' as const, id: 'new-one' }, attributes: { b: 'batch' } }];
+        })();
+      const applied = store.applyBatch('acme', batch.batchId, rows, { createMissing: true, now: NOW + 1 });
+      await running;
+      // A profile the batch does not touch, and one it does: both commit at once, during the batch.
+      const later = { createMissing: false, now: NOW + 2 };
+      await store.updateProfile('acme', { key: { kind: 'pcId', id: 'p-other' }, attributes: { a: '1' } }, later);
+      await store.updateProfile('acme', { key: { kind: 'pcId', id: 'p-shared' }, attributes: { s: 'again' } }, later);
+      assert.equal((await store.getBatch('acme', batch.batchId))?.status, 'incomplete');
+      assert.equal(await store.getProfile('acme', { kind: 'thirdPartyId', id: 'new-one' }), null);
+      release();
+      const done = await applied;
+      assert.equal(done.status, 'complete');
+      assert.equal(done.successfulUpdates, 2);
+      const shared = await store.getProfile('acme', { kind: 'pcId', id: 'p-shared' });
+      assert.equal(shared?.attributes['s']?.value, 'again', 'the batch overwrote a single update made during it');
+      assert.equal(shared?.attributes['b']?.value, 'batch');
+      assert.equal((await store.getProfile('acme', { kind: 'pcId', id: 'p-other' }))?.attributes['a']?.value, '1');
+      assert.equal(
+        (await store.getProfile('acme', { kind: 'thirdPartyId', id: 'new-one' }))?.attributes['b']?.value,
+        'batch',
+      );
+      await store.close();
+    });
+  }
+
   it('keeps a change and its audit event together: when the audit write fails, nothing changes', async () => {
     const path = join(dir, 'atomic.db');
     const store = new SqliteStore(path);

@@ -233,6 +233,10 @@ describe('admin page in a browser', function () {
       assert.equal(await page.locator('#expires-in').textContent(), 'Expires in: 6 days, 23 hours, 59 minutes');
       assert.equal(await profileStatus(old), 404, 'the old token still works during the grace period');
       assert.equal(await profileStatus(token), 404);
+      // The replaced token is listed, masked, with when it stops (issue 14.2).
+      const replaced = (await page.locator('#replaced-tokens').textContent()) ?? '';
+      assert.ok(replaced.startsWith(`${old.slice(0, 6)}…${old.slice(-4)} until `), replaced);
+      assert.ok(!(await page.content()).includes(old), 'the replaced token is shown in full');
       await page.locator('#activity li:has-text("the previous token kept working for 5 minutes")').first().waitFor();
       await page.getByRole('button', { name: 'I have copied it' }).click();
     });

@@ -1,27 +1,36 @@
 /**
- * The worker thread that applies SQLite batches (see SqliteBatchWorker): its own writer
- * connection, one batch at a time, in one transaction. The main thread only reads rows and posts
- * them here, so its event loop stays free for requests, and commits and checkpoints of a large
- * batch do not stall it. Messages in: begin, rows, end, abort, close; out: ack, done, error.
+ * The worker thread that applies SQLite batches (see SqliteBatchWorker): its own connection, one
+ * batch at a time. A batch is staged without the profile database's write lock and then merged
+ * (SqliteBatchStage), or, when the merge finds a profile written meanwhile, applied again directly
+ * in one IMMEDIATE transaction. The main thread only reads rows and posts them here, so its event
+ * loop stays free for requests. Messages in: begin, rows, end, merge, abort, close; out: ack,
+ * staged, done, conflict, error, aborted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { configureSqliteWriter } from './sqlite-schema';
 import { SqliteProfileWriter, type BatchApplication, type FreshRow } from './sqlite-rows';
+import { SqliteBatchStage, type TouchedProfile } from './sqlite-stage';
 import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
+
+/** How a batch is applied: staged then merged, or directly under the write lock. */
+export type BatchMode = 'stage' | 'direct';
 
 /** To the worker; `seq` numbers the batches, so nothing of one batch is taken for the next. */
 export type BatchWorkerRequest =
-  | { type: 'begin'; seq: number; client: string; batchId: string; options: ApplyBatchOptions }
+  | { type: 'begin'; seq: number; mode: BatchMode; client: string; batchId: string; options: ApplyBatchOptions }
   | { type: 'rows'; seq: number; rows: BatchRow[]; fresh: Array<FreshRow | null> | null }
   | { type: 'end'; seq: number }
+  | { type: 'merge'; seq: number; touched: TouchedProfile[] }
   | { type: 'abort'; seq: number }
   | { type: 'close' };
 
-/** From the worker: each rows message acknowledged, then done, error (rolled back) or aborted. */
+/** From the worker: each rows message acknowledged, then staged/done/conflict, error (rolled back) or aborted. */
 export type BatchWorkerReply =
   | { type: 'ack'; seq: number }
+  | { type: 'staged'; seq: number }
   | { type: 'done'; seq: number; record: BatchRecord }
+  | { type: 'conflict'; seq: number }
   | { type: 'error'; seq: number; message: string }
   | { type: 'aborted'; seq: number };
 
@@ -30,14 +39,22 @@ if (parentPort) {
   const db = new Database((workerData as { path: string }).path);
   configureSqliteWriter(db);
   const writer = new SqliteProfileWriter(db);
-  /** The batch being applied and its number; null when none, or after it failed. */
-  let current: BatchApplication | null = null;
+  const stage = new SqliteBatchStage(db);
+  /** The batch being applied directly, or null (staging, none, or after it failed). */
+  let direct: BatchApplication | null = null;
+  let staging = false;
   let currentSeq = -1;
   const reply = (message: BatchWorkerReply): void => port.postMessage(message);
+  const reset = (): void => {
+    direct = null;
+    staging = false;
+    stage.discard();
+    if (db.inTransaction) db.exec('ROLLBACK');
+  };
 
   port.on('message', (message: BatchWorkerRequest) => {
     if (message.type === 'close') {
-      if (db.inTransaction) db.exec('ROLLBACK');
+      reset();
       db.close();
       port.close();
       return;
@@ -46,37 +63,50 @@ if (parentPort) {
     try {
       switch (message.type) {
         case 'begin':
+          reset();
           currentSeq = seq;
-          db.exec('BEGIN IMMEDIATE');
-          current = writer.startBatch(message.client, message.batchId, message.options);
+          if (message.mode === 'stage') {
+            stage.begin(message.client, message.batchId, message.options);
+            staging = true;
+          } else {
+            db.exec('BEGIN IMMEDIATE');
+            direct = writer.startBatch(message.client, message.batchId, message.options);
+          }
           break;
         case 'rows':
-          if (current && seq === currentSeq) {
+          if (seq === currentSeq) {
             const { rows, fresh } = message;
-            for (let i = 0; i < rows.length; i++) current.apply(rows[i]!, fresh?.[i] ?? null);
+            if (staging) for (let i = 0; i < rows.length; i++) stage.apply(rows[i]!, fresh?.[i] ?? null);
+            else if (direct) for (let i = 0; i < rows.length; i++) direct.apply(rows[i]!, fresh?.[i] ?? null);
           }
           reply({ type: 'ack', seq });
           break;
         case 'end':
-          if (current && seq === currentSeq) {
-            const record = current.finish();
+          if (seq !== currentSeq) break;
+          if (staging) reply({ type: 'staged', seq });
+          else if (direct) {
+            const record = direct.finish();
             db.exec('COMMIT');
-            current = null;
+            direct = null;
             reply({ type: 'done', seq, record });
           }
           break;
-        case 'abort':
-          if (seq === currentSeq) {
-            current = null;
-            if (db.inTransaction) db.exec('ROLLBACK');
+        case 'merge':
+          if (seq !== currentSeq || !staging) break;
+          staging = false;
+          {
+            const record = stage.merge(message.touched);
+            reply(record ? { type: 'done', seq, record } : { type: 'conflict', seq });
           }
+          break;
+        case 'abort':
+          if (seq === currentSeq) reset();
           reply({ type: 'aborted', seq });
           break;
       }
     } catch (error) {
       // Nothing of a failed batch stays: roll back, and drop its rows still on their way.
-      current = null;
-      if (db.inTransaction) db.exec('ROLLBACK');
+      reset();
       reply({ type: 'error', seq, message: error instanceof Error ? error.message : String(error) });
     }
   });

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { BatchWorkerReply, BatchWorkerRequest } from './sqlite-batch-worker';
+import type { BatchMode, BatchWorkerReply, BatchWorkerRequest } from './sqlite-batch-worker';
 import { freshRowOf } from './sqlite-rows';
+import type { TouchedProfile } from './sqlite-stage';
 import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
 
 /** Row chunks posted and not yet applied: enough to keep the worker busy, few enough for memory. */
@@ -13,15 +14,18 @@ interface Progress {
   seq: number;
   sent: number;
   acked: number;
+  staged: boolean;
   done: BatchRecord | null;
+  conflict: boolean;
   error: Error | null;
   aborted: boolean;
 }
 
 /**
- * The main-thread side of sqlite-batch-worker.ts: a worker thread with its own writer connection
- * that applies batches. The caller (SqliteStore) holds its write lock for the whole batch, so the
- * two writer connections never write at the same time.
+ * The main-thread side of sqlite-batch-worker.ts: a worker thread with its own connection that
+ * stages batches and merges them (SqliteBatchStage), or applies them directly. The caller
+ * (SqliteStore) holds its write lock around `merge` and `apply`, so two writer connections never
+ * write profiles at the same time; `stage` needs no lock.
  */
 export class SqliteBatchWorker {
   private seq = 0;
@@ -52,8 +56,32 @@ export class SqliteBatchWorker {
   }
 
   /**
-   * Applies a batch in the worker: one transaction, committed only after the last row. If `rows`
-   * throws, or the worker fails, the transaction is rolled back before this rejects.
+   * Stages a batch in the worker without the write lock; resolves once every row is staged. If
+   * `rows` throws, or the worker fails, the stage is dropped before this rejects.
+   */
+  async stage(client: string, batchId: string, rows: AsyncIterable<BatchRow[]>, options: ApplyBatchOptions) {
+    await this.run('stage', client, batchId, rows, options, (p) => p.staged);
+  }
+
+  /** Merges the staged batch (see SqliteBatchStage.merge): its record, or null when it must be applied directly. */
+  async merge(touched: TouchedProfile[]): Promise<BatchRecord | null> {
+    const progress = this.progress;
+    if (!progress?.staged) throw new Error('No staged batch to merge');
+    try {
+      this.worker.ref();
+      this.post({ type: 'merge', seq: progress.seq, touched });
+      await this.until(() => progress.done !== null || progress.conflict || progress.error !== null);
+      if (progress.error) throw progress.error;
+      return progress.done;
+    } finally {
+      this.progress = null;
+      this.worker.unref();
+    }
+  }
+
+  /**
+   * Applies a batch in the worker directly: one IMMEDIATE transaction, committed only after the
+   * last row. If `rows` throws, or the worker fails, it is rolled back before this rejects.
    */
   async apply(
     client: string,
@@ -61,12 +89,37 @@ export class SqliteBatchWorker {
     rows: AsyncIterable<BatchRow[]>,
     options: ApplyBatchOptions,
   ): Promise<BatchRecord> {
+    try {
+      const progress = await this.run('direct', client, batchId, rows, options, (p) => p.done !== null);
+      return progress.done!;
+    } finally {
+      this.progress = null;
+    }
+  }
+
+  private async run(
+    mode: BatchMode,
+    client: string,
+    batchId: string,
+    rows: AsyncIterable<BatchRow[]>,
+    options: ApplyBatchOptions,
+    finished: (progress: Progress) => boolean,
+  ): Promise<Progress> {
     if (this.stopped) throw this.stopped;
-    const progress: Progress = { seq: ++this.seq, sent: 0, acked: 0, done: null, error: null, aborted: false };
+    const progress: Progress = {
+      seq: ++this.seq,
+      sent: 0,
+      acked: 0,
+      staged: false,
+      done: null,
+      conflict: false,
+      error: null,
+      aborted: false,
+    };
     this.progress = progress;
     this.worker.ref(); // the process must not exit with a batch half applied
     try {
-      this.post({ type: 'begin', seq: progress.seq, client, batchId, options });
+      this.post({ type: 'begin', seq: progress.seq, mode, client, batchId, options });
       try {
         for await (const chunk of rows) {
           if (progress.error) break;
@@ -85,12 +138,14 @@ export class SqliteBatchWorker {
       }
       if (!progress.error) {
         this.post({ type: 'end', seq: progress.seq });
-        await this.until(() => progress.done !== null || progress.error !== null);
+        await this.until(() => finished(progress) || progress.error !== null);
       }
       if (progress.error) throw progress.error;
-      return progress.done!;
-    } finally {
+      return progress;
+    } catch (error) {
       this.progress = null;
+      throw error;
+    } finally {
       this.worker.unref();
     }
   }
@@ -111,6 +166,8 @@ export class SqliteBatchWorker {
     const progress = this.progress;
     if (!progress || reply.seq !== progress.seq) return;
     if (reply.type === 'ack') progress.acked++;
+    else if (reply.type === 'staged') progress.staged = true;
+    else if (reply.type === 'conflict') progress.conflict = true;
     else if (reply.type === 'done') progress.done = reply.record;
     else if (reply.type === 'aborted') progress.aborted = true;
     else progress.error = new Error(reply.message);

@@ -1,11 +1,11 @@
 import { chmodSync, existsSync } from 'node:fs';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 import { formatBatchId } from './batch-ids';
 import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
 import { SqliteBatchWorker } from './sqlite-batch';
+import { SqliteLocalBatches } from './sqlite-batch-local';
 import {
   PROFILE_COLUMNS,
   SqliteProfileWriter,
@@ -17,11 +17,11 @@ import {
 } from './sqlite-rows';
 import { SqliteControl, controlPathOf } from './sqlite-control';
 import { configureSqliteWriter, migrateSqlite } from './sqlite-schema';
+import type { TouchedProfile } from './sqlite-stage';
 import type {
   ApplyBatchOptions,
   AuditEvent,
   BatchRecord,
-  BatchRow,
   BatchRows,
   NewBatch,
   Settings,
@@ -57,9 +57,6 @@ export interface SqliteStoreOptions {
   batchWorker?: boolean;
 }
 
-/** Rows applied between two looks at the clock. */
-const CLOCK_EVERY_ROWS = 32;
-
 /**
  * The embedded store: one SQLite file through better-sqlite3 in WAL mode. Writes go through one
  * connection, one at a time; reads use a second connection, so they see the last committed
@@ -75,6 +72,11 @@ export class SqliteStore implements Store {
   private readonly sliceMs: number;
   private readonly useWorker: boolean;
   private worker: SqliteBatchWorker | null = null;
+  private local: SqliteLocalBatches | null = null;
+  /** One batch at a time; its stage runs outside `writes`, its merge inside. */
+  private readonly batchRuns = new Mutex();
+  /** Profiles written while a batch is staged, for its merge to check (null when none is). */
+  private touched: TouchedProfile[] | null = null;
   private readonly rows: SqliteProfileWriter;
   private readonly control: SqliteControl;
   private readonly sql: ReturnType<typeof prepare>;
@@ -113,15 +115,20 @@ export class SqliteStore implements Store {
   }
 
   updateProfile(client: string, update: ProfileUpdate, options: UpdateProfileOptions): Promise<UpdateOutcome> {
-    return this.write(() =>
-      this.writer
+    return this.write(() => {
+      const outcome = this.writer
         .transaction((): UpdateOutcome => {
           const result = this.rows.applyRow(client, update, options.createMissing, options.now);
           if (result.status !== 'write') return result;
           return { status: 'updated', profile: result.profile, created: result.created };
         })
-        .immediate(),
-    );
+        .immediate();
+      if (outcome.status === 'updated' && this.touched) {
+        const { pcId, thirdPartyId } = outcome.profile;
+        this.touched.push({ client, pcId, thirdPartyId: thirdPartyId ?? null });
+      }
+      return outcome;
+    });
   }
 
   createBatch(batch: NewBatch): Promise<BatchRecord> {
@@ -150,54 +157,39 @@ export class SqliteStore implements Store {
     );
   }
 
+  /**
+   * Stages the batch without the profile write lock, then merges it holding the lock only for
+   * that (SqliteBatchStage); when a profile the batch read was written meanwhile, applies it
+   * again directly under the lock instead. One batch at a time.
+   */
   applyBatch(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord> {
-    return this.write(async () => {
-      let done: BatchRecord;
-      if (this.useWorker && !this.worker?.alive) this.worker = SqliteBatchWorker.start(this.path);
-      if (this.useWorker && this.worker) done = await this.worker.apply(client, batchId, rows(), options);
-      else done = await this.applyBatchHere(client, batchId, rows(), options);
-      this.created.delete(batchId);
-      return done;
+    return this.batchRuns.run(async () => {
+      this.checkOpen();
+      const engine = this.batchEngine();
+      this.touched = [];
+      try {
+        await engine.stage(client, batchId, rows(), options);
+        const done = await this.write(async () => {
+          const touched = this.touched ?? [];
+          this.touched = null;
+          return (await engine.merge(touched)) ?? (await engine.apply(client, batchId, rows(), options));
+        });
+        this.created.delete(batchId);
+        return done;
+      } finally {
+        this.touched = null;
+      }
     });
   }
 
-  /**
-   * Applies a batch on this thread's writer, in one transaction that yields to the event loop
-   * between slices so other requests are answered (reads use the reader connection and see the
-   * last commit).
-   */
-  private async applyBatchHere(
-    client: string,
-    batchId: string,
-    rows: AsyncIterable<BatchRow[]>,
-    options: ApplyBatchOptions,
-  ): Promise<BatchRecord> {
-    this.writer.exec('BEGIN IMMEDIATE');
-    try {
-      const batch = this.rows.startBatch(client, batchId, options);
-      let sinceYield = 0;
-      let sliceStart = performance.now();
-      for await (const chunk of rows) {
-        for (const row of chunk) {
-          batch.apply(row);
-          ++sinceYield;
-          if (
-            sinceYield >= this.chunkRows ||
-            (sinceYield % CLOCK_EVERY_ROWS === 0 && performance.now() - sliceStart >= this.sliceMs)
-          ) {
-            await yieldToEventLoop();
-            sinceYield = 0;
-            sliceStart = performance.now();
-          }
-        }
-      }
-      const done = batch.finish();
-      this.writer.exec('COMMIT');
-      return done;
-    } catch (error) {
-      if (this.writer.inTransaction) this.writer.exec('ROLLBACK');
-      throw error;
+  /** The worker (started again if it died), or this thread's batch connection. */
+  private batchEngine(): SqliteBatchWorker | SqliteLocalBatches {
+    if (this.useWorker) {
+      if (!this.worker?.alive) this.worker = SqliteBatchWorker.start(this.path);
+      if (this.worker) return this.worker;
     }
+    this.local ??= new SqliteLocalBatches(this.path, this.chunkRows, this.sliceMs);
+    return this.local;
   }
 
   markBatchStuck(client: string, batchId: string, message: string): Promise<void> {
@@ -274,12 +266,19 @@ export class SqliteStore implements Store {
     return this.changes.subscribe(listener);
   }
 
+  /** Closes the store once the batch being applied (if any) and every queued write are done. */
   async close(): Promise<void> {
-    await this.writes.run(async () => {
+    await this.batchRuns.run(() => this.closeNow());
+  }
+
+  private closeNow(): Promise<void> {
+    return this.writes.run(async () => {
       if (this.closed) return;
       this.closed = true;
       await this.worker?.close();
       this.worker = null;
+      await this.local?.close();
+      this.local = null;
       this.reader.close();
       this.writer.close();
       this.control.close();

@@ -49,6 +49,12 @@ export function setupToken(ctx) {
     $('expires-at').textContent = current ? ctx.formatDate(current.expiresAt) : '–';
     $('created-by').textContent = current ? current.createdBy : '–';
     $('created-at').textContent = current ? ctx.formatDate(current.createdAt) : '–';
+    // A token replaced with a grace period still works until its end (API.md 3.1): say so.
+    const replaced = ctx.state.settings?.replacedTokens ?? [];
+    $('replaced-row').hidden = replaced.length === 0;
+    $('replaced-tokens').textContent = replaced
+      .map((r) => `${r.token ?? `${r.jtiPrefix}…`} until ${ctx.formatDate(r.worksUntil)}`)
+      .join('; ');
     const denied = ctx.state.tokenReason !== null;
     generate.setAttribute('aria-disabled', String(denied));
     reason.hidden = !denied;
@@ -74,6 +80,8 @@ export function setupToken(ctx) {
         ...ctx.state.settings,
         token: { createdAt: body.createdAt, expiresAt: body.expiresAt, createdBy: body.createdBy },
       };
+      // The settings also list the token just replaced, when it keeps working for a grace period.
+      ctx.state.settings = await ctx.api.settings().catch(() => ctx.state.settings);
       generated = { createdAt: body.createdAt, masked: maskToken(body.accessToken) };
       input.value = body.accessToken;
       panel.hidden = false;

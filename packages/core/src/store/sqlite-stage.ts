@@ -1,0 +1,186 @@
+import type Database from 'better-sqlite3';
+import { nextProfileState, startTally, tallyRow, type BatchTally } from './apply-row';
+import {
+  PROFILE_COLUMNS,
+  encodeAttributes,
+  fromBatch,
+  toBatch,
+  toProfile,
+  type BatchRowRecord,
+  type FreshRow,
+  type ProfileRow,
+} from './sqlite-rows';
+import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
+
+/** A profile written by something else than the batch since its stage began (see SqliteStore). */
+export interface TouchedProfile {
+  client: string;
+  pcId: string;
+  thirdPartyId: string | null;
+}
+
+/**
+ * A batch worked out without the profile database's write lock, then merged in one short
+ * transaction (docs/sqlite-batches.md):
+ *
+ * 1. Stage: a read transaction on the profile database (a WAL snapshot, which never blocks a
+ *    writer) and the batch's results in TEMP tables of this connection: `staged`, the new state of
+ *    every profile the batch changes, and `missed`, the keys of rows that changed nothing (profile
+ *    not found, or refused against the snapshot).
+ * 2. Merge: the caller stops other profile writes and passes every profile written since the stage
+ *    began. If none of them is a profile the batch read, the staged rows are copied into
+ *    `profiles` and the batch marked `complete` in one IMMEDIATE transaction: the only time the
+ *    batch holds the write lock. Otherwise the stage is thrown away and the caller applies the
+ *    batch again under the lock (SqliteProfileWriter), so a single update made meanwhile is never
+ *    overwritten by a result computed before it.
+ *
+ * Nothing reaches the profile database before the merge commits: a crash or an error in stage 1
+ * leaves the batch `incomplete` with none of its rows stored.
+ */
+export class SqliteBatchStage {
+  private readonly sql: ReturnType<typeof prepare>;
+  private batch: BatchRecord | null = null;
+  private tally: BatchTally | null = null;
+  private options: ApplyBatchOptions | null = null;
+  private client = '';
+
+  constructor(private readonly db: Database.Database) {
+    db.exec(`
+      CREATE TEMP TABLE IF NOT EXISTS staged (
+        client TEXT NOT NULL, pc_id TEXT NOT NULL, third_party_id TEXT, attributes TEXT NOT NULL,
+        modified_at INTEGER NOT NULL, PRIMARY KEY (client, pc_id)
+      ) WITHOUT ROWID;
+      CREATE UNIQUE INDEX IF NOT EXISTS temp.staged_third_party ON staged (client, third_party_id)
+        WHERE third_party_id IS NOT NULL;
+      CREATE TEMP TABLE IF NOT EXISTS missed (client TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS temp.missed_key ON missed (client, kind, id);
+    `);
+    this.sql = prepare(db);
+  }
+
+  /** Starts staging a stored `incomplete` batch. Throws for an unknown batch or one already applied. */
+  begin(client: string, batchId: string, options: ApplyBatchOptions): void {
+    this.discard();
+    this.db.exec('BEGIN');
+    const stored = this.sql.readBatch.get(batchId) as BatchRowRecord | undefined; // takes the snapshot
+    if (!stored || stored.client !== client) throw new Error(`Unknown batch ${batchId}`);
+    if (stored.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${stored.status}`);
+    this.batch = toBatch(stored);
+    this.tally = startTally(this.batch);
+    this.options = options;
+    this.client = client;
+  }
+
+  /** Stages one row; `fresh` is its freshRowOf when worked out ahead (most rows of new visitors). */
+  apply(row: BatchRow, fresh: FreshRow | null = null): void {
+    const options = this.options!;
+    const client = this.client;
+    const byPcId = row.key.kind === 'pcId';
+    const stagedRow = (byPcId ? this.sql.stagedByPcId : this.sql.stagedByThirdPartyId).get(client, row.key.id) as
+      ProfileRow | undefined;
+    const stored =
+      stagedRow ??
+      ((byPcId ? this.sql.storedByPcId : this.sql.storedByThirdPartyId).get(client, row.key.id) as
+        ProfileRow | undefined);
+    const taken = (pcId: string) =>
+      this.sql.stagedByPcId.get(client, pcId) !== undefined || this.sql.storedByPcId.get(client, pcId) !== undefined;
+
+    if (stored === undefined && fresh !== null && options.createMissing) {
+      if ('rejected' in fresh) return this.count(row, { status: 'rejected', message: fresh.rejected });
+      if (byPcId || !taken(fresh.pcId)) {
+        this.sql.stage.run(client, fresh.pcId, fresh.thirdPartyId, fresh.attributes, fresh.modifiedAt);
+        return this.count(row, { status: 'write' });
+      }
+      // Its random pcId is taken (a draw repeated within the millisecond): worked out again below.
+    }
+    const existing = stored ? toProfile(stored) : null;
+    const result = nextProfileState(existing, row, options.createMissing, options.now, taken);
+    if (result.status === 'write' && result.changed) {
+      const p = result.profile;
+      this.sql.stage.run(client, p.pcId, p.thirdPartyId ?? null, encodeAttributes(p.attributes), p.modifiedAt);
+    } else if (result.status !== 'write' && stagedRow === undefined) {
+      this.sql.miss.run(client, row.key.kind, row.key.id);
+    }
+    return this.count(row, result);
+  }
+
+  /**
+   * Ends the stage and merges it, unless one of `touched` is a profile the batch read: then
+   * returns null, stores nothing, and the caller applies the batch under the lock instead. Call it
+   * with every other profile write stopped.
+   */
+  merge(touched: readonly TouchedProfile[]): BatchRecord | null {
+    const batch = this.batch!;
+    this.db.exec('COMMIT'); // ends the snapshot; the TEMP tables keep the stage
+    for (const t of touched) {
+      if (t.client !== this.client) continue;
+      const hit =
+        this.sql.stagedByPcId.get(t.client, t.pcId) !== undefined ||
+        this.sql.missedKey.get(t.client, 'pcId', t.pcId) !== undefined ||
+        (t.thirdPartyId !== null &&
+          (this.sql.stagedByThirdPartyId.get(t.client, t.thirdPartyId) !== undefined ||
+            this.sql.missedKey.get(t.client, 'thirdPartyId', t.thirdPartyId) !== undefined));
+      if (hit) {
+        this.discard();
+        return null;
+      }
+    }
+    const done: BatchRecord = { ...batch, ...this.tally!, status: 'complete', completedAt: this.options!.now };
+    this.db
+      .transaction(() => {
+        this.sql.mergeStaged.run();
+        this.sql.updateBatch.run(fromBatch(done));
+      })
+      .immediate();
+    this.discard();
+    return done;
+  }
+
+  /** Drops the stage (and ends its snapshot), storing nothing. */
+  discard(): void {
+    if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.sql.clearStaged.run();
+    this.sql.clearMissed.run();
+    this.batch = null;
+    this.tally = null;
+    this.options = null;
+  }
+
+  private count(row: BatchRow, result: Parameters<typeof tallyRow>[2]): void {
+    tallyRow(this.tally!, row, result);
+  }
+}
+
+function prepare(db: Database.Database) {
+  return {
+    readBatch: db.prepare('SELECT * FROM main.batches WHERE batch_id = ?'),
+    storedByPcId: db.prepare(`SELECT ${PROFILE_COLUMNS} FROM main.profiles WHERE client = ? AND pc_id = ?`),
+    storedByThirdPartyId: db.prepare(
+      `SELECT ${PROFILE_COLUMNS} FROM main.profiles WHERE client = ? AND third_party_id = ?`,
+    ),
+    stagedByPcId: db.prepare(`SELECT ${PROFILE_COLUMNS} FROM temp.staged WHERE client = ? AND pc_id = ?`),
+    stagedByThirdPartyId: db.prepare(
+      `SELECT ${PROFILE_COLUMNS} FROM temp.staged WHERE client = ? AND third_party_id = ?`,
+    ),
+    stage: db.prepare(
+      `INSERT INTO temp.staged (client, pc_id, third_party_id, attributes, modified_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (client, pc_id) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at`,
+    ),
+    miss: db.prepare('INSERT INTO temp.missed (client, kind, id) VALUES (?, ?, ?)'),
+    missedKey: db.prepare('SELECT 1 FROM temp.missed WHERE client = ? AND kind = ? AND id = ? LIMIT 1'),
+    // Staged rows are in key order, so the merge walks the primary key once instead of seeking at random.
+    mergeStaged: db.prepare(
+      `INSERT INTO main.profiles (client, pc_id, third_party_id, attributes, modified_at)
+       SELECT client, pc_id, third_party_id, attributes, modified_at FROM temp.staged WHERE true
+       ON CONFLICT (client, pc_id) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at`,
+    ),
+    updateBatch: db.prepare(
+      `UPDATE main.batches SET status = @status, consumed_count = @consumed_count,
+         successful_updates = @successful_updates, profiles_not_found = @profiles_not_found,
+         failed_updates = @failed_updates, failures = @failures, message = @message, completed_at = @completed_at
+       WHERE batch_id = @batch_id`,
+    ),
+    clearStaged: db.prepare('DELETE FROM temp.staged'),
+    clearMissed: db.prepare('DELETE FROM temp.missed'),
+  };
+}

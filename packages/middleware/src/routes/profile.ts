@@ -10,7 +10,7 @@ import {
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { readBatchBody } from '../batch-body';
-import { checkProfileAccess } from '../gate';
+import { checkProfileAccess, recheckProfileAccess } from '../gate';
 import { rawQuery, queryParam, uniqueParams } from '../query';
 import { negotiate, sendProfileBody } from '../respond';
 import type { Runtime } from '../runtime';
@@ -55,7 +55,9 @@ export function profileRoutes(rt: Runtime): Router {
     router.post(`${base}/batchUpdate`, profileRoute('profile'), knownClient, gate, rateLimit, async (req, res) => {
       const client = req.params['client'] as string;
       const body = await readBatchBody(req, rt.limits.maxBytes);
-      const { batch } = await rt.profiles.submitBatch(client, version, body.source, body.format);
+      const { batch } = await rt.profiles.submitBatch(client, version, body.source, body.format, {
+        beforeAccept: () => recheckProfileAccess(rt, client, req),
+      });
       const batchStatus = `${req.protocol}://${hostOf(req)}${req.baseUrl}${base.replace(':client', client)}/batchStatus?batchId=${encodeURIComponent(batch.batchId)}`;
       const message = 'Batch submitted for processing';
       sendProfileBody(

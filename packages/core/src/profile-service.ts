@@ -26,6 +26,16 @@ export interface ProfileServiceOptions {
   onBatchError?: (batchId: string, error: unknown) => void;
 }
 
+/** Options of `submitBatch`. */
+export interface SubmitBatchOptions {
+  /**
+   * Runs once the whole body has been read and parsed, just before the batch is recorded; when it
+   * throws, the batch is refused with that error and nothing of it is stored (API.md 3.1: the
+   * token is checked again once a batch body has been received).
+   */
+  beforeAccept?: () => Promise<void>;
+}
+
 /** A batch accepted for processing. */
 export interface SubmittedBatch {
   batch: BatchRecord;
@@ -76,13 +86,14 @@ export class ProfileService {
 
   /**
    * Parses a batch body completely (a refused body stores nothing and throws a typed 400/413),
-   * records the batch as `incomplete`, and applies it in the background.
+   * runs `options.beforeAccept`, records the batch as `incomplete`, and applies it in the background.
    */
   async submitBatch(
     client: string,
     version: 'v1' | 'v2',
     body: AsyncIterable<Buffer | string>,
     format: BatchFormat,
+    options: SubmitBatchOptions = {},
   ): Promise<SubmittedBatch> {
     const spool = await BatchSpool.create(this.options.spoolDir);
     const failures: BatchFailure[] = [];
@@ -99,6 +110,7 @@ export class ProfileService {
         }
       }
       await spool.finish();
+      await options.beforeAccept?.();
       const now = this.clock();
       batch = await this.store.createBatch({
         client,

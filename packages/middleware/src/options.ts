@@ -34,6 +34,11 @@ export interface ProfileApiOptions {
   spoolDir?: string;
   /** Receives unexpected errors (never bad input) for logging; default prints a one-line summary. */
   onError?: (error: unknown, req?: Request) => void;
+  /**
+   * A request body (batch, single-update form, admin JSON) that sends nothing for this many ms is
+   * answered 408 and its connection closed; nothing of it is applied (default 30,000).
+   */
+  bodyIdleTimeoutMs?: number;
   /** Injected clock for tests. */
   clock?: Clock;
 }

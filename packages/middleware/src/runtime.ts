@@ -12,6 +12,7 @@ import {
   type Store,
 } from '@profilegate/core';
 import type { Request } from 'express';
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS, MAX_BODY_IDLE_TIMEOUT_MS } from './body-idle';
 import type { AuthenticateAdmin, BulkRateLimit, ProfileApiOptions } from './options';
 
 /** Resolved limits of the router. */
@@ -32,6 +33,8 @@ export interface Runtime {
   limits: Limits;
   bulkRateLimit: BulkRateLimit | undefined;
   adminPage: boolean;
+  /** How long a request body may send nothing before it is answered 408. */
+  bodyIdleTimeoutMs: number;
   clock: Clock;
   onError: (error: unknown, req?: Request) => void;
 }
@@ -96,6 +99,18 @@ export function createRuntime(options: ProfileApiOptions): Runtime {
   }
   const cacheMs = options.cacheMs ?? 1000;
   if (!Number.isSafeInteger(cacheMs) || cacheMs < 0) throw new OptionsError('cacheMs must be a non-negative integer');
+  // Only a missing option takes the default: null (perhaps meant as "off") is refused, not ignored.
+  const bodyIdleTimeoutMs =
+    options.bodyIdleTimeoutMs === undefined ? DEFAULT_BODY_IDLE_TIMEOUT_MS : options.bodyIdleTimeoutMs;
+  if (
+    !Number.isSafeInteger(bodyIdleTimeoutMs) ||
+    bodyIdleTimeoutMs < 1 ||
+    bodyIdleTimeoutMs > MAX_BODY_IDLE_TIMEOUT_MS
+  ) {
+    throw new OptionsError(
+      `bodyIdleTimeoutMs must be a whole number of milliseconds from 1 to ${MAX_BODY_IDLE_TIMEOUT_MS} (default ${DEFAULT_BODY_IDLE_TIMEOUT_MS})`,
+    );
+  }
   const clock = options.clock ?? systemClock;
   const onError = options.onError ?? defaultOnError;
   const audit = new AuditLog({ store: options.store, clock });
@@ -116,6 +131,7 @@ export function createRuntime(options: ProfileApiOptions): Runtime {
     limits,
     bulkRateLimit,
     adminPage: options.adminPage ?? false,
+    bodyIdleTimeoutMs,
     clock,
     onError,
   };

@@ -29,6 +29,7 @@ describe('loadDemoConfig', () => {
       clients: ['demo'],
       adminKeys: null,
       store: { kind: 'sqlite', path: resolve(CWD, 'data', 'profiles.db') },
+      bodyIdleTimeoutMs: 30_000,
     });
   });
 
@@ -40,6 +41,7 @@ describe('loadDemoConfig', () => {
       PROFILEGATE_CLIENTS: '',
       PROFILEGATE_ADMIN_KEYS: '',
       PROFILEGATE_STORE: '',
+      PROFILEGATE_BODY_IDLE_TIMEOUT_MS: '',
     };
     assert.deepEqual(loadDemoConfig(env, CWD), loadDemoConfig({}, CWD));
   });
@@ -188,6 +190,26 @@ describe('loadDemoConfig', () => {
       refuses({ PROFILEGATE_STORE: './profiles.db' }, 'PROFILEGATE_STORE', /must be sqlite:<path/);
       refuses({ PROFILEGATE_STORE: 'sqlite:' }, 'PROFILEGATE_STORE', /needs the path of a database file/);
       refuses({ PROFILEGATE_STORE: 'sqlite::memory:' }, 'PROFILEGATE_STORE', /needs the path of a database file/);
+    });
+  });
+
+  describe('PROFILEGATE_BODY_IDLE_TIMEOUT_MS', () => {
+    it('accepts a whole number of milliseconds from 1 to 2147483647', () => {
+      assert.equal(loadDemoConfig({ PROFILEGATE_BODY_IDLE_TIMEOUT_MS: '1' }, CWD).bodyIdleTimeoutMs, 1);
+      assert.equal(loadDemoConfig({ PROFILEGATE_BODY_IDLE_TIMEOUT_MS: '120000' }, CWD).bodyIdleTimeoutMs, 120_000);
+      assert.equal(
+        loadDemoConfig({ PROFILEGATE_BODY_IDLE_TIMEOUT_MS: '2147483647' }, CWD).bodyIdleTimeoutMs,
+        2_147_483_647,
+      );
+    });
+    it('refuses anything else, naming the unit', () => {
+      for (const raw of ['0', '-5', '1.5', '30s', '2147483648', 'abc']) {
+        refuses(
+          { PROFILEGATE_BODY_IDLE_TIMEOUT_MS: raw },
+          'PROFILEGATE_BODY_IDLE_TIMEOUT_MS',
+          /whole number of milliseconds from 1 to 2147483647/,
+        );
+      }
     });
   });
 });

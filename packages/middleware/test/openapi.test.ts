@@ -191,6 +191,31 @@ describe('openApiDocument', () => {
     assert.deepEqual(doc.components.schemas.AdminError.required, ['httpStatus', 'requestId', 'requestTime', 'errors']);
   });
 
+  it("answers 408 on every route that reads a body, in that route's error shape", () => {
+    const bodyRoutes: Array<[string, string, string]> = [
+      ['post', '/m2/{client}/v2/profile/batchUpdate', 'profile'],
+      ['post', '/m2/{client}/profile/batchUpdate', 'profile'],
+      ['post', '/m2/{client}/profile/update', 'profile'],
+      ['post', '/{client}/target/authentication/token', 'admin'],
+      ['put', '/{client}/target/authentication/settings', 'admin'],
+    ];
+    for (const [method, path, style] of bodyRoutes) {
+      const response = deref(doc, doc.paths[path][method].responses['408']);
+      assert.ok(response, `${method} ${path} lacks 408`);
+      assert.match(response.description, /bodyIdleTimeoutMs/);
+      const content = response.content;
+      if (style === 'admin') {
+        assert.equal(content['application/json'].schema.$ref, '#/components/schemas/AdminError');
+      } else {
+        assert.deepEqual(Object.keys(content).sort(), ['application/json', 'application/xml']);
+      }
+    }
+    for (const { method, path, op } of operations(doc)) {
+      const reads = bodyRoutes.some(([m, p]) => m === method && p === path);
+      if (!reads) assert.equal(op.responses['408'], undefined, `${method} ${path} reads no body`);
+    }
+  });
+
   it('serves the admin page as HTML', () => {
     assert.ok(doc.paths['/{client}/target/admin'].get.responses['200'].content['text/html']);
   });

@@ -259,4 +259,16 @@ export class TokenService {
     }
     throw new TokenError('revoked');
   }
+
+  /**
+   * `verify` against the store itself: no cached token state, no cached signature check. For a
+   * request checked again after a long body (API.md 3.1), which must see a revocation or
+   * regeneration made meanwhile on any instance, even one whose change notice has not arrived.
+   */
+  async verifyFresh(client: string, token: string): Promise<VerifiedToken> {
+    const now = this.clock();
+    const claims = verifySignature(token, this.keys, secondsOf(now));
+    if (claims.client !== client) throw new TokenError('wrong_client');
+    return this.checkState(claims, await this.store.getTokenState(client), now);
+  }
 }

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { ROLES, isValidClientCode } from '@profilegate/core';
+import { DEFAULT_BODY_IDLE_TIMEOUT_MS, MAX_BODY_IDLE_TIMEOUT_MS } from '../body-idle';
 import type { AdminKey } from '../index';
 
 /** One admin key from PROFILEGATE_ADMIN_KEYS (the shape `adminKeyAuthenticator` takes). */
@@ -31,6 +32,8 @@ export interface DemoConfig {
   /** null: none configured; the server uses (or generates) the key in the data folder. */
   adminKeys: DemoAdminKey[] | null;
   store: DemoStoreConfig;
+  /** The router's `bodyIdleTimeoutMs`: a request body that sends nothing this long gets 408. */
+  bodyIdleTimeoutMs: number;
 }
 
 /** A wrong environment variable; the message names the variable and what is allowed. */
@@ -66,6 +69,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv, cwd: string): DemoConfig 
     clients: parseClients(value(env, 'PROFILEGATE_CLIENTS')),
     adminKeys: parseAdminKeys(value(env, 'PROFILEGATE_ADMIN_KEYS')),
     store: parseStore(value(env, 'PROFILEGATE_STORE'), dataDir, cwd),
+    bodyIdleTimeoutMs: parseBodyIdleTimeout(value(env, 'PROFILEGATE_BODY_IDLE_TIMEOUT_MS')),
   };
 }
 
@@ -87,6 +91,18 @@ function parsePort(raw: string | undefined): number {
     );
   }
   return port;
+}
+
+function parseBodyIdleTimeout(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_BODY_IDLE_TIMEOUT_MS;
+  const ms = /^\d{1,10}$/.test(raw) ? Number(raw) : NaN;
+  if (!(ms >= 1 && ms <= MAX_BODY_IDLE_TIMEOUT_MS)) {
+    throw new DemoConfigError(
+      'PROFILEGATE_BODY_IDLE_TIMEOUT_MS',
+      `"${raw.slice(0, 20)}" is not a timeout; use a whole number of milliseconds from 1 to ${MAX_BODY_IDLE_TIMEOUT_MS} (default ${DEFAULT_BODY_IDLE_TIMEOUT_MS})`,
+    );
+  }
+  return ms;
 }
 
 function parseHost(raw: string | undefined): string {

@@ -52,6 +52,7 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
       signingKeys,
       authenticateAdmin: adminKeyAuthenticator(admin.keys),
       adminPage: true,
+      bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
       onError: (error, req) => log(`Unexpected error${req ? ` on ${req.method} ${req.path}` : ''}: ${describe(error)}`),
     });
     app.use(api);

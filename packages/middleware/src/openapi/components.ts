@@ -119,6 +119,10 @@ export const responses: Json = {
   ProfileRouteNotFound: profileError('Unknown client code, batch or profile.'),
   PayloadTooLarge: profileError('The body (or query string) is over its limit.'),
   UnsupportedMediaType: profileError('The Content-Type is not one of the four batch body types.'),
+  RequestTimeout: profileError(
+    "The body stopped arriving: nothing of it came for the router's `bodyIdleTimeoutMs` (default 30 s). Nothing " +
+      'of the request was applied; the connection is closed after this answer.',
+  ),
   TooManyRequests: {
     ...profileError('The per-client batch rate limit was reached.'),
     headers: { 'Retry-After': ref('headers', 'Retry-After') },
@@ -142,6 +146,10 @@ export const responses: Json = {
   },
   AdminPayloadTooLarge: adminError('The JSON body is over 16 KB.'),
   AdminUnsupportedMediaType: adminError('A body was sent that is not `application/json`.'),
+  AdminRequestTimeout: adminError(
+    "The JSON body stopped arriving: nothing of it came for the router's `bodyIdleTimeoutMs` (default 30 s). " +
+      'Nothing changed; the connection is closed after this answer.',
+  ),
   AdminForbidden: adminError('The actor lacks the right (`errorCode: "Forbidden"`); the message names it.'),
   AdminNotFound: adminError('Unknown client code (or, for GET token, no current token).'),
 };

@@ -38,7 +38,8 @@ function batchUpdate(version: 'v1' | 'v2'): Json {
         (version === 'v2'
           ? 'Applies a batch atomically; a row whose profile is not found creates it. '
           : 'Applies a batch atomically; a row whose profile does not exist counts in `profilesNotFound`. ') +
-        'Body at most 50 MB and 500,000 data rows. A malformed header or encoding fails the whole batch (400 with the line number); a bad row fails only that row.',
+        'Body at most 50 MB and 500,000 data rows. A malformed header or encoding fails the whole batch (400 with the line number); a bad row fails only that row. ' +
+        'The token (and the Require Authentication setting) is checked again once the body has been received: a token revoked or replaced meanwhile gets 401 and nothing of the batch is stored.',
       requestBody: {
         required: true,
         content: {
@@ -68,6 +69,7 @@ function batchUpdate(version: 'v1' | 'v2'): Json {
       },
     },
     {
+      '408': ref('responses', 'RequestTimeout'),
       '413': ref('responses', 'PayloadTooLarge'),
       '415': ref('responses', 'UnsupportedMediaType'),
       '429': ref('responses', 'TooManyRequests'),
@@ -119,7 +121,10 @@ function singleUpdate(method: 'get' | 'post'): Json {
       content: { 'application/x-www-form-urlencoded': { schema: ref('schemas', 'UpdateForm') } },
     };
   }
-  return profileOperation(op, { '413': ref('responses', 'PayloadTooLarge') });
+  return profileOperation(op, {
+    ...(method === 'post' ? { '408': ref('responses', 'RequestTimeout') } : {}),
+    '413': ref('responses', 'PayloadTooLarge'),
+  });
 }
 
 function fetchProfile(by: 'pcId' | 'thirdPartyId'): Json {
@@ -164,6 +169,7 @@ function adminOperation(op: Json, extra: Json = {}): Json {
 }
 
 const ADMIN_BODY_ERRORS: Json = {
+  '408': ref('responses', 'AdminRequestTimeout'),
   '413': ref('responses', 'AdminPayloadTooLarge'),
   '415': ref('responses', 'AdminUnsupportedMediaType'),
 };

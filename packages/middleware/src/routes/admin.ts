@@ -11,6 +11,7 @@ import {
   type ReplacedToken,
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { withBodyIdleTimeout } from '../body-idle';
 import { setErrorStyle } from '../error-handler';
 import { queryParam } from '../query';
 import type { Runtime } from '../runtime';
@@ -18,7 +19,7 @@ import type { Runtime } from '../runtime';
 /** The admin routes of API.md section 3. */
 export function adminRoutes(rt: Runtime): Router {
   const router = express.Router();
-  const json = express.json({ limit: '16kb', strict: true });
+  const json = withBodyIdleTimeout(rt.bodyIdleTimeoutMs, express.json({ limit: '16kb', strict: true }));
 
   const prepare = async (req: Request, res: Response, next: NextFunction) => {
     setErrorStyle(res, 'admin');

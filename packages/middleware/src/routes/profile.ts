@@ -10,7 +10,8 @@ import {
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { readBatchBody } from '../batch-body';
-import { checkProfileAccess } from '../gate';
+import { withBodyIdleTimeout } from '../body-idle';
+import { checkProfileAccess, recheckProfileAccess } from '../gate';
 import { rawQuery, queryParam, uniqueParams } from '../query';
 import { negotiate, sendProfileBody } from '../respond';
 import type { Runtime } from '../runtime';
@@ -52,10 +53,12 @@ export function profileRoutes(rt: Runtime): Router {
 
   for (const version of ['v2', 'v1'] as const) {
     const base = version === 'v2' ? '/m2/:client/v2/profile' : '/m2/:client/profile';
-    router.post(`${base}/batchUpdate`, profileRoute('profile'), knownClient, gate, rateLimit, async (req, res) => {
+    const batchUpdate = async (req: Request, res: Response) => {
       const client = req.params['client'] as string;
       const body = await readBatchBody(req, rt.limits.maxBytes);
-      const { batch } = await rt.profiles.submitBatch(client, version, body.source, body.format);
+      const { batch } = await rt.profiles.submitBatch(client, version, body.source, body.format, {
+        beforeAccept: () => recheckProfileAccess(rt, client, req),
+      });
       const batchStatus = `${req.protocol}://${hostOf(req)}${req.baseUrl}${base.replace(':client', client)}/batchStatus?batchId=${encodeURIComponent(batch.batchId)}`;
       const message = 'Batch submitted for processing';
       sendProfileBody(
@@ -70,7 +73,15 @@ export function profileRoutes(rt: Runtime): Router {
           message,
         },
       );
-    });
+    };
+    router.post(
+      `${base}/batchUpdate`,
+      profileRoute('profile'),
+      knownClient,
+      gate,
+      rateLimit,
+      withBodyIdleTimeout(rt.bodyIdleTimeoutMs, batchUpdate),
+    );
     router.get(`${base}/batchStatus`, profileRoute('profile'), knownClient, gate, async (req, res) => {
       const batchId = queryParam(req, 'batchId');
       if (!batchId) throw new ValidationError('Give the batch id: batchStatus?batchId=ID');
@@ -102,10 +113,12 @@ export function profileRoutes(rt: Runtime): Router {
       message: 'Request successfully submitted',
     });
   };
-  const updateBody = express.text({
-    type: 'application/x-www-form-urlencoded',
-    limit: rt.limits.maxUpdateBodyBytes,
-  });
+  // No second token check after this body: it is at most 60 KB, which arrives with the headers
+  // (the gate's check is as recent as for a GET update), and a body that stalls gets 408.
+  const updateBody = withBodyIdleTimeout(
+    rt.bodyIdleTimeoutMs,
+    express.text({ type: 'application/x-www-form-urlencoded', limit: rt.limits.maxUpdateBodyBytes }),
+  );
   router.get('/m2/:client/profile/update', profileRoute('profile'), knownClient, gate, update);
   router.post('/m2/:client/profile/update', profileRoute('profile'), knownClient, gate, updateBody, update);
 

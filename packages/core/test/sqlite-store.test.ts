@@ -186,51 +186,6 @@ describe('SqliteStore control database (issue 14)', () => {
     createdBy: 'ops',
   });
 
-  /** A batch whose rows wait for `release()`: the store is then in the middle of applying it. */
-  function gatedRows() {
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    let started!: () => void;
-    const running = new Promise<void>((resolve) => (started = resolve));
-    const rows = () =>
-      (async function* () {
-        yield [{ key: { kind: 'thirdPartyId' as const, id: 'first' }, attributes: { a: '1' } }];
-        started();
-        await gate;
-        yield [{ key: { kind: 'thirdPartyId' as const, id: 'last' }, attributes: { a: '2' } }];
-      })();
-    return { rows, running, release };
-  }
-
-  for (const batchWorker of [true, false]) {
-    it(`commits admin writes and their audit while a batch is being applied (${batchWorker ? 'worker' : 'main thread'})`, async () => {
-      const store = new SqliteStore(join(dir, `busy-${batchWorker}.db`), { batchWorker });
-      const batch = await store.createBatch({
-        client: 'acme',
-        version: 'v2',
-        batchSize: 2,
-        parseFailures: [],
-        parseFailedCount: 0,
-        now: NOW,
-      });
-      const { rows, running, release } = gatedRows();
-      const applied = store.applyBatch('acme', batch.batchId, rows, { createMissing: true, now: NOW });
-      await running;
-      // On a store whose admin writes share the batch's lock, these never settle before release().
-      const event = { at: NOW, actor: 'ops', action: 'token.generated' as const, details: {} };
-      await store.replaceToken('acme', record('t1'), null, NOW, event);
-      await store.putSettings('acme', { requireAuthentication: false });
-      assert.equal(await store.revokeTokens('acme'), true);
-      await store.appendAudit('acme', { ...event, action: 'token.revoked' });
-      assert.equal((await store.getBatch('acme', batch.batchId))?.status, 'incomplete');
-      release();
-      assert.equal((await applied).status, 'complete');
-      assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
-      assert.equal((await store.listAudit('acme', 10)).length, 2);
-      await store.close();
-    });
-  }
-
   for (const batchWorker of [true, false]) {
     const where = batchWorker ? 'worker' : 'main thread';
     it(`answers single updates while a batch is staged; the batch merges on top of them (${where})`, async () => {

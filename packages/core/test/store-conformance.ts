@@ -272,6 +272,33 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         assert.equal((await store.getProfile('acme', { kind: 'pcId', id: 'p1' }))?.attributes['a']?.value, 'after');
       });
 
+      it('commits admin writes and their audit while a batch is being applied (issue 14.1)', async () => {
+        const batch = await store.createBatch(newBatch('v2', 2));
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let firstChunkTaken!: () => void;
+        const taken = new Promise<void>((resolve) => (firstChunkTaken = resolve));
+        async function* slow(): AsyncIterable<BatchRow[]> {
+          yield [row('thirdPartyId', 'first', { a: '1' })];
+          firstChunkTaken();
+          await gate;
+          yield [row('thirdPartyId', 'last', { a: '2' })];
+        }
+        const applying = store.applyBatch('acme', batch.batchId, slow, { createMissing: true, now: NOW });
+        await taken;
+        // A store whose admin writes queue behind the batch never settles these before release().
+        const event = { at: NOW, actor: 'ops', action: 'token.generated' as const, details: {} };
+        await store.replaceToken('acme', tokenRecord('t1'), null, NOW, event);
+        await store.putSettings('acme', { requireAuthentication: false });
+        assert.equal(await store.revokeTokens('acme'), true);
+        await store.appendAudit('acme', { ...event, action: 'token.revoked' });
+        assert.equal((await store.getBatch('acme', batch.batchId))?.status, 'incomplete');
+        release();
+        assert.equal((await applying).status, 'complete');
+        assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
+        assert.equal((await store.listAudit('acme', 10)).length, 2);
+      });
+
       it('refuses to apply a batch twice', async () => {
         const batch = await store.createBatch(newBatch('v2', 1));
         await store.applyBatch('acme', batch.batchId, chunks([row('pcId', 'p1', { a: '1' })]), {

@@ -132,54 +132,48 @@ export class MemoryStore implements Store {
     return { ...this.data(client).settings };
   }
 
-  putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
-    return this.writes.run(() => {
-      const data = this.data(client);
-      const before = data.settings;
-      const event = audit?.(before);
-      data.settings = { requireAuthentication: settings.requireAuthentication };
-      if (event) data.audit.push(structuredClone(event));
-      this.changed({ client, kind: 'settings' });
-      return { ...before };
-    });
+  // Control state (settings, token state, audit) is changed synchronously, outside the write queue
+  // a batch holds while it is applied: an admin write never waits for a batch (issue 14).
+  async putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
+    const data = this.data(client);
+    const before = data.settings;
+    const event = audit?.(before);
+    data.settings = { requireAuthentication: settings.requireAuthentication };
+    if (event) data.audit.push(structuredClone(event));
+    this.changed({ client, kind: 'settings' });
+    return { ...before };
   }
 
   async getTokenState(client: string): Promise<TokenState> {
     return structuredClone(this.data(client).tokens);
   }
 
-  replaceToken(
+  async replaceToken(
     client: string,
     token: TokenRecord,
     graceUntil: number | null,
     now: number,
     audit?: AuditEvent,
   ): Promise<TokenState> {
-    return this.writes.run(() => {
-      const data = this.data(client);
-      data.tokens = { current: { ...token }, graced: gracedAfterReplacing(data.tokens.current, graceUntil, now) };
-      if (audit) data.audit.push(structuredClone(audit));
-      this.changed({ client, kind: 'token' });
-      return structuredClone(data.tokens);
-    });
+    const data = this.data(client);
+    data.tokens = { current: { ...token }, graced: gracedAfterReplacing(data.tokens.current, graceUntil, now) };
+    if (audit) data.audit.push(structuredClone(audit));
+    this.changed({ client, kind: 'token' });
+    return structuredClone(data.tokens);
   }
 
-  revokeTokens(client: string, audit?: (hadToken: boolean) => AuditEvent): Promise<boolean> {
-    return this.writes.run(() => {
-      const data = this.data(client);
-      const had = data.tokens.current !== null;
-      const event = audit?.(had);
-      data.tokens = { current: null, graced: [] };
-      if (event) data.audit.push(structuredClone(event));
-      this.changed({ client, kind: 'token' });
-      return had;
-    });
+  async revokeTokens(client: string, audit?: (hadToken: boolean) => AuditEvent): Promise<boolean> {
+    const data = this.data(client);
+    const had = data.tokens.current !== null;
+    const event = audit?.(had);
+    data.tokens = { current: null, graced: [] };
+    if (event) data.audit.push(structuredClone(event));
+    this.changed({ client, kind: 'token' });
+    return had;
   }
 
-  appendAudit(client: string, event: AuditEvent): Promise<void> {
-    return this.writes.run(() => {
-      this.data(client).audit.push(structuredClone(event));
-    });
+  async appendAudit(client: string, event: AuditEvent): Promise<void> {
+    this.data(client).audit.push(structuredClone(event));
   }
 
   async listAudit(client: string, limit: number): Promise<AuditEvent[]> {

@@ -16,14 +16,17 @@ import {
   type ProfileRow,
 } from './sqlite-rows';
 import { configureSqliteWriter, migrateSqlite } from './sqlite-schema';
+import { SqliteSigningKeys } from './sqlite-signing-keys';
 import type {
   ApplyBatchOptions,
   AuditEvent,
   BatchRecord,
   BatchRow,
   BatchRows,
+  DecideSigningKeys,
   NewBatch,
   Settings,
+  SigningKeyRecord,
   Store,
   StoreChange,
   TokenRecord,
@@ -303,6 +306,31 @@ export class SqliteStore implements Store {
     const row = statement.get(client) as { current: string | null; graced: string } | undefined;
     if (!row) return { current: null, graced: [] };
     return { current: row.current ? JSON.parse(row.current) : null, graced: JSON.parse(row.graced) };
+  }
+
+  // Signing key fingerprints (docs/multi-instance.md).
+  private signingKeyTable: SqliteSigningKeys | undefined;
+  private readonly signingKeyChanges = new ChangeEmitter<void>();
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    if (this.closed) throw new Error('The SQLite store is closed');
+    return this.signingKeys().list();
+  }
+
+  syncSigningKeys(decide: DecideSigningKeys, now: number): Promise<SigningKeyRecord[]> {
+    return this.write(() => {
+      const { records, changed } = this.signingKeys().sync(decide, now);
+      if (changed) this.signingKeyChanges.emit();
+      return records;
+    });
+  }
+
+  onSigningKeysChange(listener: () => void): () => void {
+    return this.signingKeyChanges.subscribe(listener);
+  }
+
+  private signingKeys(): SqliteSigningKeys {
+    return (this.signingKeyTable ??= new SqliteSigningKeys(this.writer, this.reader));
   }
 }
 

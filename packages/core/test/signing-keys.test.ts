@@ -76,13 +76,14 @@ describe('KeyRing.replace', () => {
     ring.replace([b, a]); // the same secret may come back
   });
 
-  it('a pending key verifies but never signs', () => {
+  it('a pending key verifies but does not sign while a key in use is left', () => {
     const a = generateSigningKey(1);
     const next = { ...generateSigningKey(2), pending: true };
     const ring = new KeyRing([a, next]);
     assert.equal(ring.active(), a);
     assert.equal(ring.get(next.kid), next);
-    assert.throws(() => new KeyRing([next]), /not pending/);
+    ring.replace([next]); // the key in use was retired before the new one was activated
+    assert.equal(ring.active(), next);
   });
 });
 
@@ -217,7 +218,7 @@ describe('signingKeyFingerprint', () => {
 
 describe('agreeOnSigningKeys', () => {
   const origin = { file: '/srv/b/signing-keys.json' };
-  const options = { origin, registeredBy: 'b/1 (signing key file /srv/b/signing-keys.json)', now: NOW };
+  const options = { origin, registeredBy: 'b/1 with the signing key file /srv/b/signing-keys.json', now: NOW };
   const setOf = (...keys: SigningKey[]): SigningKeySet => ({ keys, retired: [] });
 
   it('registers the keys of the first instance, and accepts the same keys from another', async () => {
@@ -239,7 +240,10 @@ describe('agreeOnSigningKeys', () => {
   it('refuses, writing nothing, a kid with another secret or a set lacking a key in use', async () => {
     const store = new MemoryStore();
     const a = generateSigningKey(1);
-    await agreeOnSigningKeys(store, setOf(a), { ...options, registeredBy: 'a/1 (signing key file /srv/a/keys.json)' });
+    await agreeOnSigningKeys(store, setOf(a), {
+      ...options,
+      registeredBy: 'a/1 with the signing key file /srv/a/keys.json',
+    });
     const before = await store.listSigningKeys();
 
     const forged = { ...generateSigningKey(1), kid: a.kid };
@@ -252,7 +256,7 @@ describe('agreeOnSigningKeys', () => {
       assert.match(error.message, /fingerprint differs/);
       assert.match(
         error.message,
-        /Copy the signing key file of the instance that registered it \(a\/1 \(signing key file \/srv\/a\/keys\.json\)/,
+        /Copy the signing key file of the instance that registered it \(a\/1 with the signing key file \/srv\/a\/keys\.json on 2026-11-22T10:00:00\.000Z\) to \/srv\/b\/signing-keys\.json/,
       );
       assert.match(error.message, /to \/srv\/b\/signing-keys\.json/);
       assert.ok(!error.message.includes(secretOf(forged)) && !error.message.includes(secretOf(a)));
@@ -299,10 +303,7 @@ describe('agreeOnSigningKeys', () => {
     );
     assert.deepEqual(stale.retiredInStore, [a.kid]);
     await assert.rejects(agreeOnSigningKeys(store, setOf(a), options), SigningKeyMismatchError);
-    await assert.rejects(
-      agreeOnSigningKeys(store, setOf(a), { ...options, held: new Set([a.kid]) }),
-      /no key left that can sign/,
-    );
+    await assert.rejects(agreeOnSigningKeys(store, setOf(a), { ...options, held: new Set([a.kid]) }), /no key left/);
   });
 
   it('a lost key can be retired by id alone, so instances start again without it', async () => {
@@ -368,7 +369,7 @@ describe('openSigningKeys', () => {
       assert.ok(error.message.includes(a.ring.active().kid));
       assert.ok(
         error.message.includes(
-          `Copy the signing key file of the instance that registered it (a.json (signing key file ${path.join(dir, 'a.json')})`,
+          `Copy the signing key file of the instance that registered it (a.json with the signing key file ${path.join(dir, 'a.json')} on`,
         ),
         error.message,
       );
@@ -461,6 +462,27 @@ describe('openSigningKeys', () => {
       logs.some((line) =>
         line.includes(`Signing key ${a.kid} of the signing key file ${path.join(dir, 'b.json')} is retired`),
       ),
+    );
+  });
+
+  it('drops a key retired elsewhere even while its own key file is refused', async () => {
+    const store = new MemoryStore();
+    const a = generateSigningKey(NOW - 10);
+    const b = generateSigningKey(NOW);
+    await write('a.json', [fileKey(a), fileKey(b)]);
+    await write('b.json', [fileKey(a), fileKey(b)]);
+    const one = await open(store, 'a.json');
+    const two = await open(store, 'b.json');
+    // B's file now gives b's id another secret: every reload of B is refused.
+    await write('b.json', [fileKey(a), fileKey({ ...generateSigningKey(NOW), kid: b.kid })]);
+    assert.equal(await two.reload(), 'refused');
+    await write('a.json', [{ kid: a.kid, retiredAt: NOW }, fileKey(b)]);
+    assert.equal(await one.reload(), 'reloaded');
+    await settle(() => two.ring.get(a.kid) === undefined);
+    assert.equal(two.ring.active().kid, b.kid);
+    assert.ok(two.ring.get(b.kid)?.key.equals(b.key), 'the refused secret was not taken');
+    assert.ok(
+      logs.some((line) => line.startsWith(`Signing key ${a.kid} is retired in the database: no longer verifying it`)),
     );
   });
 

@@ -26,7 +26,7 @@ export class SigningKeyMismatchError extends Error {
 /** Options of {@link agreeOnSigningKeys}. */
 export interface KeyAgreementOptions {
   origin: SigningKeyOrigin;
-  /** Recorded as `registeredBy` of the keys this instance registers, e.g. `host/pid (signing key file …)`. */
+  /** Recorded as `registeredBy` of the keys this instance registers, e.g. `host/pid with the signing key file …`. */
   registeredBy: string;
   /** Epoch milliseconds. */
   now: number;
@@ -51,7 +51,7 @@ export interface KeyAgreement {
 const plural = (n: number, one: string, many: string) => (n === 1 ? one : many);
 
 function registeredBy(records: SigningKeyRecord[]): string {
-  return [...new Set(records.map((r) => `${r.registeredBy}, ${new Date(r.registeredAt).toISOString()}`))].join('; ');
+  return [...new Set(records.map((r) => `${r.registeredBy} on ${new Date(r.registeredAt).toISOString()}`))].join('; ');
 }
 
 /** What to do when this instance's keys differ from the recorded ones, naming where its keys come from. */
@@ -135,10 +135,10 @@ export async function agreeOnSigningKeys(
       );
     }
     const usable = set.keys.filter((key) => byKid.get(key.kid)?.retiredAt == null);
-    if (!usable.some((key) => key.pending !== true)) {
+    if (usable.length === 0) {
       throw new SigningKeyMismatchError(
-        `The ${describeKeyOrigin(origin)} has no key left that can sign: the database says the others are retired. ` +
-          'Add a new key (and copy the key file to every instance), then start again.',
+        `The ${describeKeyOrigin(origin)} has no key left: the database says every key of it is retired. ` +
+          'Add a new key, or copy the key file of a running instance, then start again.',
       );
     }
     return {

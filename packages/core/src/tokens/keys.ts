@@ -49,7 +49,10 @@ export class KeyRing {
     this.remember(this.snapshot);
   }
 
-  /** The key that signs new tokens: the newest one not pending (on equal times, the one given last). */
+  /**
+   * The key that signs new tokens: the newest one not pending (on equal times, the one given
+   * last); the newest pending key when every key is pending.
+   */
   active(): SigningKey {
     return this.snapshot.active;
   }
@@ -81,7 +84,6 @@ export class KeyRing {
 
   private build(keys: Iterable<SigningKey>): Snapshot {
     const byKid = new Map<string, SigningKey>();
-    let active: SigningKey | undefined;
     for (const key of keys) {
       checkKey(key);
       if (byKid.has(key.kid)) throw new Error(`The key ring already has a key with id ${key.kid}`);
@@ -92,21 +94,26 @@ export class KeyRing {
         );
       }
       byKid.set(key.kid, key);
-      if (key.pending !== true && (!active || key.createdAt >= active.createdAt)) active = key;
     }
-    if (!active) {
-      throw new Error(
-        byKid.size === 0
-          ? 'A key ring needs at least one signing key'
-          : 'A key ring needs at least one signing key that is not pending (every key is pending)',
-      );
-    }
+    const all = [...byKid.values()];
+    // Only pending keys (those in use were retired before the new one was activated): the newest
+    // signs, since a retired key must stop at once and some key must sign.
+    const active = newest(all.filter((key) => key.pending !== true)) ?? newest(all);
+    if (!active) throw new Error('A key ring needs at least one signing key');
     return { byKid, active };
   }
 
   private remember(snapshot: Snapshot): void {
     for (const key of snapshot.byKid.values()) this.secrets.set(key.kid, key.key);
   }
+}
+
+/** The newest of `keys`; on equal times, the one given last. */
+function newest(keys: SigningKey[]): SigningKey | undefined {
+  return keys.reduce<SigningKey | undefined>(
+    (best, key) => (!best || key.createdAt >= best.createdAt ? key : best),
+    undefined,
+  );
 }
 
 /** A new random HS256 key created at `now` (epoch milliseconds). */

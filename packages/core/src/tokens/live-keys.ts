@@ -116,7 +116,7 @@ export class LiveSigningKeys {
     const log = options.log ?? ((line: string) => console.error(`profilegate: ${line}`));
     const origin: SigningKeyOrigin =
       options.file !== undefined ? { file: options.file } : { variable: options.variable!.name };
-    const registeredBy = `${options.instance ?? `${hostname()}/${process.pid}`} (${describeKeyOrigin(origin)})`;
+    const registeredBy = `${options.instance ?? `${hostname()}/${process.pid}`} with the ${describeKeyOrigin(origin)}`;
 
     let text: string | undefined;
     let set: SigningKeySet;
@@ -238,6 +238,7 @@ export class LiveSigningKeys {
       if (!sameKeys(agreed.keys, before)) this.ring.replace(agreed.keys);
     } catch (error) {
       this.once(`Signing keys not reloaded (${still}): ${describe(error)}`);
+      await this.dropRetired();
       return 'refused';
     }
     this.lastRecords = JSON.stringify(agreed.records);
@@ -252,6 +253,25 @@ export class LiveSigningKeys {
     if (readError !== undefined) this.once(`Signing keys not reloaded (${still}): ${readError}`);
     else this.warn(agreed.retiredInStore, agreed.missing);
     return readError !== undefined ? 'refused' : changed ? 'reloaded' : 'unchanged';
+  }
+
+  /** After a refused reload: a key retired in the database stops verifying here all the same. */
+  private async dropRetired(): Promise<void> {
+    let records: SigningKeyRecord[];
+    try {
+      records = await this.options.store.listSigningKeys();
+    } catch {
+      return; // the next change or poll tries again
+    }
+    const retired = new Set(records.filter((r) => r.retiredAt !== null).map((r) => r.kid));
+    const before = this.ring.all();
+    const keep = before.filter((key) => !retired.has(key.kid));
+    if (keep.length === before.length || keep.length === 0) return;
+    this.ring.replace(keep);
+    const gone = before.filter((key) => retired.has(key.kid)).map((key) => key.kid);
+    this.options.log(
+      `Signing key ${gone.join(', ')} is retired in the database: no longer verifying it; now using ${describeKeys(keep, this.ring.active())}`,
+    );
   }
 
   /** Says which keys this instance lacks or still lists though they are retired. */

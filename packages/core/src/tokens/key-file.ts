@@ -38,7 +38,8 @@ function invalid(origin: SigningKeyOrigin, what: string): Error {
   if ('file' in origin) {
     return new Error(
       `Signing key file ${origin.file} is not valid (${what}). Restore it from a backup or copy it from another ` +
-        'instance, or delete it to create a new key (every profile token issued so far then stops working).',
+        'instance. If its keys are lost for good, delete it to create a new key (every profile token issued so far ' +
+        'then stops working; an instance sharing a database must also mark the old keys retired, see docs/multi-instance.md).',
     );
   }
   return new Error(

@@ -155,6 +155,27 @@ describe('startDemoServer', () => {
       await (await startDemoServer(config(data), { log })).close();
     });
 
+    it('refuses to start without its deleted key file until the lost key is retired', async () => {
+      const data = join(root, 'lost-keys');
+      const first = await startDemoServer(config(data), { log });
+      const token = await generate(first.url, first.adminKeyGenerated!).finally(() => first.close());
+      const file = join(data, 'signing-keys.json');
+      rmSync(file);
+      await assert.rejects(startDemoServer(config(data), { log }), (error: Error) => {
+        assert.ok(error.message.includes(`the signing key file ${file} does not exist`), error.message);
+        assert.ok(error.message.includes(`retireSigningKey(${JSON.stringify(file)}, kid)`), error.message);
+        return true;
+      });
+      assert.equal(existsSync(file), false, 'no key of its own was created');
+      await retireSigningKey(file, kidOf(token));
+      const second = await startDemoServer(config(data), { log });
+      try {
+        assert.equal((await fetchWith(second.url, token)).status, 401);
+      } finally {
+        await second.close();
+      }
+    });
+
     it('uses a key added to the key file, and stops accepting a retired one, without a restart', async () => {
       const data = join(root, 'live-keys');
       const lines: string[] = [];

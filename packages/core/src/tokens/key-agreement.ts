@@ -79,12 +79,15 @@ export function missingKeysError(
 ): SigningKeyMismatchError {
   const kids = missing.map((r) => r.kid).join(', ');
   const lacking = what ?? `the ${describeKeyOrigin(origin)} does not have ${plural(missing.length, 'it', 'them')}`;
-  const where = 'file' in origin ? origin.file : origin.variable;
+  const retire =
+    'file' in origin
+      ? `run retireSigningKey(${JSON.stringify(origin.file)}, kid) of @profilegate/core (it creates the file with a new key ` +
+        `when missing), or add {"kid":"<kid>","retiredAt":<epoch ms>} to the keys of ${origin.file}`
+      : `add {"kid":"<kid>","retiredAt":<epoch ms>} to the keys of ${origin.variable}`;
   return new SigningKeyMismatchError(
     `The database says signing ${plural(missing.length, 'key', 'keys')} ${kids} ${plural(missing.length, 'is', 'are')} in use, ` +
       `but ${lacking}: tokens signed by the other instances would get 401 here. ${howToFix(origin, missing)} ` +
-      `If a key is lost for good, retire it instead: add {"kid":"<kid>","retiredAt":<epoch ms>} to the keys of ${where} ` +
-      '(every token it signed then stops working).',
+      `If a key is lost for good, retire it instead: ${retire} (every token it signed then stops working).`,
   );
 }
 

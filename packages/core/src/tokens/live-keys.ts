@@ -79,6 +79,7 @@ export class LiveSigningKeys {
   /** The last warning or error logged, so a poll does not repeat it every second. */
   private lastLogged = '';
   private closed = false;
+  private pollQueued = false;
 
   private constructor(
     readonly ring: KeyRing,
@@ -169,7 +170,11 @@ export class LiveSigningKeys {
 
   /** Reloads when the key file's text changed; queued behind any reload under way. */
   private poll(): void {
+    // A slow reload (a busy database) must not pile up one poll per interval behind it.
+    if (this.pollQueued) return;
+    this.pollQueued = true;
     this.enqueue(async () => {
+      this.pollQueued = false;
       if (this.closed || !('file' in this.origin)) return;
       let text: string | undefined;
       try {

@@ -13,6 +13,28 @@ export * from './store/sqlite';
 export * from './store/sqlite-schema';
 export * from './tokens/bearer';
 export * from './tokens/keys';
+export {
+  activateSigningKey,
+  addSigningKey,
+  createSigningKeyFile,
+  describeKeyOrigin,
+  loadOrCreateKeyRing,
+  parseSigningKeys,
+  readSigningKeyFile,
+  retireSigningKey,
+  rotateSigningKey,
+  type RetiredSigningKey,
+  type SigningKeyOrigin,
+  type SigningKeySet,
+} from './tokens/key-file';
+export {
+  SigningKeyMismatchError,
+  agreeOnSigningKeys,
+  signingKeyFingerprint,
+  type KeyAgreement,
+  type KeyAgreementOptions,
+} from './tokens/key-agreement';
+export { LiveSigningKeys, openSigningKeys, type OpenSigningKeysOptions, type ReloadOutcome } from './tokens/live-keys';
 export * from './tokens/service';
 export * from './permissions';
 export * from './audit';

@@ -224,5 +224,40 @@ describe('PostgresStore', function () {
       await until('the change on B after the reconnect', () => seen.length > 0, 2000);
       assert.deepEqual(seen, [{ client: 'acme', kind: 'token' }]);
     });
+
+    it('tells another instance that the recorded signing keys changed, once per change', async () => {
+      const schema = newSchema();
+      const [a, b] = [await openStore(schema), await openStore(schema)];
+      let heardOnA = 0;
+      let heardOnB = 0;
+      a.onSigningKeysChange(() => heardOnA++);
+      b.onSigningKeysChange(() => heardOnB++);
+      const register = () => ({ by: 'a/1', register: [{ kid: 'kid-aaaa', fingerprint: 'fp' }], retire: [] });
+      await a.syncSigningKeys(register, NOW);
+      await until('the signing key change on B', () => heardOnB === 1, 5000);
+      assert.deepEqual(
+        (await b.listSigningKeys()).map((r) => r.kid),
+        ['kid-aaaa'],
+      );
+      await a.syncSigningKeys(register, NOW); // changes nothing: announces nothing
+      await a.syncSigningKeys(() => ({ by: 'a/1', register: [], retire: ['kid-aaaa'] }), NOW + 1);
+      await until('the retirement on B', () => heardOnB === 2, 5000);
+      assert.equal(heardOnA, 2, 'A hears its own changes once, locally');
+    });
+
+    it('serializes the signing key syncs of instances starting at once', async () => {
+      const schema = newSchema();
+      const stores = await Promise.all(Array.from({ length: 4 }, () => openStore(schema)));
+      const results = await Promise.allSettled(
+        stores.map((store, i) =>
+          store.syncSigningKeys((recorded) => {
+            if (recorded.length > 0) throw new Error('another instance registered its key first');
+            return { by: `s/${i}`, register: [{ kid: `kid-${i}-aaaa`, fingerprint: 'fp' }], retire: [] };
+          }, NOW),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      assert.equal((await stores[0]!.listSigningKeys()).length, 1);
+    });
   });
 });

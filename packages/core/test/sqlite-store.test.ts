@@ -51,6 +51,27 @@ describe('SqliteStore specifics', () => {
     assert.throws(() => new SqliteStore(path), /newer than this Profilegate/);
   });
 
+  it('upgrades a database of the first schema version, keeping its data, with the signing key table', async () => {
+    const path = join(dir, 'v1.db');
+    const db = new Database(path);
+    db.exec(SQLITE_MIGRATIONS[0]!);
+    db.pragma('user_version = 1');
+    db.prepare('INSERT INTO settings (client, require_authentication) VALUES (?, ?)').run('acme', 0);
+    db.close();
+    const store = new SqliteStore(path);
+    try {
+      assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
+      assert.deepEqual(await store.listSigningKeys(), []);
+      await store.syncSigningKeys(
+        () => ({ by: 'a/1', register: [{ kid: 'kid-aaaa', fingerprint: 'fp' }], retire: [] }),
+        1,
+      );
+      assert.equal((await store.listSigningKeys()).length, 1);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('refuses writes after close with a clear error', async () => {
     const store = new SqliteStore(join(dir, 'closed.db'));
     await store.close();

@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import * as ids from '../src/profiles/ids';
 import type { ProfileUpdate } from '../src/profiles/types';
-import type { AuditEvent, BatchRow, BatchRows, Store, StoreChange, TokenRecord } from '../src/store/types';
+import type {
+  AuditEvent,
+  BatchRow,
+  BatchRows,
+  SigningKeyRecord,
+  Store,
+  StoreChange,
+  TokenRecord,
+} from '../src/store/types';
 
 /** How the suite gets a fresh, empty store; `reopen` (durable stores) opens the same data again. */
 export interface StoreHarness {
@@ -483,6 +491,103 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         assert.equal(events[0]?.actor, 'ops');
         assert.equal(events[0]?.action, 'settings.changed');
       });
+    });
+
+    describe('signing key fingerprints', () => {
+      const register = (...kids: string[]) => ({
+        by: 'a/1',
+        register: kids.map((kid) => ({ kid, fingerprint: `fp-${kid}` })),
+        retire: [],
+      });
+
+      it('starts with none, and records what decide returns, stamped with now and the instance', async () => {
+        assert.deepEqual(await store.listSigningKeys(), []);
+        let seen: unknown;
+        const records = await store.syncSigningKeys((recorded) => {
+          seen = recorded;
+          return register('kid-bbbb', 'kid-aaaa');
+        }, NOW);
+        assert.deepEqual(seen, []);
+        const expected = ['kid-aaaa', 'kid-bbbb'].map((kid) => ({
+          kid,
+          fingerprint: `fp-${kid}`,
+          registeredBy: 'a/1',
+          registeredAt: NOW,
+          retiredAt: null,
+        }));
+        assert.deepEqual(records, expected, 'by kid');
+        assert.deepEqual(await store.listSigningKeys(), expected);
+      });
+
+      it('passes the records to decide, and never overwrites a recorded kid', async () => {
+        await store.syncSigningKeys(() => register('kid-aaaa'), NOW);
+        let seen: unknown;
+        await store.syncSigningKeys((recorded) => {
+          seen = recorded.map((r) => r.kid);
+          return { by: 'b/2', register: [{ kid: 'kid-aaaa', fingerprint: 'other' }], retire: [] };
+        }, NOW + 1);
+        assert.deepEqual(seen, ['kid-aaaa']);
+        const [record] = await store.listSigningKeys();
+        assert.equal(record?.fingerprint, 'fp-kid-aaaa');
+        assert.equal(record?.registeredBy, 'a/1');
+      });
+
+      it('retires once, and records a kid it did not know as retired with no fingerprint', async () => {
+        await store.syncSigningKeys(() => register('kid-aaaa'), NOW);
+        await store.syncSigningKeys(() => ({ by: 'b/2', register: [], retire: ['kid-aaaa', 'kid-lost'] }), NOW + 5);
+        await store.syncSigningKeys(() => ({ by: 'b/2', register: [], retire: ['kid-aaaa'] }), NOW + 9);
+        assert.deepEqual(await store.listSigningKeys(), [
+          { kid: 'kid-aaaa', fingerprint: 'fp-kid-aaaa', registeredBy: 'a/1', registeredAt: NOW, retiredAt: NOW + 5 },
+          { kid: 'kid-lost', fingerprint: '', registeredBy: 'b/2', registeredAt: NOW + 5, retiredAt: NOW + 5 },
+        ]);
+      });
+
+      it('writes nothing when decide throws, and throws its error', async () => {
+        await store.syncSigningKeys(() => register('kid-aaaa'), NOW);
+        const refusal = new Error('keys differ');
+        await assert.rejects(
+          store.syncSigningKeys(() => {
+            throw refusal;
+          }, NOW),
+          (error) => error === refusal,
+        );
+        assert.equal((await store.listSigningKeys()).length, 1);
+      });
+
+      it('tells listeners about a change, not about a sync that changed nothing', async () => {
+        let heard = 0;
+        const unsubscribe = store.onSigningKeysChange(() => heard++);
+        await store.syncSigningKeys(() => register('kid-aaaa'), NOW);
+        const afterChange = heard;
+        await store.syncSigningKeys(() => register('kid-aaaa'), NOW);
+        unsubscribe();
+        assert.ok(afterChange >= 1, 'a change is announced');
+        assert.equal(heard, afterChange, 'a sync that changed nothing is not');
+      });
+
+      it('runs concurrent syncs one after the other: the second sees what the first wrote', async () => {
+        const firstOnly = (kid: string) => (recorded: SigningKeyRecord[]) => {
+          if (recorded.length > 0) throw new Error('already registered');
+          return register(kid);
+        };
+        const results = await Promise.allSettled([
+          store.syncSigningKeys(firstOnly('kid-aaaa'), NOW),
+          store.syncSigningKeys(firstOnly('kid-bbbb'), NOW),
+        ]);
+        assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+        assert.equal((await store.listSigningKeys()).length, 1);
+      });
+
+      if (harness.reopen) {
+        it('keeps the records across a reopen', async () => {
+          await store.syncSigningKeys(() => register('kid-aaaa'), NOW);
+          store = await harness.reopen!(store);
+          assert.deepEqual(
+            (await store.listSigningKeys()).map((r) => r.kid),
+            ['kid-aaaa'],
+          );
+        });
+      }
     });
 
     if (harness.reopen) {

@@ -10,13 +10,8 @@ import { MemoryStore } from '../src/store/memory';
 import type { TokenState } from '../src/store/types';
 import { TokenError, type TokenErrorReason } from '../src/tokens/bearer';
 import { mintToken } from '../src/tokens/jwt';
-import {
-  KeyRing,
-  generateSigningKey,
-  loadOrCreateKeyRing,
-  rotateSigningKey,
-  type SigningKey,
-} from '../src/tokens/keys';
+import { loadOrCreateKeyRing, rotateSigningKey } from '../src/tokens/key-file';
+import { KeyRing, generateSigningKey, type SigningKey } from '../src/tokens/keys';
 import { TOKEN_LIMITS, TokenService, type TokenServiceOptions } from '../src/tokens/service';
 
 const START = Date.UTC(2026, 10, 22, 10, 0, 0, 123);

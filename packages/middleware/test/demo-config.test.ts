@@ -30,6 +30,7 @@ describe('loadDemoConfig', () => {
       adminKeys: null,
       store: { kind: 'sqlite', path: resolve(CWD, 'data', 'profiles.db') },
       bodyIdleTimeoutMs: 30_000,
+      signingKeys: null,
     });
   });
 
@@ -42,6 +43,7 @@ describe('loadDemoConfig', () => {
       PROFILEGATE_ADMIN_KEYS: '',
       PROFILEGATE_STORE: '',
       PROFILEGATE_BODY_IDLE_TIMEOUT_MS: '',
+      PROFILEGATE_SIGNING_KEYS: ' ',
     };
     assert.deepEqual(loadDemoConfig(env, CWD), loadDemoConfig({}, CWD));
   });
@@ -152,6 +154,35 @@ describe('loadDemoConfig', () => {
       );
       assert.ok(!error.message.includes('s3cr3tpart'));
     });
+  });
+
+  describe('PROFILEGATE_SIGNING_KEYS', () => {
+    const secret = 'S3CRET'.repeat(8);
+    const keyFile = (keys: unknown[]) => JSON.stringify({ keys });
+
+    it('takes the JSON of a key file', () => {
+      const value = keyFile([{ kid: 'abcdefgh', secret, createdAt: 1 }]);
+      assert.equal(loadDemoConfig({ PROFILEGATE_SIGNING_KEYS: value }, CWD).signingKeys, value);
+      assert.equal(loadDemoConfig({ PROFILEGATE_SIGNING_KEYS: ` ${value}\n` }, CWD).signingKeys, value);
+    });
+    const bad: Array<[string, string, RegExp]> = [
+      ['not JSON', `{"keys":[{"kid":"abcdefgh","secret":"${secret}"`, /not valid \(not JSON\)/],
+      ['no keys', '{"keys":[]}', /at least one key/],
+      ['a short secret', keyFile([{ kid: 'abcdefgh', secret: 'S3CRETS3CRET', createdAt: 1 }]), /shorter than 32 bytes/],
+      [
+        'a secret that is not base64url',
+        keyFile([{ kid: 'abcdefgh', secret: `${secret}+/=`, createdAt: 1 }]),
+        /base64url/,
+      ],
+      ['only a pending key', keyFile([{ kid: 'abcdefgh', secret, createdAt: 1, pending: true }]), /no key can sign/],
+      ['a file path', '/etc/profilegate/signing-keys.json', /not JSON.*JSON of a signing key file/],
+    ];
+    for (const [what, value, pattern] of bad) {
+      it(`refuses ${what}, never repeating the value`, () => {
+        const error = refuses({ PROFILEGATE_SIGNING_KEYS: value }, 'PROFILEGATE_SIGNING_KEYS', pattern);
+        assert.ok(!error.message.includes('S3CRET'), error.message);
+      });
+    }
   });
 
   describe('PROFILEGATE_STORE', () => {

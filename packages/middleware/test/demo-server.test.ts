@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateSigningKey, retireSigningKey, rotateSigningKey, type SigningKey } from '@profilegate/core';
 import { loadDemoConfig, type DemoConfig } from '../src/demo/config';
 import { startDemoServer } from '../src/demo/server';
 
@@ -98,6 +99,115 @@ describe('startDemoServer', () => {
     } finally {
       await second.close();
     }
+  });
+
+  describe('signing keys', () => {
+    const kidOf = (token: string) =>
+      (JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString('utf8')) as { kid: string }).kid;
+    const fileKey = (key: SigningKey) => ({
+      kid: key.kid,
+      secret: key.key.export().toString('base64url'),
+      createdAt: key.createdAt,
+    });
+    const generate = async (url: string, adminKey: string) => {
+      const res = await fetch(`${url}/demo/target/authentication/token?authorizationScope=profile_api`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}` },
+      });
+      assert.equal(res.status, 201);
+      return ((await res.json()) as { accessToken: string }).accessToken;
+    };
+    const fetchWith = (url: string, token: string) =>
+      fetch(`${url}/rest/v1/profiles/thirdPartyId/nobody?client=demo`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+
+    it('takes them from PROFILEGATE_SIGNING_KEYS, and writes no key file', async () => {
+      const data = join(root, 'env-keys');
+      const key = generateSigningKey(Date.UTC(2026, 0, 1));
+      const value = JSON.stringify({ keys: [fileKey(key)] });
+      const server = await startDemoServer(config(data, { PROFILEGATE_SIGNING_KEYS: value }), { log });
+      try {
+        assert.equal(kidOf(await generate(server.url, server.adminKeyGenerated!)), key.kid);
+        assert.equal(existsSync(join(data, 'signing-keys.json')), false);
+      } finally {
+        await server.close();
+      }
+    });
+
+    it('refuses to start when the key file no longer holds the keys the database knows, naming the file', async () => {
+      const data = join(root, 'replaced-keys');
+      await (await startDemoServer(config(data), { log })).close();
+      const file = join(data, 'signing-keys.json');
+      const before = readFileSync(file, 'utf8');
+      writeFileSync(file, JSON.stringify({ keys: [fileKey(generateSigningKey(Date.UTC(2026, 0, 1)))] }), {
+        mode: 0o600,
+      });
+      await assert.rejects(startDemoServer(config(data), { log }), (error: Error) => {
+        assert.equal(error.name, 'SigningKeyMismatchError');
+        assert.ok(error.message.includes(file), error.message);
+        assert.match(error.message, /Copy the signing key file/);
+        assert.ok(!error.message.includes(JSON.parse(before).keys[0].secret));
+        return true;
+      });
+      // The port and the database were released: with the old file back, it starts.
+      writeFileSync(file, before);
+      await (await startDemoServer(config(data), { log })).close();
+    });
+
+    it('refuses to start without its deleted key file until the lost key is retired', async () => {
+      const data = join(root, 'lost-keys');
+      const first = await startDemoServer(config(data), { log });
+      const token = await generate(first.url, first.adminKeyGenerated!).finally(() => first.close());
+      const file = join(data, 'signing-keys.json');
+      rmSync(file);
+      await assert.rejects(startDemoServer(config(data), { log }), (error: Error) => {
+        assert.ok(error.message.includes(`the signing key file ${file} does not exist`), error.message);
+        assert.ok(error.message.includes(`retireSigningKey(${JSON.stringify(file)}, kid)`), error.message);
+        return true;
+      });
+      assert.equal(existsSync(file), false, 'no key of its own was created');
+      await retireSigningKey(file, kidOf(token));
+      const second = await startDemoServer(config(data), { log });
+      try {
+        assert.equal((await fetchWith(second.url, token)).status, 401);
+      } finally {
+        await second.close();
+      }
+    });
+
+    it('uses a key added to the key file, and stops accepting a retired one, without a restart', async () => {
+      const data = join(root, 'live-keys');
+      const lines: string[] = [];
+      const server = await startDemoServer(config(data), { log: (line) => lines.push(line), signingKeyPollMs: 10 });
+      try {
+        const adminKey = server.adminKeyGenerated!;
+        const old = await generate(server.url, adminKey);
+        const file = join(data, 'signing-keys.json');
+        const rotated = await rotateSigningKey(file);
+        const added = rotated.active().kid;
+        let fresh = old;
+        for (let i = 0; i < 500 && kidOf(fresh) !== added; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          fresh = await generate(server.url, adminKey);
+        }
+        assert.equal(kidOf(fresh), added, lines.join('\n'));
+        assert.equal((await fetchWith(server.url, fresh)).status, 404);
+
+        await retireSigningKey(file, kidOf(old));
+        const graced = await generate(server.url, adminKey);
+        let status = 0;
+        for (let i = 0; i < 500 && status !== 401; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          status = (await fetchWith(server.url, old)).status;
+        }
+        assert.equal(status, 401, 'a token of the retired key is refused');
+        assert.equal((await fetchWith(server.url, graced)).status, 404);
+        assert.ok(lines.every((line) => !line.includes(readFileSync(file, 'utf8').slice(40, 80))));
+      } finally {
+        await server.close();
+      }
+    });
   });
 
   it('uses PROFILEGATE_ADMIN_KEYS instead of a generated key, with sysadmin keys', async () => {

@@ -3,13 +3,16 @@ import { nextProfileState, startTally, tallyRow } from './apply-row';
 import { formatBatchId } from './batch-ids';
 import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
+import { applySigningKeyChanges, checkSigningKeyChanges, sortedSigningKeys } from './signing-key-records';
 import type {
   ApplyBatchOptions,
   AuditEvent,
   BatchRecord,
   BatchRows,
+  DecideSigningKeys,
   NewBatch,
   Settings,
+  SigningKeyRecord,
   Store,
   StoreChange,
   TokenRecord,
@@ -239,5 +242,25 @@ export class MemoryStore implements Store {
     if (!batch) throw new Error(`Unknown batch ${batchId}`);
     if (batch.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${batch.status}`);
     return batch;
+  }
+
+  // Signing key fingerprints (docs/multi-instance.md).
+  private readonly signingKeys = new Map<string, SigningKeyRecord>();
+  private readonly signingKeyChanges = new ChangeEmitter<void>();
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return sortedSigningKeys(this.signingKeys.values());
+  }
+
+  syncSigningKeys(decide: DecideSigningKeys, now: number): Promise<SigningKeyRecord[]> {
+    return this.writes.run(() => {
+      const changes = checkSigningKeyChanges(decide(sortedSigningKeys(this.signingKeys.values())));
+      if (applySigningKeyChanges(this.signingKeys, changes, now)) this.signingKeyChanges.emit();
+      return sortedSigningKeys(this.signingKeys.values());
+    });
+  }
+
+  onSigningKeysChange(listener: () => void): () => void {
+    return this.signingKeyChanges.subscribe(listener);
   }
 }

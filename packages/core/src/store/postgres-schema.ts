@@ -106,6 +106,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      ALTER COLUMN lease_until SET DEFAULT (${DB_NOW_MS} + 600000);
    DROP INDEX {schema}.batches_incomplete;
    CREATE INDEX batches_incomplete ON {schema}.batches (lease_until) WHERE status = 'incomplete';`,
+  // 3: fingerprints of the signing keys (never the keys): instances whose keys differ refuse to start.
+  `CREATE TABLE {schema}.signing_keys (
+     kid text PRIMARY KEY,
+     fingerprint text NOT NULL,
+     registered_by text NOT NULL,
+     registered_at bigint NOT NULL,
+     retired_at bigint
+   );`,
 ];
 
 /** First key of the migration advisory lock (the second is the schema's hash): "PGate" in ASCII. */

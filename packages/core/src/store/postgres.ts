@@ -12,14 +12,17 @@ import { applyProfileRows } from './postgres-profiles';
 import { BATCH_COLUMNS, batchParams, toBatch, toProfile, toTokenState } from './postgres-rows';
 import type { PgAuditRow, PgBatchRow, PgProfileRow, PgTokenStateRow } from './postgres-rows';
 import { DB_NOW_MS, migratePostgres, quoteSchema } from './postgres-schema';
+import { SIGNING_KEYS_CHANGED, listSigningKeysIn, syncSigningKeysIn } from './postgres-signing-keys';
 import { runTransaction } from './postgres-transaction';
 import type {
   ApplyBatchOptions,
   AuditEvent,
   BatchRecord,
   BatchRows,
+  DecideSigningKeys,
   NewBatch,
   Settings,
+  SigningKeyRecord,
   Store,
   StoreChange,
   TokenRecord,
@@ -391,6 +394,7 @@ export class PostgresStore implements Store {
     } catch {
       return;
     }
+    if (message.kind === SIGNING_KEYS_CHANGED && message.origin !== this.origin) this.signingKeyChanges.emit();
     if (message.origin === this.origin || typeof message.client !== 'string') return;
     if (message.kind !== 'token' && message.kind !== 'settings') return;
     this.changed({ client: message.client, kind: message.kind });
@@ -405,5 +409,31 @@ export class PostgresStore implements Store {
       this.changes.emit({ client, kind: 'token' });
       this.changes.emit({ client, kind: 'settings' });
     }
+    this.signingKeyChanges.emit();
+  }
+
+  // Signing key fingerprints (docs/multi-instance.md).
+  private readonly signingKeyChanges = new ChangeEmitter<void>();
+
+  listSigningKeys(): Promise<SigningKeyRecord[]> {
+    if (this.closed) return Promise.reject(new Error('The PostgreSQL store is closed'));
+    return listSigningKeysIn(this.pool, this.q);
+  }
+
+  async syncSigningKeys(decide: DecideSigningKeys, now: number): Promise<SigningKeyRecord[]> {
+    const { records, changed } = await this.transaction(async (db) => {
+      const result = await syncSigningKeysIn(db, this.q, decide, now);
+      if (result.changed) {
+        const payload = JSON.stringify({ kind: SIGNING_KEYS_CHANGED, origin: this.origin });
+        await db.query('SELECT pg_notify($1, $2)', [this.channel, payload]);
+      }
+      return result;
+    });
+    if (changed) this.signingKeyChanges.emit();
+    return records;
+  }
+
+  onSigningKeysChange(listener: () => void): () => void {
+    return this.signingKeyChanges.subscribe(listener);
   }
 }

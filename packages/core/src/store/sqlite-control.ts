@@ -1,6 +1,7 @@
 import { chmodSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { configureSqliteWriter, migrateSqliteControl } from './sqlite-schema';
+import { SqliteSigningKeys } from './sqlite-signing-keys';
 import type { AuditEvent, Settings, TokenRecord, TokenState } from './types';
 import { DEFAULT_SETTINGS, gracedAfterReplacing } from './types';
 
@@ -21,6 +22,8 @@ export function controlPathOf(profilePath: string): string {
 export class SqliteControl {
   private readonly db: Database.Database;
   private readonly sql: ReturnType<typeof prepare>;
+  /** Fingerprints of the signing keys (never the keys themselves). */
+  readonly signingKeys: SqliteSigningKeys;
 
   /** Opens (creating if needed) the control file; a new one takes over `legacy`'s control tables. */
   constructor(
@@ -33,6 +36,7 @@ export class SqliteControl {
     configureSqliteWriter(this.db);
     migrateSqliteControl(this.db, legacy);
     this.sql = prepare(this.db);
+    this.signingKeys = new SqliteSigningKeys(this.db, this.db);
   }
 
   getSettings(client: string): Settings {

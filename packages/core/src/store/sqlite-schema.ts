@@ -65,6 +65,14 @@ export const SQLITE_CONTROL_MIGRATIONS: readonly string[] = [
      details TEXT NOT NULL
    );
    CREATE INDEX audit_client ON audit (client, id);`,
+  // 2: fingerprints of the signing keys (never the keys), so a replaced key file is noticed.
+  `CREATE TABLE signing_keys (
+     kid TEXT PRIMARY KEY,
+     fingerprint TEXT NOT NULL,
+     registered_by TEXT NOT NULL,
+     registered_at INTEGER NOT NULL,
+     retired_at INTEGER
+   ) WITHOUT ROWID;`,
 ];
 
 /** Tables that moved from the profile database to the control database in schema version 2. */

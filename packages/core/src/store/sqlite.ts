@@ -23,8 +23,10 @@ import type {
   AuditEvent,
   BatchRecord,
   BatchRows,
+  DecideSigningKeys,
   NewBatch,
   Settings,
+  SigningKeyRecord,
   Store,
   StoreChange,
   TokenRecord,
@@ -295,6 +297,25 @@ export class SqliteStore implements Store {
       if (this.closed) throw new Error('The SQLite store is closed');
       return task();
     });
+  }
+
+  // Signing key fingerprints (docs/multi-instance.md), in the control database.
+  private readonly signingKeyChanges = new ChangeEmitter<void>();
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    this.checkOpen();
+    return this.control.signingKeys.list();
+  }
+
+  async syncSigningKeys(decide: DecideSigningKeys, now: number): Promise<SigningKeyRecord[]> {
+    this.checkOpen();
+    const { records, changed } = this.control.signingKeys.sync(decide, now);
+    if (changed) this.signingKeyChanges.emit();
+    return records;
+  }
+
+  onSigningKeysChange(listener: () => void): () => void {
+    return this.signingKeyChanges.subscribe(listener);
   }
 }
 

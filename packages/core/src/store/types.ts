@@ -204,4 +204,45 @@ export interface Store {
   onChange(listener: (change: StoreChange) => void): () => void;
 
   close(): Promise<void>;
+
+  /** Every recorded signing key (retired ones too), by kid. */
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /**
+   * Reads the recorded signing keys, asks `decide` what to write and writes it, stamped `now`: one
+   * call at a time across every instance sharing the store, so two instances never both register
+   * conflicting keys. When `decide` throws, nothing is written and its error is thrown. Returns
+   * the records afterwards; a change is announced to `onSigningKeysChange` listeners.
+   */
+  syncSigningKeys(decide: DecideSigningKeys, now: number): Promise<SigningKeyRecord[]>;
+  /** Subscribes to changes of the recorded signing keys (by any instance sharing the store, where supported). */
+  onSigningKeysChange(listener: () => void): () => void;
 }
+
+/**
+ * What a store keeps of a signing key, so that instances sharing it can tell whether they hold
+ * the same keys: its id and a fingerprint, never the key (docs/multi-instance.md).
+ */
+export interface SigningKeyRecord {
+  kid: string;
+  /** A keyed hash of a fixed label under the key (`signingKeyFingerprint`); empty for a key recorded only as retired. */
+  fingerprint: string;
+  /** The instance that recorded it, and where its keys came from. */
+  registeredBy: string;
+  /** Epoch milliseconds. */
+  registeredAt: number;
+  /** Epoch milliseconds, once retired: the key then verifies nothing on any instance, for good. */
+  retiredAt: number | null;
+}
+
+/** What one `Store.syncSigningKeys` writes. */
+export interface SigningKeyChanges {
+  /** Recorded as `registeredBy` of new records. */
+  by: string;
+  /** Keys to record; a kid already recorded is left as it is. */
+  register: Array<{ kid: string; fingerprint: string }>;
+  /** Kids to mark retired (unless they already are); a kid not recorded yet is recorded retired, with no fingerprint. */
+  retire: string[];
+}
+
+/** Decides, from the recorded signing keys, what to write; throws to write nothing. Must be synchronous and pure. */
+export type DecideSigningKeys = (recorded: SigningKeyRecord[]) => SigningKeyChanges;

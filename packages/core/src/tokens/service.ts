@@ -241,6 +241,11 @@ export class TokenService {
       return claims;
     }
     // Same comparisons as jsonwebtoken's, so the cached path never accepts what the HMAC path refuses.
+    if (this.keys.get(cached.kid) === undefined) {
+      // Its key was retired from the (live) ring since: a key id never changes its secret.
+      this.verified.delete(token);
+      throw new TokenError('bad_signature', 'The token was not signed with a key of this server');
+    }
     if (nowSeconds >= cached.exp) {
       this.verified.delete(token);
       throw new TokenError('expired');

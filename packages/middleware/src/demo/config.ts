@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
-import { ROLES, isValidClientCode } from '@profilegate/core';
+import { ROLES, isValidClientCode, parseSigningKeys } from '@profilegate/core';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, MAX_BODY_IDLE_TIMEOUT_MS } from '../body-idle';
 import type { AdminKey } from '../index';
 
@@ -34,6 +34,8 @@ export interface DemoConfig {
   store: DemoStoreConfig;
   /** The router's `bodyIdleTimeoutMs`: a request body that sends nothing this long gets 408. */
   bodyIdleTimeoutMs: number;
+  /** The signing keys' JSON from PROFILEGATE_SIGNING_KEYS (checked); null: the key file in the data folder. */
+  signingKeys: string | null;
 }
 
 /** A wrong environment variable; the message names the variable and what is allowed. */
@@ -70,6 +72,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv, cwd: string): DemoConfig 
     adminKeys: parseAdminKeys(value(env, 'PROFILEGATE_ADMIN_KEYS')),
     store: parseStore(value(env, 'PROFILEGATE_STORE'), dataDir, cwd),
     bodyIdleTimeoutMs: parseBodyIdleTimeout(value(env, 'PROFILEGATE_BODY_IDLE_TIMEOUT_MS')),
+    signingKeys: parseSigningKeysVariable(value(env, 'PROFILEGATE_SIGNING_KEYS')),
   };
 }
 
@@ -241,4 +244,21 @@ function parsePostgres(raw: string): DemoStoreConfig {
   }
   url.searchParams.delete('schema');
   return { kind: 'postgres', url: url.toString(), schema };
+}
+
+const SIGNING_KEYS = 'PROFILEGATE_SIGNING_KEYS';
+
+/** Checks the keys now, so a wrong value stops the start with exit 2; the message never holds a secret. */
+function parseSigningKeysVariable(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  try {
+    parseSigningKeys(raw, { variable: SIGNING_KEYS });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new DemoConfigError(
+      SIGNING_KEYS,
+      message.startsWith(`${SIGNING_KEYS} `) ? message.slice(SIGNING_KEYS.length + 1) : message,
+    );
+  }
+  return raw;
 }

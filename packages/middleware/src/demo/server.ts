@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { PostgresStore, SqliteStore, loadOrCreateKeyRing, type Store } from '@profilegate/core';
+import { PostgresStore, SqliteStore, openSigningKeys, type LiveSigningKeys, type Store } from '@profilegate/core';
 import express from 'express';
 import { adminKeyAuthenticator, profileApi, type ProfileApiRouter } from '../index';
 import { MIN_ADMIN_KEY_LENGTH, type DemoAdminKey, type DemoConfig, type DemoStoreConfig } from './config';
@@ -26,24 +26,39 @@ export interface DemoServerOptions {
   log: (line: string) => void;
   /** How long `close()` waits for in-flight requests before cutting connections (default 10 s). */
   shutdownGraceMs?: number;
+  /** How often the signing key file is read for changes, in ms (default 1000). */
+  signingKeyPollMs?: number;
 }
 
 /** Name of the generated admin key's file in the data folder. */
 export const ADMIN_KEY_FILE = 'admin-key';
 /** Actor id of the generated admin key (shown in the audit log). */
 export const GENERATED_ADMIN_ACTOR = 'admin';
+/** Name of the signing key file in the data folder (unless PROFILEGATE_SIGNING_KEYS is set). */
+export const SIGNING_KEY_FILE = 'signing-keys.json';
 
 /** Starts the demo server of API.md section 4: Express, the router at `/`, an SQLite (or PostgreSQL) store. */
 export async function startDemoServer(config: DemoConfig, options: DemoServerOptions): Promise<DemoServer> {
   const { log } = options;
   await ensurePrivateFolder(config.dataDir);
-  const signingKeys = await loadOrCreateKeyRing(join(config.dataDir, 'signing-keys.json'), Date.now);
   const admin = await adminKeys(config);
 
   const store = await openStore(config.store);
   let server: Server;
   let api: ProfileApiRouter;
+  let keys: LiveSigningKeys | undefined;
   try {
+    // After the store: the keys are checked against the fingerprints the database records, and a
+    // key file is only created when no instance uses keys yet.
+    keys = await openSigningKeys({
+      store,
+      ...(config.signingKeys !== null
+        ? { variable: { name: 'PROFILEGATE_SIGNING_KEYS', value: config.signingKeys } }
+        : { file: join(config.dataDir, SIGNING_KEY_FILE) }),
+      log,
+      pollMs: options.signingKeyPollMs ?? 1000,
+    });
+    const signingKeys = keys.ring;
     const app = express();
     app.disable('x-powered-by');
     api = profileApi({
@@ -65,16 +80,18 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
     });
     server = await listen(app, config.port, config.host);
   } catch (error) {
+    await keys?.close();
     await store.close();
     throw error;
   }
+  const liveKeys = keys;
 
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' || address.address.includes(':') ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
   const result: DemoServer = {
     url: `http://${host}:${address.port}`,
-    close: () => (closing ??= shutdown(server, api, store, options.shutdownGraceMs ?? 10_000)),
+    close: () => (closing ??= shutdown(server, api, liveKeys, store, options.shutdownGraceMs ?? 10_000)),
   };
   if (admin.file !== undefined) result.adminKeyFile = admin.file;
   if (admin.generated !== undefined) result.adminKeyGenerated = admin.generated;
@@ -162,9 +179,15 @@ function listen(app: express.Express, port: number, host: string): Promise<Serve
 /**
  * Stops accepting, lets in-flight requests finish (idle keep-alive connections are closed as soon
  * as they go idle; anything still open after `graceMs` is cut), waits for batches being applied
- * and flushes the audit log (`api.close()`), then closes the store.
+ * and flushes the audit log (`api.close()`), stops watching the signing keys, then closes the store.
  */
-async function shutdown(server: Server, api: ProfileApiRouter, store: Store, graceMs: number): Promise<void> {
+async function shutdown(
+  server: Server,
+  api: ProfileApiRouter,
+  keys: LiveSigningKeys,
+  store: Store,
+  graceMs: number,
+): Promise<void> {
   const stopped = new Promise<void>((resolvePromise) => server.close(() => resolvePromise()));
   server.closeIdleConnections();
   const sweep = setInterval(() => server.closeIdleConnections(), 100);
@@ -176,6 +199,7 @@ async function shutdown(server: Server, api: ProfileApiRouter, store: Store, gra
     clearTimeout(force);
   }
   await api.close();
+  await keys.close();
   await store.close();
 }
 

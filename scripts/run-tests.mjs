@@ -2,7 +2,7 @@
 // `npm test`: type-check, lint, then every test suite; ends with one line `N passed, N failed`
 // that totals them all (CI reads that line). A failing check counts as one failure.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -62,12 +62,69 @@ function browserSuite(label, command, args) {
 }
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+// The unit suites again with the wall clock 400 days ahead (Debian's faketime, libfaketime), so a
+// test that depends on today's date (a literal expiry, the real clock read beside a fixed one)
+// fails on the day it is written. Only the wall clock moves: the monotonic clock that Node's
+// timers use stays real. Child processes (the CLI's) inherit the shift. Left out: the admin page's
+// browser test (Chromium does not load pages under libfaketime), the 500,000-row batch (a volume
+// test, a minute on a loaded machine; its dates are the other batch tests'), and test/ (several
+// demo servers on PostgreSQL, an integration suite).
+const CLOCK_SHIFT_DAYS = 400;
+const FAKETIME = ['-m', '--exclude-monotonic', '-f', `+${CLOCK_SHIFT_DAYS}d`];
+const SHIFTED_SPEC = [
+  'packages/core/dist/test/**/*.test.js',
+  'packages/middleware/dist/test/**/*.test.js',
+  'packages/cli/dist/test/**/*.test.js',
+  'packages/vscode-extension/dist/test/unit/**/*.test.js',
+];
+const SHIFTED_IGNORE = [
+  'packages/middleware/dist/test/admin-page.test.js',
+  'packages/middleware/dist/test/big-batch.test.js',
+];
+
+/** Why the clock cannot be moved here, or null. */
+function faketimeMissing() {
+  const probe = spawnSync(
+    'faketime',
+    [...FAKETIME, process.execPath, '-e', 'process.stdout.write(String(Date.now()))'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (probe.error || probe.status !== 0) {
+    return `faketime does not run (${probe.error?.message ?? probe.stderr.trim()}; install the Debian package faketime, as .ci/run does)`;
+  }
+  const aheadDays = (Number(probe.stdout) - Date.now()) / 86_400_000;
+  if (!(aheadDays > CLOCK_SHIFT_DAYS - 1)) return `faketime did not move the clock (${aheadDays} days ahead)`;
+  return null;
+}
+
+/** The unit suites under the moved clock, with the root mocha config's options. Under CI a missing faketime is a failure. */
+function shiftedClockSuite(label) {
+  const missing = faketimeMissing();
+  if (missing) {
+    if (process.env.CI) {
+      failed++;
+      console.log(`\n=== ${label}: *** failed: ${missing}`);
+    } else {
+      skipped++;
+      console.log(`\n=== ${label}: skipped: ${missing}`);
+    }
+    return;
+  }
+  const config = JSON.parse(readFileSync(join(root, '.mocharc.json'), 'utf8'));
+  const configFile = join(statsDir, 'mocharc-shifted.json');
+  writeFileSync(configFile, JSON.stringify({ ...config, spec: SHIFTED_SPEC, ignore: SHIFTED_IGNORE }));
+  suite(label, 'faketime', [...FAKETIME, bin('mocha'), '--config', configFile]);
+}
 const extension = join(root, 'packages', 'vscode-extension');
 
 check('type-check', bin('tsc'), ['-b']);
 check('eslint', bin('eslint'), ['.']);
 check('prettier', bin('prettier'), ['--check', '.']);
 suite('mocha', bin('mocha'), []);
+shiftedClockSuite(`unit (clock +${CLOCK_SHIFT_DAYS} days)`);
 browserSuite('vscode-extension-host', process.execPath, [join(extension, 'scripts', 'run-host-tests.mjs')]);
 browserSuite('vscode-command-palette', bin('mocha'), [
   '--no-config',

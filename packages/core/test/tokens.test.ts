@@ -295,6 +295,20 @@ describe('TokenService', () => {
       }
     });
 
+    it('accepts on another instance a token issued after its cached state, before any change notice', async () => {
+      const { store, keys, clock, service, advance } = setup();
+      const deaf: typeof store = Object.create(store, { onChange: { value: () => () => undefined } });
+      const other = new TokenService({ store: deaf, keys, clock });
+      const t0 = await service.generate('demo', { actor: 'ops' });
+      await other.verify('demo', t0.accessToken); // caches the state that holds only t0
+      advance(500);
+      const t1 = await service.generate('demo', { actor: 'ops' });
+      await other.verify('demo', t1.accessToken);
+      advance(1000); // past the state cache's lifetime, the bound when no notice arrives
+      await refused(other.verify('demo', t0.accessToken), 'revoked');
+      other.dispose();
+    });
+
     it("refuses client A's token on client B (wrong_client)", async () => {
       const { service } = setup();
       const a = await service.generate('client-a', { actor: 'ops' });

@@ -16,6 +16,8 @@ export interface TokenClaims {
   exp: number;
   /** Seconds since the epoch, when the token has `nbf`. */
   nbf?: number;
+  /** Seconds since the epoch, when the token has a numeric `iat`. */
+  iat?: number;
 }
 
 /**
@@ -106,11 +108,12 @@ export function verifySignature(token: string, keys: KeyRing, nowSeconds: number
   if (typeof payload !== 'object' || payload === null) {
     throw new TokenError('invalid_claims', 'The token payload is not a JSON object');
   }
-  const { exp, jti, sub, nbf } = payload as Record<string, unknown>;
+  const { exp, jti, sub, nbf, iat } = payload as Record<string, unknown>;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new TokenError('invalid_claims', 'The token has no exp');
   if (typeof jti !== 'string' || jti === '') throw new TokenError('invalid_claims', 'The token has no jti');
   if (typeof sub !== 'string' || sub === '') throw new TokenError('invalid_claims', 'The token has no sub');
   const claims: TokenClaims = { client: sub, jti, kid: key.kid, exp };
   if (typeof nbf === 'number') claims.nbf = nbf;
+  if (typeof iat === 'number' && Number.isFinite(iat)) claims.iat = iat;
   return claims;
 }

@@ -97,6 +97,7 @@ export class TokenService {
   private readonly clock: Clock;
   private readonly audit: AuditLog;
   private readonly states: TokenStateCache;
+  private readonly stateCacheMs: number;
   private readonly verified: VerifiedTokenCache;
   private readonly unsubscribe: () => void;
 
@@ -105,7 +106,8 @@ export class TokenService {
     this.keys = options.keys;
     this.clock = options.clock ?? systemClock;
     this.audit = options.audit ?? new AuditLog({ store: options.store, clock: this.clock });
-    this.states = new TokenStateCache(options.store, nonNegative('stateCacheMs', options.stateCacheMs, 1000));
+    this.stateCacheMs = nonNegative('stateCacheMs', options.stateCacheMs, 1000);
+    this.states = new TokenStateCache(options.store, this.stateCacheMs);
     this.verified = new VerifiedTokenCache(
       Math.floor(nonNegative('verifiedCacheSize', options.verifiedCacheSize, 1000)),
     );
@@ -220,8 +222,21 @@ export class TokenService {
     const claims = this.claimsOf(token, now);
     if (claims.client !== client) throw new TokenError('wrong_client');
     const cached = this.states.get(client, now);
-    const state = cached instanceof Promise ? await cached : cached;
-    return this.checkState(claims, state, now);
+    if (cached instanceof Promise) return this.checkState(claims, await cached, now);
+    try {
+      return this.checkState(claims, cached, now);
+    } catch (error) {
+      // A token issued after the cached state was read cannot be in it: on another instance,
+      // whose change notice may not have arrived yet, a fresh token would be refused. Read the
+      // store once for such a token; an older refused token costs no read.
+      if (!this.issuedSinceCache(claims, now)) throw error;
+      return this.checkState(claims, await this.store.getTokenState(client), now);
+    }
+  }
+
+  /** Whether the token may be newer than a cached state (issued within two cache lifetimes). */
+  private issuedSinceCache(claims: TokenClaims, now: number): boolean {
+    return claims.iat !== undefined && claims.iat * 1000 >= now - 2 * this.stateCacheMs - 1000;
   }
 
   /** Stops listening to store changes and drops the caches. */

@@ -80,6 +80,29 @@ class AdminWriter {
   }
 }
 
+/** The profile the single updates change: not in the batch, so they never send it to the slow path. */
+const SINGLE_ID = 'bench-single-update';
+
+/**
+ * Single updates of one profile the batch does not touch, one after another with the same pause,
+ * until `open()` turns false; they send the writer's current token (auth may be on). Records
+ * { sentAt, ms, status, ok }: they wait at most for the batch's merge (docs/sqlite-batches.md).
+ */
+async function singleUpdates(url, writer, open) {
+  const samples = [];
+  for (let i = 0; open() && samples.length < MAX_SAMPLES; i++) {
+    const headers = writer.token === null ? {} : { Authorization: `Bearer ${writer.token}` };
+    const sentAt = performance.now();
+    const res = await fetch(`${url}/m2/${BENCH_CLIENT}/profile/update?mbox3rdPartyId=${SINGLE_ID}&profile.n=${i}`, {
+      headers,
+    });
+    await res.arrayBuffer();
+    samples.push({ sentAt, ms: performance.now() - sentAt, status: res.status, ok: res.status === 200 });
+    await sleep(WRITE_PAUSE_MS);
+  }
+  return samples;
+}
+
 /** Polls batchStatus every POLL_MS until it leaves `incomplete` (or the bound); records every poll. */
 async function pollStatus(statusUrl, writer, deadline) {
   const polls = [];
@@ -122,6 +145,10 @@ const { url } = server;
 let result;
 try {
   await setRequireAuthentication(url, false);
+  const seed = await postBatch(url, `batch=thirdPartyId,n\n${SINGLE_ID},0\n`);
+  while ((await pollStatus(seed.batchStatus, { token: null }, performance.now())).at(-1).status === 'incomplete') {
+    await sleep(POLL_MS);
+  }
 
   // The same writes with no batch running: what "within milliseconds" looks like on this machine.
   const idleWriter = new AdminWriter(url);
@@ -139,8 +166,10 @@ try {
   const polling = pollStatus(posted.batchStatus, writer, deadline);
   let windowOpen = true;
   polling.then(() => (windowOpen = false));
+  const updating = singleUpdates(url, writer, () => windowOpen && performance.now() < deadline);
   while (windowOpen && writer.samples.length < MAX_SAMPLES && performance.now() < deadline) await writer.next();
   const polls = await polling;
+  const updates = await updating;
   await writer.finishCycle();
 
   const finalStatus = polls.at(-1).status;
@@ -150,6 +179,11 @@ try {
   const windowEnd = incomplete.at(-1)?.sentAt ?? acceptedAt;
   const inWindow = writer.samples.filter((s) => s.sentAt <= windowEnd);
   const during = figures(inWindow);
+  const updatesInWindow = updates.filter((u) => u.sentAt <= windowEnd);
+  const singleUpdatesDuring = {
+    ...summarize(updatesInWindow.map((u) => u.ms)),
+    errors: updatesInWindow.filter((u) => !u.ok).length,
+  };
   const check = await fetch(`${url}/rest/v1/profiles/thirdPartyId/${batchRowId(ROWS - 1)}?client=${BENCH_CLIENT}`);
   await check.arrayBuffer();
   if (check.status !== 200) throw new Error(`The last row of the batch was not stored (${check.status})`);
@@ -167,6 +201,7 @@ try {
     writePauseMs: WRITE_PAUSE_MS,
     ...during,
     idle,
+    singleUpdatesDuring,
     met: inWindow.length > 0 && during.errors === 0 && during.overall.p99ms < 100,
   };
 } finally {
@@ -184,4 +219,8 @@ console.log(
 );
 for (const [kind, label] of Object.entries(KINDS)) console.log(`  ${label}: ${line(result[kind])}`);
 console.log(`the same writes with no batch running: ${line(result.idle.overall)}`);
+console.log(
+  `single updates of a profile outside the batch, during it: ${line(result.singleUpdatesDuring)}` +
+    ` (${result.singleUpdatesDuring.errors} with another status than 200; informational)`,
+);
 emitJson(result);

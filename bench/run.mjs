@@ -153,6 +153,19 @@ function rowsOf(name, r) {
           target: '',
           met: null,
         })),
+        {
+          figure:
+            `Single updates of a profile outside the batch, during it (${r.singleUpdatesDuring.count}` +
+            `${r.singleUpdatesDuring.errors ? `, ${r.singleUpdatesDuring.errors} failed` : ''}): p50 / p99 / max`,
+          value:
+            r.singleUpdatesDuring.count === 0
+              ? 'no sample'
+              : `${pair(r.singleUpdatesDuring)} / ${fmt.ms(r.singleUpdatesDuring.maxms)}`,
+          anchor: 'wait at most for the batch merge',
+          ratio: '',
+          target: '',
+          met: null,
+        },
       ];
     }
     case 'revocation': {

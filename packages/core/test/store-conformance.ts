@@ -32,6 +32,21 @@ function chunks(rows: BatchRow[], size = 2): BatchRows {
   };
 }
 
+/** Batch rows that stop after `first` until `release()`: `taken` resolves once `first` is read. */
+function gatedRows(first: BatchRow, last: BatchRow) {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  let firstChunkTaken!: () => void;
+  const taken = new Promise<void>((resolve) => (firstChunkTaken = resolve));
+  async function* slow(): AsyncIterable<BatchRow[]> {
+    yield [first];
+    firstChunkTaken();
+    await gate;
+    yield [last];
+  }
+  return { slow, taken, release };
+}
+
 function tokenRecord(jti: string, createdAt = NOW): TokenRecord {
   return { jti, kid: 'k1', createdAt, expiresAt: createdAt + 90 * 86_400_000, createdBy: 'ops' };
 }
@@ -260,16 +275,7 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       it('answers reads with the last committed state while a batch is being applied', async () => {
         await store.updateProfile('acme', row('pcId', 'p1', { a: 'before' }), { createMissing: true, now: NOW });
         const batch = await store.createBatch(newBatch('v2', 2));
-        let release!: () => void;
-        const gate = new Promise<void>((resolve) => (release = resolve));
-        let firstChunkTaken!: () => void;
-        const taken = new Promise<void>((resolve) => (firstChunkTaken = resolve));
-        async function* slow(): AsyncIterable<BatchRow[]> {
-          yield [row('pcId', 'p1', { a: 'after' })];
-          firstChunkTaken();
-          await gate;
-          yield [row('pcId', 'p2', { a: 'new' })];
-        }
+        const { slow, taken, release } = gatedRows(row('pcId', 'p1', { a: 'after' }), row('pcId', 'p2', { a: 'new' }));
         const applying = store.applyBatch('acme', batch.batchId, slow, { createMissing: true, now: NOW });
         await taken;
         const during = await store.getProfile('acme', { kind: 'pcId', id: 'p1' });
@@ -282,16 +288,10 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
 
       it('commits admin writes and their audit while a batch is being applied (issue 14.1)', async () => {
         const batch = await store.createBatch(newBatch('v2', 2));
-        let release!: () => void;
-        const gate = new Promise<void>((resolve) => (release = resolve));
-        let firstChunkTaken!: () => void;
-        const taken = new Promise<void>((resolve) => (firstChunkTaken = resolve));
-        async function* slow(): AsyncIterable<BatchRow[]> {
-          yield [row('thirdPartyId', 'first', { a: '1' })];
-          firstChunkTaken();
-          await gate;
-          yield [row('thirdPartyId', 'last', { a: '2' })];
-        }
+        const { slow, taken, release } = gatedRows(
+          row('thirdPartyId', 'first', { a: '1' }),
+          row('thirdPartyId', 'last', { a: '2' }),
+        );
         const applying = store.applyBatch('acme', batch.batchId, slow, { createMissing: true, now: NOW });
         await taken;
         // A store whose admin writes queue behind the batch never settles these before release().

@@ -1,6 +1,7 @@
 import { systemClock, type Clock } from './clock';
 import { ValidationError } from './errors';
 import { maskToken } from './rotation/mask';
+import { storableText } from './storable-text';
 import type { AuditEvent, Store } from './store/types';
 
 /** Options of an AuditLog. */
@@ -39,9 +40,12 @@ export function looksLikeJwt(text: string): boolean {
 
 const JWT_LIKE_GLOBAL = JWT_LIKE.map((pattern) => new RegExp(pattern.source, 'g'));
 
-/** `text` with everything shaped like a JWT masked to its first 6 and last 4 characters. */
+/**
+ * `text` with everything shaped like a JWT masked to its first 6 and last 4 characters, and any
+ * character a store cannot keep replaced (storableText).
+ */
 export function scrubJwts(text: string): string {
-  let scrubbed = text;
+  let scrubbed = storableText(text);
   for (const pattern of JWT_LIKE_GLOBAL) scrubbed = scrubbed.replace(pattern, (match) => maskToken(match));
   return scrubbed;
 }

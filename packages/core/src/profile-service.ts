@@ -45,6 +45,10 @@ export interface SubmittedBatch {
 
 const DAY_MS = 86_400_000;
 
+/** The status message of a batch whose token stopped working while it was being recorded. */
+const REFUSED_AT_ACCEPT =
+  'The token was revoked or replaced before the batch was accepted; nothing of it was stored. Send it again with the new token.';
+
 /** Profiles of every client: single updates, fetches and batches (API.md section 2). */
 export class ProfileService {
   private readonly store: Store;
@@ -86,7 +90,8 @@ export class ProfileService {
 
   /**
    * Parses a batch body completely (a refused body stores nothing and throws a typed 400/413),
-   * runs `options.beforeAccept`, records the batch as `incomplete`, and applies it in the background.
+   * runs `options.beforeAccept`, records the batch as `incomplete`, runs `beforeAccept` again (the
+   * recording may have waited), and applies it in the background.
    */
   async submitBatch(
     client: string,
@@ -123,6 +128,17 @@ export class ProfileService {
     } catch (error) {
       await spool.dispose();
       throw error;
+    }
+    if (options.beforeAccept) {
+      // Recording the batch may have waited (behind another batch's merge on SQLite): check again,
+      // so a token revoked meanwhile never gets a batch accepted. The record stays, `stuck`.
+      try {
+        await options.beforeAccept();
+      } catch (error) {
+        await spool.dispose();
+        await this.store.markBatchStuck(client, batch.batchId, REFUSED_AT_ACCEPT).catch(() => undefined);
+        throw error;
+      }
     }
     const applied = this.apply(batch, spool);
     return { batch, applied };

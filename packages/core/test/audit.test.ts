@@ -1,3 +1,4 @@
+import { storableText } from '../src/storable-text';
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import { ANONYMOUS_ACTOR, AuditLog, MAX_AUDIT_LIMIT, looksLikeJwt } from '../src/audit';
@@ -191,5 +192,14 @@ describe('AuditLog', () => {
       await assert.rejects(log.flush(), /disk full/);
       await log.flush();
     });
+  });
+});
+
+describe('storableText', () => {
+  it('replaces NUL and lone surrogates (which PostgreSQL refuses) and keeps everything else', () => {
+    assert.equal(storableText('a\u0000b'), 'a\uFFFDb');
+    assert.equal(storableText('\uD800lone'), '\uFFFDlone');
+    assert.equal(storableText('tail\uDC00'), 'tail\uFFFD');
+    assert.equal(storableText('pair 😀 \u0001 ok'), 'pair 😀 \u0001 ok');
   });
 });

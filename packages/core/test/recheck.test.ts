@@ -126,9 +126,28 @@ describe('ProfileService.submitBatch beforeAccept', () => {
         events.push('checked');
       },
     });
-    assert.deepEqual(events, ['body read', 'checked']);
+    assert.deepEqual(events, ['body read', 'checked', 'checked']);
     assert.equal((await applied).status, 'complete');
     assert.equal(batch.batchSize, 2);
     assert.notEqual(await store.getProfile('demo', { kind: 'thirdPartyId', id: 'r2' }), null);
+  });
+
+  it('checks again once the batch is recorded (recording may wait): a refusal then stores nothing, the record reads stuck', async () => {
+    const store = new MemoryStore();
+    const service = new ProfileService({ store, clock: () => START, spoolDir });
+    let checks = 0;
+    const refusal = new TokenError('revoked');
+    await assert.rejects(
+      service.submitBatch('demo', 'v2', body([]), 'csv', {
+        beforeAccept: async () => {
+          if (++checks === 2) throw refusal; // revoked while the batch was being recorded
+        },
+      }),
+      (error: unknown) => error === refusal,
+    );
+    await service.drain();
+    assert.equal(checks, 2);
+    assert.equal(await store.getProfile('demo', { kind: 'thirdPartyId', id: 'r1' }), null);
+    assert.deepEqual(readdirSync(spoolDir), []);
   });
 });

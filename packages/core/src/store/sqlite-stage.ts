@@ -26,7 +26,7 @@ export interface TouchedProfile {
  * 1. Stage: a read transaction on the profile database (a WAL snapshot, which never blocks a
  *    writer) and the batch's results in TEMP tables of this connection: `staged`, the new state of
  *    every profile the batch changes, and `missed`, the keys of rows that changed nothing (profile
- *    not found, or refused against the snapshot).
+ *    not found, refused against the snapshot, or values already stored).
  * 2. Merge: the caller stops other profile writes and passes every profile written since the stage
  *    began. If none of them is a profile the batch read, the staged rows are copied into
  *    `profiles` and the batch marked `complete` in one IMMEDIATE transaction: the only time the
@@ -98,7 +98,10 @@ export class SqliteBatchStage {
     if (result.status === 'write' && result.changed) {
       const p = result.profile;
       this.sql.stage.run(client, p.pcId, p.thirdPartyId ?? null, encodeAttributes(p.attributes), p.modifiedAt);
-    } else if (result.status !== 'write' && stagedRow === undefined) {
+    } else if (stagedRow === undefined) {
+      // The row wrote nothing (profile not found, refused, or every value already stored): its
+      // key is kept all the same, so a single update made meanwhile sends the batch to the direct
+      // apply, which puts the row's values on top of it.
       this.sql.miss.run(client, row.key.kind, row.key.id);
     }
     return this.count(row, result);

@@ -3,6 +3,7 @@ import { AuditLog } from '../audit';
 import { systemClock, type Clock } from '../clock';
 import { ValidationError } from '../errors';
 import { maskToken } from '../rotation/mask';
+import { storableText } from '../storable-text';
 import type { Store, TokenRecord, TokenState } from '../store/types';
 import { TokenError } from './bearer';
 import { TokenStateCache, VerifiedTokenCache } from './caches';
@@ -146,7 +147,7 @@ export class TokenService {
       createdAt: now,
       // Whole seconds, so `exp` is exactly expiresAt / 1000 and re-minting gives the same token.
       expiresAt: (secondsOf(now) + expiresIn) * 1000,
-      createdBy: options.actor,
+      createdBy: storableText(options.actor),
     };
     const accessToken = mintToken(client, record, key);
     const event = this.audit.event(options.actor, 'token.generated', {

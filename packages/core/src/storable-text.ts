@@ -1,4 +1,5 @@
 /** A NUL, or a UTF-16 surrogate without its pair: text that PostgreSQL (text and jsonb) refuses. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this must find
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /**

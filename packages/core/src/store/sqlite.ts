@@ -51,18 +51,20 @@ export interface SqliteStoreOptions {
    */
   batchSliceMs?: number;
   /**
-   * Apply batches in a worker thread with its own writer connection (default true): the event
-   * loop then stays free while a large batch is written and committed. When false, or when the
-   * worker script cannot be found (running from TypeScript sources), batches are applied here,
-   * yielding every `batchSliceMs`.
+   * Stage and merge batches in a worker thread with its own connection (default true): the event
+   * loop then stays free while a large batch is worked out and committed. When false, or when the
+   * worker script cannot be found (running from TypeScript sources), that is done on this thread
+   * on a connection of its own, yielding every `batchSliceMs`.
    */
   batchWorker?: boolean;
 }
 
 /**
- * The embedded store: one SQLite file through better-sqlite3 in WAL mode. Writes go through one
- * connection, one at a time; reads use a second connection, so they see the last committed
- * state and are answered while a large batch is being applied.
+ * The embedded store: two SQLite files through better-sqlite3 in WAL mode (docs/sqlite-batches.md).
+ * The profile file's writes go through one connection, one at a time; reads use a second
+ * connection, so they see the last committed state and are answered while a batch is applied. A
+ * batch is staged on its own connection without the write lock and merged under it. Settings,
+ * token state and audit live in the control file, whose writes never wait for a batch.
  */
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { create } from 'xmlbuilder2';
+import { create } from 'xmlbuilder';
 
 /** The body format of a profile-route answer. */
 export type Format = 'xml' | 'json';
@@ -43,7 +43,10 @@ export function sendProfileBody(res: Response, format: Format, status: number, b
     res.json(json ?? body);
     return;
   }
-  const xml = create({ response: xmlSafe(body) }).end({ headless: true });
+  // xmlbuilder escapes every `&` and `<` of a text as text. (xmlbuilder2, used before, passes
+  // anything shaped like an entity or character reference through as markup: `&nbsp;` made the
+  // answer ill-formed and `&#39;` came back as `'`.)
+  const xml = create({ response: xmlSafe(body) }, { headless: true }).end();
   res.type('application/xml').send(xml);
 }
 

@@ -8,7 +8,11 @@ type Item = ParsedRow | RowFailure;
 const MB = 1024 * 1024;
 
 /** A body made of `head`, then `unit` repeated (in chunks of about 64 KB) until `total` bytes or forever; counts bytes pulled. */
-function repeated(head: string, unit: string, total = Infinity): { source: AsyncGenerator<Buffer>; pulled: () => number } {
+function repeated(
+  head: string,
+  unit: string,
+  total = Infinity,
+): { source: AsyncGenerator<Buffer>; pulled: () => number } {
   let pulled = 0;
   const chunk = Buffer.from(unit.repeat(Math.max(1, Math.floor(65536 / unit.length))), 'utf8');
   async function* source(): AsyncGenerator<Buffer> {
@@ -103,7 +107,9 @@ describe('parseBatch bounds (issue 15)', function () {
         once('{"note":{"a":[1,2,{"b":null}]},"profiles":[{"pcId":"1","attributes":{"a":"x"}}],"z":true}'),
         'json',
       );
-      assert.deepEqual(items, [{ type: 'row', line: 1, update: { key: { kind: 'pcId', id: '1' }, attributes: { a: 'x' } } }]);
+      assert.deepEqual(items, [
+        { type: 'row', line: 1, update: { key: { kind: 'pcId', id: '1' }, attributes: { a: 'x' } } },
+      ]);
     });
   });
 
@@ -112,27 +118,27 @@ describe('parseBatch bounds (issue 15)', function () {
     describe(format, () => {
       it('refuses a row of ",x" repeated without end with 400 and its line, having read little of it', async () => {
         const body = repeated(`${prefix}pcId,a\n1,ok\n2`, ',x');
-        await refused(collect(body.source, format), 400, /Row has more than 17 cells; the header has 2 columns/, 3);
+        await refused(collect(body.source, format), 400, /Row has more than 18 cells; the header has 2 columns/, 3);
         assert.ok(body.pulled() < 2 * MB, `read ${body.pulled()} bytes before refusing`);
       });
 
       it('refuses a row of empty cells without end with 400 and its line', async () => {
         const body = repeated(`${prefix}pcId,a\n1`, ',');
-        await refused(collect(body.source, format), 400, /Row has more than 17 cells/, 2);
+        await refused(collect(body.source, format), 400, /Row has more than 18 cells/, 2);
         assert.ok(body.pulled() < 2 * MB, `read ${body.pulled()} bytes before refusing`);
       });
 
       it('keeps a row a little wider than the header a row failure, and refuses one past the margin', async () => {
-        const ok = await collect(once(`${prefix}pcId,a\n1,x,y\n2,x${',z'.repeat(15)}\n3,x\n`), format);
+        const ok = await collect(once(`${prefix}pcId,a\n1,x,y\n2,x${',z'.repeat(16)}\n3,x\n`), format);
         assert.deepEqual(
           ok.map((item) => item.type),
           ['failure', 'failure', 'row'],
         );
         assert.match((ok[0] as RowFailure).message, /Row has 3 cells; the header has 2 columns/);
         await refused(
-          collect(once(`${prefix}pcId,a\n1,x\n2,x${',z'.repeat(16)}\n3,x\n`), format),
+          collect(once(`${prefix}pcId,a\n1,x\n2,x${',z'.repeat(17)}\n3,x\n`), format),
           400,
-          /Row has more than 17 cells; the header has 2 columns/,
+          /Row has more than 18 cells; the header has 2 columns/,
           3,
         );
       });

@@ -40,6 +40,7 @@ const HOSTILE: Hostile[] = [
     contentType: 'application/json',
     head: '{"profiles":[{}',
     unit: ',{}',
+    tail: ']}',
     status: 413,
     message: /more than 500,000 rows/,
   },
@@ -142,6 +143,7 @@ function sendHostile(url: string, token: string, shape: Hostile, afterHead: () =
   const tail = Buffer.from(shape.tail ?? '', 'utf8');
   const chunk = Buffer.from(shape.unit.repeat(Math.ceil(MB / shape.unit.length)), 'utf8');
   const middle = BODY_BYTES - head.length - tail.length;
+  const whole = middle - (middle % Buffer.byteLength(shape.unit));
   return new Promise((resolve, reject) => {
     let answered = false;
     const req = http.request(`${url}/m2/${CLIENT}/v2/profile/batchUpdate`, {
@@ -170,12 +172,13 @@ function sendHostile(url: string, token: string, shape: Hostile, afterHead: () =
       req.write(head);
       await afterHead();
       let sent = 0;
-      while (sent < middle && !answered && !req.destroyed) {
-        const part = chunk.subarray(0, Math.min(chunk.length, middle - sent));
+      while (sent < whole && !answered && !req.destroyed) {
+        const part = chunk.subarray(0, Math.min(chunk.length, whole - sent));
         sent += part.length;
         if (!req.write(part)) await new Promise((done) => req.once('drain', done).once('close', done));
       }
-      if (!answered && !req.destroyed) req.end(tail);
+      // Whole units only, then spaces, so that a body that reached its end is well-formed (JSON: valid).
+      if (!answered && !req.destroyed) req.end(Buffer.concat([Buffer.alloc(middle - whole, ' '), tail]));
     })().catch(() => undefined);
   });
 }

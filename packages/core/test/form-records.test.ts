@@ -7,7 +7,12 @@ import { FormRecords } from '../src/batch/form-records';
 function split(text: string, cuts: number[]): string[][] {
   const bytes = Buffer.from(text, 'utf8');
   const records: string[][] = [];
-  const splitter = new FormRecords((record) => records.push(record));
+  const splitter = new FormRecords({
+    accept: (record) => records.push(record),
+    maxCells: () => Infinity,
+    tooWide: () => new Error('too wide'),
+    tooLong: () => new Error('too long'),
+  });
   let at = 0;
   for (const cut of [...cuts.map((c) => c % (bytes.length + 1)), bytes.length].sort((a, b) => a - b)) {
     if (cut <= at) continue;

@@ -1,5 +1,5 @@
-import { isUtf8 } from 'node:buffer';
-import { BatchRejectedError } from '../errors';
+import { TokenParser, Tokenizer, TokenType, type ParsedTokenInfo } from '@streamparser/json';
+import { BatchRejectedError, ProfilegateError } from '../errors';
 import {
   attributeNameProblem,
   attributeValueProblem,
@@ -7,56 +7,210 @@ import {
   profileIdProblem,
 } from '../profiles/rules';
 import type { ProfileKey } from '../profiles/types';
-import { asTypedError, batchIsEmpty, bodyTooLarge, notUtf8, toBuffer, tooManyRows } from './text';
+import { BATCH_SHAPE_LIMITS, outsideTooLarge, profileTooLarge, yieldToEventLoop } from './bounds';
+import { asTypedError, batchIsEmpty, bodyTooLarge, notUtf8, toBuffer, tooManyRows, Utf8Guard } from './text';
 import type { BatchLimits, ParsedRow, RowFailure } from './types';
 
 type Item = ParsedRow | RowFailure;
 
-const JSON_POSITION = /at position (\d+)/;
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const TOKENIZER_POSITION = /absolute position "(\d+)"/;
+/**
+ * Bytes tokenized between two turns of the event loop: smaller than a CSV slice, since a JSON
+ * element can be as short as `{},` (16 KB of them take about 10 ms to read and fail).
+ */
+const JSON_SLICE_BYTES = 16 * 1024;
 const SHAPE = 'send {"profiles":[{"thirdPartyId":"…","attributes":{"name":"value"}}]}';
 
 /**
- * Parses a JSON batch body: `{"profiles":[{"pcId"|"thirdPartyId": "…", "attributes": {…}}]}`.
- * The body (at most `limits.maxBytes`) is read whole, then each element becomes a row or a row
- * failure whose `line` is its 1-based index.
+ * Parses a JSON batch body: `{"profiles":[{"pcId"|"thirdPartyId": "…", "attributes": {…}}]}`, as
+ * a stream: each element of "profiles" becomes a row or a row failure (its `line` is its 1-based
+ * index) as soon as it has been read, and is then dropped. Rows, the body's bytes and the bytes of
+ * each element are counted while the body arrives, and the event loop gets a turn every 16 KB.
  */
 export async function* parseJson(source: AsyncIterable<Buffer | string>, limits: BatchLimits): AsyncGenerator<Item> {
-  const profiles = await readProfiles(source, limits);
-  for (let i = 0; i < profiles.length; i++) yield readProfile(profiles[i], i + 1);
-}
-
-async function readProfiles(source: AsyncIterable<Buffer | string>, limits: BatchLimits): Promise<unknown[]> {
-  const chunks: Buffer[] = [];
+  const out: Item[] = [];
+  const reader = new ProfilesReader(limits, out);
+  const guard = new Utf8Guard();
+  let head: Buffer | null = Buffer.alloc(0); // bytes before a BOM is settled
   let bytes = 0;
   try {
     for await (const chunk of source) {
-      const data = toBuffer(chunk);
+      let data = toBuffer(chunk);
       bytes += data.length;
       if (bytes > limits.maxBytes) throw bodyTooLarge(limits);
-      chunks.push(data);
+      if (head !== null) {
+        head = head.length === 0 ? data : Buffer.concat([head, data]);
+        const rest = afterBom(head, false);
+        if (rest === undefined) continue;
+        head = null;
+        data = rest;
+      }
+      const { valid, badLine } = guard.check(data);
+      for (let at = 0; at < valid.length; at += JSON_SLICE_BYTES) {
+        reader.write(valid.subarray(at, at + JSON_SLICE_BYTES));
+        for (const item of out) yield item;
+        out.length = 0;
+        await yieldToEventLoop();
+      }
+      if (badLine !== null) throw notUtf8();
     }
+    if (head !== null) {
+      const { valid, badLine } = guard.check(afterBom(head, true) ?? head);
+      reader.write(valid);
+      if (badLine !== null) throw notUtf8();
+    }
+    if (guard.finish() !== null) throw notUtf8();
+    reader.end();
+    for (const item of out) yield item;
+    out.length = 0;
   } catch (error) {
     throw asTypedError(error);
   }
-  let body = Buffer.concat(chunks, bytes);
-  if (body.length >= 3 && body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf) body = body.subarray(3);
-  if (body.length === 0) throw batchIsEmpty();
-  if (!isUtf8(body)) throw notUtf8();
-  let document: unknown;
-  try {
-    document = JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    const position = error instanceof Error ? JSON_POSITION.exec(error.message) : null;
-    const where = position ? ` (at character ${Number(position[1]) + 1})` : '';
-    throw new BatchRejectedError(`The body is not valid JSON${where}; ${SHAPE}`);
+}
+
+/** The body after a UTF-8 BOM; undefined while `head` is too short to tell (and `atEnd` is false). */
+function afterBom(head: Buffer, atEnd: boolean): Buffer | undefined {
+  const bomBytes = Math.min(head.length, BOM.length);
+  if (!head.subarray(0, bomBytes).equals(BOM.subarray(0, bomBytes))) return head;
+  if (bomBytes === BOM.length) return head.subarray(BOM.length);
+  return atEnd ? head : undefined;
+}
+
+function notTheShape(): BatchRejectedError {
+  return new BatchRejectedError(`The JSON body must be an object with a "profiles" array; ${SHAPE}`);
+}
+
+/**
+ * Follows the tokens of the body (from @streamparser/json's tokenizer) to find "profiles" and to
+ * bound what is held: its token parser builds one element of "profiles" at a time (and drops every
+ * value outside them as soon as it is complete), and no element, nor any stretch outside them, may
+ * grow past `BATCH_SHAPE_LIMITS.maxRecordChars` bytes.
+ */
+class ProfilesReader {
+  private readonly tokenizer = new Tokenizer();
+  private readonly values = new TokenParser({ paths: ['$.profiles.*'], keepStack: false });
+  /** Bytes written so far (after the BOM). */
+  private fed = 0;
+  private tokens = 0;
+  /** Offset of the latest token: where a token the parser refuses is. */
+  private lastOffset = 0;
+  /** Containers open around the next token. */
+  private depth = 0;
+  /** Inside the root object, the next string is a key. */
+  private expectKey = false;
+  private key: string | null = null;
+  private profilesSeen = false;
+  /** Inside the "profiles" array (between its brackets). */
+  private inProfiles = false;
+  /** Where the current element of "profiles", or the current stretch outside them, began. */
+  private segmentStart = 0;
+  private rows = 0;
+
+  constructor(
+    private readonly limits: BatchLimits,
+    private readonly out: Item[],
+  ) {
+    this.tokenizer.onToken = (info) => {
+      this.onToken(info);
+      this.values.write(info);
+    };
+    this.values.onValue = ({ value }) => this.onProfile(value);
   }
-  if (!isObject(document) || !Object.hasOwn(document, 'profiles') || !Array.isArray(document['profiles'])) {
-    throw new BatchRejectedError(`The JSON body must be an object with a "profiles" array; ${SHAPE}`);
+
+  /** Parses the next part of the body (whole UTF-8 sequences; at most a slice, so the bound below is checked often). */
+  write(data: Buffer): void {
+    if (data.length === 0) return;
+    this.fed += data.length;
+    this.guarded(() => this.tokenizer.write(data));
+    if (this.fed - this.segmentStart > BATCH_SHAPE_LIMITS.maxRecordChars) {
+      throw this.inProfiles ? profileTooLarge(this.rows + 1) : outsideTooLarge();
+    }
   }
-  const profiles = document['profiles'] as unknown[];
-  if (profiles.length === 0) throw batchIsEmpty();
-  if (profiles.length > limits.maxRows) throw tooManyRows(limits);
-  return profiles;
+
+  /** At the end of the body: throws unless it was one complete object with a non-empty "profiles" array. */
+  end(): void {
+    if (this.fed === 0) throw batchIsEmpty();
+    this.guarded(() => this.tokenizer.end());
+    if (this.tokens === 0 || !this.values.isEnded) {
+      throw new BatchRejectedError(`The body is not valid JSON (it ends before the JSON does); ${SHAPE}`);
+    }
+    if (!this.profilesSeen) throw notTheShape();
+    if (this.rows === 0) throw batchIsEmpty();
+  }
+
+  /** Runs the tokenizer; its errors (and the token parser's) are JSON syntax errors, ours pass through. */
+  private guarded(run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof ProfilegateError) throw error;
+      const message = error instanceof Error ? error.message : '';
+      const position = TOKENIZER_POSITION.exec(message);
+      const at = position ? Number(position[1]) : message.startsWith('Tokenizer ended') ? null : this.lastOffset;
+      const where = at === null ? ' (it ends before the JSON does)' : ` (at byte ${at + 1})`;
+      throw new BatchRejectedError(`The body is not valid JSON${where}; ${SHAPE}`);
+    }
+  }
+
+  private onToken({ token, value, offset }: ParsedTokenInfo): void {
+    this.tokens++;
+    this.lastOffset = offset;
+    switch (token) {
+      case TokenType.LEFT_BRACE:
+      case TokenType.LEFT_BRACKET:
+        this.onValueStart(token, offset);
+        this.depth++;
+        if (this.depth === 1) this.expectKey = true;
+        return;
+      case TokenType.RIGHT_BRACE:
+      case TokenType.RIGHT_BRACKET:
+        this.depth--;
+        if (this.depth === 1 && this.inProfiles) {
+          this.inProfiles = false;
+          this.segmentStart = offset;
+        }
+        return;
+      case TokenType.COMMA:
+        if (this.depth === 1) this.expectKey = true;
+        return;
+      case TokenType.STRING:
+        if (this.depth === 1 && this.expectKey) {
+          this.expectKey = false;
+          this.key = value as string;
+          this.segmentStart = offset;
+          return;
+        }
+        this.onValueStart(token, offset);
+        return;
+      case TokenType.COLON:
+        return;
+      default:
+        this.onValueStart(token, offset);
+    }
+  }
+
+  private onValueStart(token: TokenType, offset: number): void {
+    if (this.depth === 0) {
+      if (token !== TokenType.LEFT_BRACE) throw notTheShape();
+    } else if (this.depth === 1 && this.key === 'profiles') {
+      if (this.profilesSeen) {
+        throw new BatchRejectedError(`The JSON body has "profiles" more than once; send one array. ${SHAPE}`);
+      }
+      this.profilesSeen = true;
+      if (token !== TokenType.LEFT_BRACKET) throw notTheShape();
+      this.inProfiles = true;
+      this.segmentStart = offset;
+    } else if (this.depth === 2 && this.inProfiles) {
+      this.segmentStart = offset;
+    }
+  }
+
+  private onProfile(element: unknown): void {
+    if (++this.rows > this.limits.maxRows) throw tooManyRows(this.limits);
+    this.out.push(readProfile(element, this.rows));
+    this.segmentStart = this.lastOffset;
+  }
 }
 
 function readProfile(element: unknown, line: number): Item {

@@ -7,7 +7,7 @@ const path = require('node:path');
 const Mocha = require('mocha');
 const StatsReporter = require('./mocha-stats-reporter.cjs');
 
-const SECTIONS = ['fuzz', 'token attacks', 'crash safety', 'concurrency', 'load', 'secrets'];
+const SECTIONS = ['fuzz', 'token attacks', 'crash safety', 'concurrency', 'load', 'secrets', 'hostile shapes'];
 const { EVENT_RUN_BEGIN, EVENT_RUN_END, EVENT_TEST_FAIL } = Mocha.Runner.constants;
 
 class ReliabilityReporter extends StatsReporter {

@@ -6,8 +6,8 @@
  */
 import { MODE, SEED } from './mode';
 
-/** The six sections of the suite (one test file each). */
-export type Section = 'fuzz' | 'token attacks' | 'crash safety' | 'concurrency' | 'load' | 'secrets';
+/** The sections of the suite (one test file each). */
+export type Section = 'fuzz' | 'token attacks' | 'crash safety' | 'concurrency' | 'load' | 'secrets' | 'hostile shapes';
 
 export interface SectionTally {
   cases: number;

@@ -10,7 +10,7 @@ export function declaredLengthAtMost(limit: number, what: string) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     const declared = Number(req.headers['content-length']);
     if (Number.isFinite(declared) && declared > limit) {
-      throw new PayloadTooLargeError(`${what} is ${declared} bytes; the limit is ${limit} bytes`);
+      throw new PayloadTooLargeError(`${what} is too large: ${declared} bytes; the limit is ${limit} bytes`);
     }
     next();
   };

@@ -1,4 +1,4 @@
-import { AdminClient, isValidClientCode, maskToken } from '@profilegate/core';
+import { AdminClient, displayJson, displayText, isValidClientCode, maskToken } from '@profilegate/core';
 import type { Command } from 'commander';
 import { UsageError } from './errors';
 
@@ -69,23 +69,34 @@ export class CommandContext {
 
   /** The token as this run may show it: whole with --reveal, masked otherwise. */
   show(token: string): string {
-    return this.reveal ? token : maskToken(token);
+    return displayText(this.reveal ? token : maskToken(token));
   }
+
+  // Every line is escaped as a whole: the lines hold ids, messages, times and file names that
+  // came from a file or the server, and none of the CLI's own text needs a control character.
 
   /** Prints one line of human output (nothing in --json mode). */
   say(line = ''): void {
-    if (!this.json) this.streams.stdout.write(`${line}\n`);
+    if (!this.json) this.streams.stdout.write(`${displayText(line)}\n`);
   }
 
   /** Prints a progress or warning line on stderr (never in --json mode's stdout). */
   note(line: string): void {
-    this.streams.stderr.write(`${line}\n`);
+    this.streams.stderr.write(`${displayText(line)}\n`);
   }
 
   /** Prints the machine output of --json mode. */
   result(value: unknown): void {
-    if (this.json) this.streams.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    if (this.json) this.streams.stdout.write(`${displayJson(value)}\n`);
   }
+}
+
+/**
+ * Text of several lines as it may be printed: each line escaped by `displayText`. The pieces that
+ * came from data must already be escaped, so that a line break in them cannot pose as our own.
+ */
+export function displayLines(text: string): string {
+  return text.split('\n').map(displayText).join('\n');
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The `profilegate` command. Exit codes: 0 ok, 1 server refused, 2 usage, 3 cannot reach the server. */
+import { displayText } from '@profilegate/core';
 import { run } from './program';
 
 run(process.argv.slice(2), {
@@ -13,7 +14,7 @@ run(process.argv.slice(2), {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`profilegate: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`profilegate: ${displayText(error instanceof Error ? error.message : String(error))}\n`);
     process.exitCode = 1;
   },
 );

@@ -5,7 +5,8 @@ import { auditCommand } from './commands/audit';
 import { batchCommand } from './commands/batch';
 import { settingsCommand } from './commands/settings';
 import { tokenCommand } from './commands/token';
-import type { Streams } from './context';
+import { displayJson, displayText } from '@profilegate/core';
+import { displayLines, type Streams } from './context';
 import { CommandFailedError, EXIT, describeError } from './errors';
 
 function version(): string {
@@ -49,8 +50,9 @@ function configure(command: Command, streams: Streams): void {
   command.exitOverride();
   command.showSuggestionAfterError(true);
   command.configureOutput({
-    writeOut: (text) => streams.stdout.write(text),
-    writeErr: (text) => streams.stderr.write(text),
+    // Usage errors quote the command line, which may hold file names from a glob.
+    writeOut: (text) => streams.stdout.write(displayLines(text)),
+    writeErr: (text) => streams.stderr.write(displayLines(text)),
   });
   for (const sub of command.commands) configure(sub, streams);
 }
@@ -68,16 +70,20 @@ export async function run(argv: readonly string[], streams: Streams): Promise<nu
       if (error.exitCode === 0) return EXIT.ok;
       if (json)
         streams.stdout.write(
-          `${JSON.stringify({ error: { code: 'Usage', message: error.message, exitCode: EXIT.usage } }, null, 2)}\n`,
+          `${displayJson({ error: { code: 'Usage', message: error.message, exitCode: EXIT.usage } })}\n`,
         );
       return EXIT.usage;
     }
     const described = describeError(error);
     if (json && error instanceof CommandFailedError && error.reportedInJson) return described.exitCode;
     if (json) {
-      streams.stdout.write(`${JSON.stringify({ error: described }, null, 2)}\n`);
+      streams.stdout.write(`${displayJson({ error: described })}\n`);
     } else {
-      streams.stderr.write(`profilegate: ${described.message}\n`);
+      // Only our own failures span lines (their data pieces escaped already); any other message
+      // may be the server's text, so a line break in it is escaped too.
+      const message =
+        error instanceof CommandFailedError ? displayLines(described.message) : displayText(described.message);
+      streams.stderr.write(`profilegate: ${message}\n`);
     }
     return described.exitCode;
   }

@@ -1,3 +1,4 @@
+import { displayText } from '@profilegate/core';
 import { SingleBar, Presets } from 'cli-progress';
 import type { CommandContext } from './context';
 
@@ -7,8 +8,9 @@ export interface Progress {
   stop(): void;
 }
 
-/** Starts progress reporting for `label` on stderr. */
-export function startProgress(ctx: CommandContext, label: string, unit: string): Progress {
+/** Starts progress reporting for `label` (escaped here: it may name a batch id) on stderr. */
+export function startProgress(ctx: CommandContext, text: string, unit: string): Progress {
+  const label = displayText(text);
   const stderr = ctx.streams.stderr;
   if (ctx.json) return { update() {}, stop() {} };
   if (stderr.isTTY === true) {

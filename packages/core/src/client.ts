@@ -9,3 +9,4 @@ export * from './rotation';
 export * from './tokens/constants';
 export { isValidClientCode } from './profiles/rules';
 export * from './durations';
+export { displayJson, displayText } from './display-text';

@@ -44,3 +44,4 @@ export * from './rotation';
 export * from './admin-client';
 export * from './store/postgres';
 export * from './durations';
+export { displayJson, displayText } from './display-text';

@@ -6,3 +6,4 @@ export { adminKeyAuthenticator, type AdminKey } from './admin-keys';
 export { requireProfileToken, type RequireProfileTokenOptions } from './require-token';
 export { profileTracker, type ProfileTrackerOptions } from './tracker';
 export { openApiDocument } from './openapi';
+export { handleExpectContinue } from './expect-continue';

@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
-import { AdminApiError, type AdminClient, type BatchStatus } from '@profilegate/core';
+import { AdminApiError, displayText, type AdminClient, type BatchStatus } from '@profilegate/core';
 import { Command } from 'commander';
 import { csvToBatchForm, isBatchForm } from '../batch-form';
 import { CommandContext, globalOptions, type Streams } from '../context';
@@ -66,19 +66,23 @@ async function upload(ctx: CommandContext, file: string, options: { v1?: boolean
   );
   if (status.status === 'stuck') {
     throw new CommandFailedError(
-      `Batch ${status.batchId} could not be applied: ${status.message ?? 'no reason given'}`,
+      `Batch ${displayText(status.batchId)} could not be applied: ${displayText(status.message ?? 'no reason given')}`,
       true,
     );
   }
   if (!ok) {
-    const lines = failed.map((row) => `  ${row.id}: ${row.message}`);
+    // Escaped one by one: a line break in an id must not start a line of its own.
+    const lines = failed.map((row) => `  ${displayText(row.id)}: ${displayText(row.message)}`);
     if (notFound > 0)
       lines.push(`  ${notFound} rows name profiles that do not exist (v1 updates existing profiles only)`);
     const more =
       (status.failedUpdates ?? 0) > failed.length
         ? `\n  (and ${(status.failedUpdates ?? 0) - failed.length} more)`
         : '';
-    throw new CommandFailedError(`Batch ${status.batchId} has failed rows:\n${lines.join('\n')}${more}`, true);
+    throw new CommandFailedError(
+      `Batch ${displayText(status.batchId)} has failed rows:\n${lines.join('\n')}${more}`,
+      true,
+    );
   }
 }
 

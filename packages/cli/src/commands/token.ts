@@ -3,6 +3,7 @@ import { relative, resolve } from 'node:path';
 import {
   describeSeconds,
   describeTimeLeft,
+  displayText,
   isGlob,
   isLikelyTokenOfClient,
   maskToken,
@@ -143,7 +144,7 @@ async function generate(ctx: CommandContext, options: GenerateOptions): Promise<
       // The server already has the new token: say how to finish without losing it.
       throw new CommandFailedError(
         `Generated a new token (${maskToken(info.accessToken)}) but updating the files failed: ` +
-          `${error instanceof Error ? error.message : String(error)}. Finish with: ` +
+          `${displayText(error instanceof Error ? error.message : String(error))}. Finish with: ` +
           'profilegate token show --reveal, then profilegate token replace --new - <paths>',
       );
     }

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { PostgresStore, SqliteStore, openSigningKeys, type LiveSigningKeys, type Store } from '@profilegate/core';
 import express from 'express';
-import { adminKeyAuthenticator, profileApi, type ProfileApiRouter } from '../index';
+import { adminKeyAuthenticator, handleExpectContinue, profileApi, type ProfileApiRouter } from '../index';
 import { MIN_ADMIN_KEY_LENGTH, type DemoAdminKey, type DemoConfig, type DemoStoreConfig } from './config';
 
 /** A running demo server. */
@@ -155,7 +155,8 @@ async function readAdminKey(file: string): Promise<string | null> {
 
 function listen(app: express.Express, port: number, host: string): Promise<Server> {
   return new Promise((resolvePromise, reject) => {
-    const server = app.listen(port, host);
+    // 100 Continue only for a request whose body is read: a refusal on its headers comes first.
+    const server = handleExpectContinue(app.listen(port, host));
     const onError = (error: NodeJS.ErrnoException): void => {
       server.close();
       if (error.code === 'EADDRINUSE') {

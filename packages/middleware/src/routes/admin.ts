@@ -12,14 +12,19 @@ import {
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { withBodyIdleTimeout } from '../body-idle';
+import { declaredLengthAtMost } from '../declared-length';
 import { setErrorStyle } from '../error-handler';
 import { queryParam } from '../query';
 import type { Runtime } from '../runtime';
 
+/** Largest admin JSON body (a token or settings request is a few dozen bytes). */
+const ADMIN_BODY_LIMIT = 16 * 1024;
+
 /** The admin routes of API.md section 3. */
 export function adminRoutes(rt: Runtime): Router {
   const router = express.Router();
-  const json = withBodyIdleTimeout(rt.bodyIdleTimeoutMs, express.json({ limit: '16kb', strict: true }));
+  const json = withBodyIdleTimeout(rt.bodyIdleTimeoutMs, express.json({ limit: ADMIN_BODY_LIMIT, strict: true }));
+  const jsonLength = declaredLengthAtMost(ADMIN_BODY_LIMIT, 'The JSON body');
 
   const prepare = async (req: Request, res: Response, next: NextFunction) => {
     setErrorStyle(res, 'admin');
@@ -65,7 +70,7 @@ export function adminRoutes(rt: Runtime): Router {
     const replacedTokens = replacedBody(await rt.tokens.replaced(clientOf(req)));
     noStore(res).json({ ...tokenBody(issued, rt.clock()), replacedTokens });
   });
-  router.post(tokenPath, prepare, allow('token.generate'), scope, jsonOnly, json, async (req, res) => {
+  router.post(tokenPath, prepare, allow('token.generate'), scope, jsonOnly, jsonLength, json, async (req, res) => {
     const options = parseGenerateBody(req.body);
     const issued = await rt.tokens.generate(clientOf(req), { ...options, actor: actorOf(res) });
     noStore(res).status(201).json(tokenBody(issued, rt.clock()));
@@ -79,7 +84,7 @@ export function adminRoutes(rt: Runtime): Router {
   router.get(settingsPath, prepare, allow('settings.read'), async (req, res) => {
     res.json(await settingsBody(rt, clientOf(req)));
   });
-  router.put(settingsPath, prepare, allow('settings.write'), jsonOnly, json, async (req, res) => {
+  router.put(settingsPath, prepare, allow('settings.write'), jsonOnly, jsonLength, json, async (req, res) => {
     await rt.settings.put(clientOf(req), req.body, actorOf(res));
     res.json(await settingsBody(rt, clientOf(req)));
   });

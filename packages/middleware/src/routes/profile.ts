@@ -11,6 +11,7 @@ import {
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { readBatchBody } from '../batch-body';
 import { withBodyIdleTimeout } from '../body-idle';
+import { declaredLengthAtMost } from '../declared-length';
 import { checkProfileAccess, recheckProfileAccess } from '../gate';
 import { rawQuery, queryParam, uniqueParams } from '../query';
 import { negotiate, sendProfileBody } from '../respond';
@@ -119,8 +120,17 @@ export function profileRoutes(rt: Runtime): Router {
     rt.bodyIdleTimeoutMs,
     express.text({ type: 'application/x-www-form-urlencoded', limit: rt.limits.maxUpdateBodyBytes }),
   );
+  const updateLength = declaredLengthAtMost(rt.limits.maxUpdateBodyBytes, 'The form body');
   router.get('/m2/:client/profile/update', profileRoute('profile'), knownClient, gate, update);
-  router.post('/m2/:client/profile/update', profileRoute('profile'), knownClient, gate, updateBody, update);
+  router.post(
+    '/m2/:client/profile/update',
+    profileRoute('profile'),
+    knownClient,
+    gate,
+    updateLength,
+    updateBody,
+    update,
+  );
 
   const fetchClient = (req: Request, _res: Response, next: NextFunction) => {
     const client = queryParam(req, 'client');

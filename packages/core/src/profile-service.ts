@@ -9,6 +9,8 @@ import {
   profileIdProblem,
 } from './profiles/rules';
 import type { Profile, ProfileKey } from './profiles/types';
+import { textProblem } from './storable-text';
+import { failedRowBytes, failureMessage } from './store/failure-log';
 import type { BatchFailure, BatchRecord, Store } from './store/types';
 import { MAX_REPORTED_FAILURES } from './store/types';
 
@@ -61,7 +63,10 @@ export class ProfileService {
   }
 
   /** Finds a profile by pcId or thirdPartyId. */
-  getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
+  async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
+    // The text rule (storable-text.ts): such an id names no profile in any store; say why at once.
+    const problem = textProblem(key.kind, key.id);
+    if (problem) throw new ValidationError(problem);
     return this.store.getProfile(client, key);
   }
 
@@ -103,6 +108,7 @@ export class ProfileService {
     const spool = await BatchSpool.create(this.options.spoolDir);
     const failures: BatchFailure[] = [];
     let failedCount = 0;
+    let failedBytes = 0;
     let batch: BatchRecord;
     try {
       for await (const item of parseBatch(body, { format, limits: this.options.batchLimits })) {
@@ -110,8 +116,9 @@ export class ProfileService {
           await spool.write(item.update);
         } else {
           failedCount++;
+          failedBytes += failedRowBytes(item.id);
           if (failures.length < MAX_REPORTED_FAILURES)
-            failures.push({ id: item.id, message: `Line ${item.line}: ${item.message}` });
+            failures.push({ line: item.line, id: item.id, message: item.message });
         }
       }
       await spool.finish();
@@ -123,6 +130,7 @@ export class ProfileService {
         batchSize: spool.size + failedCount,
         parseFailures: failures,
         parseFailedCount: failedCount,
+        parseFailedRowBytes: failedBytes,
         now,
       });
     } catch (error) {
@@ -144,11 +152,17 @@ export class ProfileService {
     return { batch, applied };
   }
 
-  /** A batch's status, or NotFoundError. */
+  /**
+   * A batch's status, with each failed row's message as batchStatus shows it (`Line N: why`), or
+   * NotFoundError; ValidationError for a batchId that breaks the text rule.
+   */
   async getBatch(client: string, batchId: string): Promise<BatchRecord> {
+    const problem = textProblem('batchId', batchId);
+    if (problem) throw new ValidationError(problem);
     const batch = await this.store.getBatch(client, batchId);
     if (!batch) throw new NotFoundError(`No batch ${batchId} for client ${client}`, 'BatchNotFound');
-    return batch;
+    const { failedRowBytes: _kept, ...status } = batch;
+    return { ...status, failures: batch.failures.map((f) => ({ id: f.id, message: failureMessage(f) })) };
   }
 
   /**

@@ -65,9 +65,7 @@ describe('what the stores keep of failed rows (issue 15.5)', function () {
       legacy.exec(SQLITE_MIGRATIONS[1]!);
       legacy.pragma('user_version = 2');
       legacy
-        .prepare(
-          `INSERT INTO batches VALUES ('acme-1-1', 'acme', 'v2', 'complete', 3, 3, 1, 0, 2, ?, NULL, ?, ?)`,
-        )
+        .prepare(`INSERT INTO batches VALUES ('acme-1-1', 'acme', 'v2', 'complete', 3, 3, 1, 0, 2, ?, NULL, ?, ?)`)
         .run(JSON.stringify(LEGACY_FAILURES), NOW, NOW);
       legacy.close();
       const store = new SqliteStore(path);

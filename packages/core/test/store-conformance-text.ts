@@ -36,7 +36,10 @@ export function describeTextRule(getStore: () => Store): void {
     }
 
     it('a CSV batch with NUL in an id or a value applies the good rows and fails only those, with their lines', async () => {
-      const done = await submit('thirdPartyId,tier\ngood1,gold\nbad\u0000id,gold\ngood2,a\u0000b\ngood3,silver\n', 'csv');
+      const done = await submit(
+        'thirdPartyId,tier\ngood1,gold\nbad\u0000id,gold\ngood2,a\u0000b\ngood3,silver\n',
+        'csv',
+      );
       assert.equal(done.status, 'complete');
       assert.equal(done.successfulUpdates, 2);
       assert.equal(done.failedUpdates, 2);
@@ -47,7 +50,10 @@ export function describeTextRule(getStore: () => Store): void {
       assert.match(done.failures[0]!.message, /^Line 3: thirdPartyId contains NUL \(U\+0000\)/);
       assert.match(done.failures[1]!.message, /^Line 4: Value of attribute "tier" contains NUL \(U\+0000\)/);
       const store = getStore();
-      assert.equal((await store.getProfile('acme', { kind: 'thirdPartyId', id: 'good3' }))?.attributes['tier']?.value, 'silver');
+      assert.equal(
+        (await store.getProfile('acme', { kind: 'thirdPartyId', id: 'good3' }))?.attributes['tier']?.value,
+        'silver',
+      );
       assert.equal(await store.getProfile('acme', { kind: 'thirdPartyId', id: 'good2' }), null);
     });
 
@@ -171,7 +177,12 @@ export function describeTextRule(getStore: () => Store): void {
     it('cuts off long ids of failed rows', async () => {
       const profiles = new ProfileService({ store: getStore(), clock: () => NOW });
       const long = 'x'.repeat(300);
-      const { batch, applied } = await profiles.submitBatch('acme', 'v2', source(`thirdPartyId,tier\n${long},x\n`), 'csv');
+      const { batch, applied } = await profiles.submitBatch(
+        'acme',
+        'v2',
+        source(`thirdPartyId,tier\n${long},x\n`),
+        'csv',
+      );
       await applied;
       const done = await profiles.getBatch('acme', batch.batchId);
       assert.deepEqual(done.failures, [

@@ -82,7 +82,10 @@ function describeRoutes(name: string, openStore: OpenStore) {
           ['n3', 'failed', 'Line 4: '],
         ],
       );
-      assert.equal((await t.store.getProfile(CLIENT, { kind: 'thirdPartyId', id: 'n4' }))?.attributes['tier']?.value, 'gold');
+      assert.equal(
+        (await t.store.getProfile(CLIENT, { kind: 'thirdPartyId', id: 'n4' }))?.attributes['tier']?.value,
+        'gold',
+      );
     });
 
     it('a JSON batch whose ids differ only by lone surrogates fails those rows instead of merging them', async () => {

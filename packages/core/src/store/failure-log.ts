@@ -10,7 +10,8 @@ import { MAX_REPORTED_FAILURES, type BatchFailure, type NewBatch } from './types
  * and its id, cut off after KEPT_ID_CHARS characters; all of it deflated. The message batchStatus
  * shows (`Line N: reason`) is built when the status is read.
  *
- * The bound: at most `failedRowBytes + FAILURE_LOG_SLACK` bytes, where `failedRowBytes` counts for
+ * The bound: at most `failedRowBytes + FAILURE_LOG_SLACK` bytes (and never more than
+ * MAX_FAILURE_LOG_BYTES), where `failedRowBytes` counts for
  * each failed row the UTF-8 bytes of its id, and at least one byte (a failing row holds its id and
  * is never empty). When the rows would take more, only the first ones that fit are listed; the
  * batch's counters still count every failed row.
@@ -18,6 +19,8 @@ import { MAX_REPORTED_FAILURES, type BatchFailure, type NewBatch } from './types
 
 /** Bytes a batch may keep beyond its failing rows' own: the table of reasons and the format's header. */
 export const FAILURE_LOG_SLACK = 256;
+/** Most bytes a batch keeps of its failures, however large its failing rows were. */
+export const MAX_FAILURE_LOG_BYTES = 128 * 1024;
 /** Characters of a failed row's id that are kept; a longer id is cut there and ends with "…". */
 export const KEPT_ID_CHARS = 64;
 /** Largest decoded failure log accepted (1,000 rows of the longest reasons and ids fit many times over). */
@@ -47,9 +50,9 @@ export function keptFailure(failure: BatchFailure): BatchFailure {
   return kept;
 }
 
-/** Encodes the first failures that fit `failedRowBytes + FAILURE_LOG_SLACK` bytes (see above). */
+/** Encodes the first failures that fit the bound (see above). */
 export function encodeFailureLog(failures: readonly BatchFailure[], rowBytes: number): Buffer {
-  const budget = rowBytes + FAILURE_LOG_SLACK;
+  const budget = Math.min(rowBytes + FAILURE_LOG_SLACK, MAX_FAILURE_LOG_BYTES);
   const parts = encodeParts(failures.slice(0, MAX_REPORTED_FAILURES).map(keptFailure));
   let best = deflateRawSync(assemble(parts, parts.records.length, rowBytes));
   if (best.length <= budget) return best;

@@ -41,7 +41,7 @@ export interface SubmitBatchOptions {
 /** A batch accepted for processing. */
 export interface SubmittedBatch {
   batch: BatchRecord;
-  /** Settles when the batch is `complete` or `stuck`; never rejects. */
+  /** Settles when the batch is `complete` or `stuck` (as `getBatch` shows it); never rejects. */
   applied: Promise<BatchRecord>;
 }
 
@@ -161,8 +161,7 @@ export class ProfileService {
     if (problem) throw new ValidationError(problem);
     const batch = await this.store.getBatch(client, batchId);
     if (!batch) throw new NotFoundError(`No batch ${batchId} for client ${client}`, 'BatchNotFound');
-    const { failedRowBytes: _kept, ...status } = batch;
-    return { ...status, failures: batch.failures.map((f) => ({ id: f.id, message: failureMessage(f) })) };
+    return shown(batch);
   }
 
   /**
@@ -182,15 +181,16 @@ export class ProfileService {
     const run = (async () => {
       try {
         // A function, not an iterator: the store may read the rows again to retry its transaction.
-        return await this.store.applyBatch(batch.client, batch.batchId, () => spool.chunks(), {
+        const done = await this.store.applyBatch(batch.client, batch.batchId, () => spool.chunks(), {
           createMissing: batch.version === 'v2',
           now: this.clock(),
         });
+        return shown(done);
       } catch (error) {
         this.options.onBatchError?.(batch.batchId, error);
         const message = 'The batch could not be applied; nothing of it was stored. Send it again.';
         await this.store.markBatchStuck(batch.client, batch.batchId, message).catch(() => undefined);
-        return { ...batch, status: 'stuck' as const, message };
+        return shown({ ...batch, status: 'stuck' as const, message });
       } finally {
         await spool.dispose();
         await this.store
@@ -202,6 +202,12 @@ export class ProfileService {
     void run.finally(() => this.inFlight.delete(run));
     return run;
   }
+}
+
+/** A batch record as batchStatus shows it: each failed row's message built from its line and reason. */
+function shown(batch: BatchRecord): BatchRecord {
+  const { failedRowBytes: _kept, ...status } = batch;
+  return { ...status, failures: batch.failures.map((f) => ({ id: f.id, message: failureMessage(f) })) };
 }
 
 /** Validates `profile.NAME=VALUE` style parameters; returns the names without the prefix. */

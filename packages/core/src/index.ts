@@ -8,6 +8,8 @@ export * from './profiles/ids';
 export * from './batch/parse';
 export * from './batch/spool';
 export * from './store/types';
+export { storableText, textProblem } from './storable-text';
+export { FAILURE_LOG_SLACK, KEPT_ID_CHARS, MAX_FAILURE_LOG_BYTES, failureMessage } from './store/failure-log';
 export * from './store/memory';
 export * from './store/sqlite';
 export * from './store/sqlite-schema';

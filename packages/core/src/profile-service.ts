@@ -9,6 +9,8 @@ import {
   profileIdProblem,
 } from './profiles/rules';
 import type { Profile, ProfileKey } from './profiles/types';
+import { textProblem } from './storable-text';
+import { failedRowBytes, failureMessage } from './store/failure-log';
 import type { BatchFailure, BatchRecord, Store } from './store/types';
 import { MAX_REPORTED_FAILURES } from './store/types';
 
@@ -39,7 +41,7 @@ export interface SubmitBatchOptions {
 /** A batch accepted for processing. */
 export interface SubmittedBatch {
   batch: BatchRecord;
-  /** Settles when the batch is `complete` or `stuck`; never rejects. */
+  /** Settles when the batch is `complete` or `stuck` (as `getBatch` shows it); never rejects. */
   applied: Promise<BatchRecord>;
 }
 
@@ -61,7 +63,10 @@ export class ProfileService {
   }
 
   /** Finds a profile by pcId or thirdPartyId. */
-  getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
+  async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
+    // The text rule (storable-text.ts): such an id names no profile in any store; say why at once.
+    const problem = textProblem(key.kind, key.id);
+    if (problem) throw new ValidationError(problem);
     return this.store.getProfile(client, key);
   }
 
@@ -103,6 +108,7 @@ export class ProfileService {
     const spool = await BatchSpool.create(this.options.spoolDir);
     const failures: BatchFailure[] = [];
     let failedCount = 0;
+    let failedBytes = 0;
     let batch: BatchRecord;
     try {
       for await (const item of parseBatch(body, { format, limits: this.options.batchLimits })) {
@@ -110,8 +116,9 @@ export class ProfileService {
           await spool.write(item.update);
         } else {
           failedCount++;
+          failedBytes += failedRowBytes(item.id);
           if (failures.length < MAX_REPORTED_FAILURES)
-            failures.push({ id: item.id, message: `Line ${item.line}: ${item.message}` });
+            failures.push({ line: item.line, id: item.id, message: item.message });
         }
       }
       await spool.finish();
@@ -123,6 +130,7 @@ export class ProfileService {
         batchSize: spool.size + failedCount,
         parseFailures: failures,
         parseFailedCount: failedCount,
+        parseFailedRowBytes: failedBytes,
         now,
       });
     } catch (error) {
@@ -144,11 +152,16 @@ export class ProfileService {
     return { batch, applied };
   }
 
-  /** A batch's status, or NotFoundError. */
+  /**
+   * A batch's status, with each failed row's message as batchStatus shows it (`Line N: why`), or
+   * NotFoundError; ValidationError for a batchId that breaks the text rule.
+   */
   async getBatch(client: string, batchId: string): Promise<BatchRecord> {
+    const problem = textProblem('batchId', batchId);
+    if (problem) throw new ValidationError(problem);
     const batch = await this.store.getBatch(client, batchId);
     if (!batch) throw new NotFoundError(`No batch ${batchId} for client ${client}`, 'BatchNotFound');
-    return batch;
+    return shown(batch);
   }
 
   /**
@@ -168,15 +181,16 @@ export class ProfileService {
     const run = (async () => {
       try {
         // A function, not an iterator: the store may read the rows again to retry its transaction.
-        return await this.store.applyBatch(batch.client, batch.batchId, () => spool.chunks(), {
+        const done = await this.store.applyBatch(batch.client, batch.batchId, () => spool.chunks(), {
           createMissing: batch.version === 'v2',
           now: this.clock(),
         });
+        return shown(done);
       } catch (error) {
         this.options.onBatchError?.(batch.batchId, error);
         const message = 'The batch could not be applied; nothing of it was stored. Send it again.';
         await this.store.markBatchStuck(batch.client, batch.batchId, message).catch(() => undefined);
-        return { ...batch, status: 'stuck' as const, message };
+        return shown({ ...batch, status: 'stuck' as const, message });
       } finally {
         await spool.dispose();
         await this.store
@@ -188,6 +202,12 @@ export class ProfileService {
     void run.finally(() => this.inFlight.delete(run));
     return run;
   }
+}
+
+/** A batch record as batchStatus shows it: each failed row's message built from its line and reason. */
+function shown(batch: BatchRecord): BatchRecord {
+  const { failedRowBytes: _kept, ...status } = batch;
+  return { ...status, failures: batch.failures.map((f) => ({ id: f.id, message: failureMessage(f) })) };
 }
 
 /** Validates `profile.NAME=VALUE` style parameters; returns the names without the prefix. */

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import * as ids from '../src/profiles/ids';
+import { describeTextRule } from './store-conformance-text';
 import type { ProfileUpdate } from '../src/profiles/types';
 import type {
   AuditEvent,
@@ -378,6 +379,8 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         );
       });
     });
+
+    describeTextRule(() => store);
 
     describe('settings', () => {
       it('starts with authentication required and stores changes per client', async () => {

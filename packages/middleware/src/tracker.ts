@@ -6,6 +6,7 @@ import {
   normalizeAttributeName,
   attributeNameProblem,
   attributeValueProblem,
+  profileIdProblem,
   type Clock,
   type ProfileKey,
   type Store,
@@ -45,7 +46,8 @@ export function profileTracker(options: ProfileTrackerOptions): RequestHandler {
 
   return (req: Request, res: Response, next: NextFunction) => {
     let pcId = readCookie(req.headers.cookie, cookieName);
-    if (!pcId || pcId.length > 256) {
+    // A cookie that is no valid pcId (too long, or text no store keeps) is replaced by a new one.
+    if (!pcId || profileIdProblem({ kind: 'pcId', id: pcId }) !== null) {
       pcId = newPcId(clock()) + randomBytes(2).toString('hex');
       res.cookie(cookieName, pcId, { httpOnly: true, sameSite: 'lax', maxAge: 2 * 365 * 86_400_000 });
     }

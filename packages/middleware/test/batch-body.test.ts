@@ -508,7 +508,7 @@ describe('bad rows fail only themselves (API.md 2.1)', () => {
         ['bad+id', 'failed'],
         ['long1', 'failed'],
         ['extra', 'failed'],
-        ['i'.repeat(257), 'failed'],
+        [`${'i'.repeat(64)}…`, 'failed'], // ids of failed rows are kept cut off (issue 15.5)
       ],
     );
     assert.match(profiles[0]!.message, /^Line 3: thirdPartyId must not contain "\+" or "\/"$/);

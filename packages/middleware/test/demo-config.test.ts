@@ -31,7 +31,17 @@ describe('loadDemoConfig', () => {
       store: { kind: 'sqlite', path: resolve(CWD, 'data', 'profiles.db') },
       bodyIdleTimeoutMs: 30_000,
       signingKeys: null,
+      bulkRateLimit: { max: 10, windowMs: 60_000 },
     });
+  });
+
+  it('turns the bulk rate limit on by default; PROFILEGATE_BULK_RATE_LIMIT sets or removes it (issue 15.5)', () => {
+    const limit = (value: string) => loadDemoConfig({ PROFILEGATE_BULK_RATE_LIMIT: value }, CWD).bulkRateLimit;
+    assert.deepEqual(limit('5/30'), { max: 5, windowMs: 30_000 });
+    assert.deepEqual(limit(' 100 / 3600 '), { max: 100, windowMs: 3_600_000 });
+    assert.equal(limit('off'), null);
+    for (const bad of ['0/60', '5', '5/0', 'x/60', '5/60s', '-1/60', '5/99999999'])
+      refuses({ PROFILEGATE_BULK_RATE_LIMIT: bad }, 'PROFILEGATE_BULK_RATE_LIMIT', /batches\/seconds/);
   });
 
   it('treats blank variables as unset', () => {

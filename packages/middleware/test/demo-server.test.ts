@@ -75,6 +75,35 @@ describe('startDemoServer', () => {
     assert.deepEqual(logs, []);
   });
 
+  it('limits bulk updates per client by default: the 11th batch within a minute gets 429 (issue 15.5)', async () => {
+    const data = join(root, 'rate', 'data');
+    const fixed = Date.UTC(2026, 10, 22, 10, 0, 0);
+    const server = await startDemoServer(config(data), { log, clock: () => fixed });
+    try {
+      const admin = { authorization: `Bearer ${server.adminKeyGenerated!}` };
+      const token = await fetch(`${server.url}/demo/target/authentication/token?authorizationScope=profile_api`, {
+        method: 'POST',
+        headers: admin,
+      });
+      assert.equal(token.status, 201);
+      const { accessToken } = (await token.json()) as { accessToken: string };
+      const statuses: number[] = [];
+      for (let i = 0; i < 11; i++) {
+        const res = await fetch(`${server.url}/m2/demo/v2/profile/batchUpdate`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'text/csv', accept: 'application/json' },
+          body: `thirdPartyId,tier\nu${i},gold\n`,
+        });
+        statuses.push(res.status);
+        if (res.status === 429) assert.ok(Number(res.headers.get('retry-after')) > 0);
+        await res.arrayBuffer();
+      }
+      assert.deepEqual(statuses, [...Array<number>(10).fill(200), 429]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('keeps tokens working across a restart (signing keys and token state persist)', async () => {
     const data = join(root, 'restart');
     const first = await startDemoServer(config(data), { log });

@@ -59,6 +59,9 @@ export function startDemo(options: DemoOptions): Promise<DemoChild> {
     HOST: '127.0.0.1',
     PROFILEGATE_DATA: options.dataDir,
     PROFILEGATE_CLIENTS: (options.clients ?? ['demo']).join(','),
+    // These suites send batches by the hundred on purpose; the default rate limit has its own
+    // test (packages/middleware/test/demo-server.test.ts). A test may set it in `env`.
+    PROFILEGATE_BULK_RATE_LIMIT: 'off',
     ...options.env,
   };
   if (options.adminKeys !== null) env['PROFILEGATE_ADMIN_KEYS'] = options.adminKeys ?? `${ADMIN_KEY}:admin:ops`;

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors';
+import { storableText, textProblem } from '../storable-text';
 import type { AttributeValue, ProfileKey } from './types';
 
 /** Limits of API.md 2.1. */
@@ -25,6 +26,8 @@ export function normalizeAttributeName(raw: string): string {
 
 /** Why an attribute name is refused, or null when it is fine. */
 export function attributeNameProblem(name: string): string | null {
+  const text = textProblem(`Attribute name "${storableText(truncate(name))}"`, name);
+  if (text !== null) return text;
   if (!ATTRIBUTE_NAME.test(name)) {
     return `Attribute name "${truncate(name)}" must be 1 to 128 characters of A-Z, a-z, 0-9, "_", "." or "-"`;
   }
@@ -37,7 +40,7 @@ export function attributeValueProblem(name: string, value: string): string | nul
   if (value.length > PROFILE_LIMITS.maxValueLength) {
     return `Value of attribute "${name}" is ${value.length} characters; the limit is ${PROFILE_LIMITS.maxValueLength}`;
   }
-  return null;
+  return textProblem(`Value of attribute "${name}"`, value);
 }
 
 /** Why a profile id is refused, or null when it is fine. */
@@ -48,7 +51,7 @@ export function profileIdProblem(key: ProfileKey): string | null {
     return `${label} is ${key.id.length} characters; the limit is ${PROFILE_LIMITS.maxIdLength}`;
   }
   if (key.kind === 'thirdPartyId' && /[+/]/.test(key.id)) return 'thirdPartyId must not contain "+" or "/"';
-  return null;
+  return textProblem(label, key.id);
 }
 
 /** Throws a ValidationError when an attribute name is refused. */

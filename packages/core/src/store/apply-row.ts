@@ -1,6 +1,7 @@
 import { newPcId } from '../profiles/ids';
 import { mergeAttributes } from '../profiles/merge';
 import type { AttributeValue, Profile, ProfileUpdate } from '../profiles/types';
+import { failedRowBytes, failedRowBytesOf } from './failure-log';
 import type { BatchFailure, BatchRecord } from './types';
 import { MAX_REPORTED_FAILURES } from './types';
 
@@ -11,6 +12,7 @@ export interface BatchTally {
   profilesNotFound: number;
   failedUpdates: number;
   failures: BatchFailure[];
+  failedRowBytes: number;
 }
 
 /** Starts a tally from the batch record (which already counts rows refused while parsing). */
@@ -21,6 +23,7 @@ export function startTally(batch: BatchRecord): BatchTally {
     profilesNotFound: batch.profilesNotFound,
     failedUpdates: batch.failedUpdates,
     failures: [...batch.failures],
+    failedRowBytes: batch.failedRowBytes ?? failedRowBytesOf(batch.failures, batch.failedUpdates),
   };
 }
 
@@ -28,6 +31,7 @@ export function startTally(batch: BatchRecord): BatchTally {
 export function tallyFailure(tally: BatchTally, failure: BatchFailure): void {
   tally.consumedCount++;
   tally.failedUpdates++;
+  tally.failedRowBytes += failedRowBytes(failure.id);
   if (tally.failures.length < MAX_REPORTED_FAILURES) tally.failures.push(failure);
 }
 

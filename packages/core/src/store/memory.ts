@@ -1,5 +1,6 @@
 import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 import { nextProfileState, startTally, tallyRow } from './apply-row';
+import { keptFailures, newBatchFailures } from './failure-log';
 import { formatBatchId } from './batch-ids';
 import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
@@ -77,7 +78,7 @@ export class MemoryStore implements Store {
         successfulUpdates: 0,
         profilesNotFound: 0,
         failedUpdates: batch.parseFailedCount,
-        failures: batch.parseFailures.slice(),
+        ...newBatchFailures(batch),
         createdAt: batch.now,
       };
       this.data(batch.client).batches.set(record.batchId, record);
@@ -98,7 +99,9 @@ export class MemoryStore implements Store {
         }
       }
       this.commit(data, staged);
-      Object.assign(batch, tally, { status: 'complete', completedAt: options.now });
+      // Kept as the other stores keep them: cut down, within the bound of failure-log.ts.
+      const kept = keptFailures(tally.failures, tally.failedRowBytes);
+      Object.assign(batch, tally, kept, { status: 'complete', completedAt: options.now });
       return structuredClone(batch);
     });
   }

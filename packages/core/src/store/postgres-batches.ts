@@ -4,7 +4,8 @@ import { startTally, tallyRow } from './apply-row';
 import type { BatchTally } from './apply-row';
 import { applyProfileRows } from './postgres-profiles';
 import type { RowResult } from './postgres-profiles';
-import { toBatch } from './postgres-rows';
+import { keptFailures } from './failure-log';
+import { failureLogOf, toBatch } from './postgres-rows';
 import type { PgBatchRow } from './postgres-rows';
 import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
 
@@ -47,12 +48,13 @@ export async function applyBatchOnce(
     }
   }
   if (pending.length > 0) await flush();
-  const done: BatchRecord = { ...batch, ...tally, status: 'complete', completedAt: options.now };
+  const kept = keptFailures(tally.failures, tally.failedRowBytes);
+  const done: BatchRecord = { ...batch, ...tally, ...kept, status: 'complete', completedAt: options.now };
   // Only an incomplete batch completes: if its lease ran out meanwhile and an instance marked
   // it stuck, everything above rolls back, as its status says.
   const completed = await db.query(
     `UPDATE ${schema}.batches SET status = 'complete', consumed_count = $2, successful_updates = $3,
-       profiles_not_found = $4, failed_updates = $5, failures = $6, completed_at = $7
+       profiles_not_found = $4, failed_updates = $5, failures = '[]', failure_log = $6, completed_at = $7
      WHERE batch_id = $1 AND status = 'incomplete'`,
     [
       batchId,
@@ -60,7 +62,7 @@ export async function applyBatchOnce(
       done.successfulUpdates,
       done.profilesNotFound,
       done.failedUpdates,
-      JSON.stringify(done.failures),
+      failureLogOf(done),
       options.now,
     ],
   );

@@ -1,4 +1,5 @@
 import type { AttributeValue, Profile } from '../profiles/types';
+import { decodeFailureLog, decodeLegacyFailures, encodeFailureLog, failedRowBytesOf } from './failure-log';
 import type { AuditEvent, BatchRecord, TokenRecord, TokenState } from './types';
 
 /** A `profiles` row as `pg` returns it (bigint arrives as a string). */
@@ -20,7 +21,10 @@ export interface PgBatchRow {
   successful_updates: number;
   profiles_not_found: number;
   failed_updates: number;
-  failures: BatchRecord['failures'];
+  /** The failures of a batch written before schema version 4 (`[{id, message}]`); `[]` since. */
+  failures: Array<{ id: string; message: string }>;
+  /** The failure log (failure-log.ts); null for a batch written before schema version 4. */
+  failure_log: Buffer | null;
   message: string | null;
   created_at: string;
   completed_at: string | null;
@@ -74,7 +78,7 @@ export function toBatch(row: PgBatchRow): BatchRecord {
     successfulUpdates: row.successful_updates,
     profilesNotFound: row.profiles_not_found,
     failedUpdates: row.failed_updates,
-    failures: row.failures,
+    ...(row.failure_log ? decodeFailureLog(row.failure_log) : decodeLegacyFailures(row.failures, row.failed_updates)),
     createdAt: Number(row.created_at),
   };
   if (row.message !== null) batch.message = row.message;
@@ -94,7 +98,8 @@ export function batchParams(batch: BatchRecord): unknown[] {
     batch.successfulUpdates,
     batch.profilesNotFound,
     batch.failedUpdates,
-    JSON.stringify(batch.failures),
+    '[]',
+    failureLogOf(batch),
     batch.message ?? null,
     batch.createdAt,
     batch.completedAt ?? null,
@@ -103,7 +108,15 @@ export function batchParams(batch: BatchRecord): unknown[] {
 
 /** The columns `batchParams` fills, in order. */
 export const BATCH_COLUMNS =
-  'batch_id, client, version, status, batch_size, consumed_count, successful_updates, profiles_not_found, failed_updates, failures, message, created_at, completed_at';
+  'batch_id, client, version, status, batch_size, consumed_count, successful_updates, profiles_not_found, failed_updates, failures, failure_log, message, created_at, completed_at';
+
+/** The failure log of a batch record, for the `failure_log` column. */
+export function failureLogOf(batch: BatchRecord): Buffer {
+  return encodeFailureLog(
+    batch.failures,
+    batch.failedRowBytes ?? failedRowBytesOf(batch.failures, batch.failedUpdates),
+  );
+}
 
 /** A token state from its row (or its absence). */
 export function toTokenState(row: PgTokenStateRow | undefined): TokenState {

@@ -114,6 +114,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      registered_at bigint NOT NULL,
      retired_at bigint
    );`,
+  // 4: failed rows kept as a failure log (failure-log.ts), at most as large as the failing rows;
+  // \`failures\` keeps the JSON of batches written before, and '[]' for new ones.
+  `ALTER TABLE {schema}.batches ADD COLUMN failure_log bytea;`,
 ];
 
 /** First key of the migration advisory lock (the second is the schema's hash): "PGate" in ASCII. */

@@ -4,6 +4,7 @@ import { Pool } from 'pg';
 import type { PoolClient } from 'pg';
 import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 import { formatBatchId } from './batch-ids';
+import { newBatchFailures } from './failure-log';
 import { ChangeEmitter } from './change-emitter';
 import { ChangeListener, postgresChannel } from './postgres-listener';
 import { applyBatchOnce } from './postgres-batches';
@@ -174,12 +175,12 @@ export class PostgresStore implements Store {
       successfulUpdates: 0,
       profilesNotFound: 0,
       failedUpdates: batch.parseFailedCount,
-      failures: batch.parseFailures.slice(),
+      ...newBatchFailures(batch),
       createdAt: batch.now,
     };
     await this.query(
       `INSERT INTO ${this.q}.batches (${BATCH_COLUMNS}, owner, lease_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, ${DB_NOW_MS} + $15)`,
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, ${DB_NOW_MS} + $16)`,
       [...batchParams(record), this.owner, this.leaseMs],
     );
     this.leases.hold(record.batchId);

@@ -1,6 +1,13 @@
 import type Database from 'better-sqlite3';
 import type { AttributeValue, Profile, ProfileUpdate } from '../profiles/types';
 import { MAX_PCID_DRAWS, nextProfileState, startTally, tallyRow } from './apply-row';
+import {
+  decodeFailureLog,
+  decodeLegacyFailures,
+  encodeFailureLog,
+  failedRowBytesOf,
+  keptFailures,
+} from './failure-log';
 import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
 
 /**
@@ -26,7 +33,10 @@ export interface BatchRowRecord {
   successful_updates: number;
   profiles_not_found: number;
   failed_updates: number;
+  /** JSON of the failures of a batch written before schema version 3; '[]' since. */
   failures: string;
+  /** The failure log (failure-log.ts); null for a batch written before schema version 3. */
+  failure_log: Buffer | null;
   message: string | null;
   created_at: number;
   completed_at: number | null;
@@ -58,7 +68,7 @@ export class SqliteProfileWriter {
     this.updateBatch = db.prepare(
       `UPDATE batches SET status = @status, consumed_count = @consumed_count, successful_updates = @successful_updates,
          profiles_not_found = @profiles_not_found, failed_updates = @failed_updates, failures = @failures,
-         message = @message, completed_at = @completed_at
+         failure_log = @failure_log, message = @message, completed_at = @completed_at
        WHERE batch_id = @batch_id`,
     );
   }
@@ -139,7 +149,8 @@ export class SqliteProfileWriter {
       apply: (row: BatchRow, fresh: FreshRow | null = null) =>
         tallyRow(tally, row, this.applyBatchRow(client, row, options, fresh)),
       finish: () => {
-        const done: BatchRecord = { ...batch, ...tally, status: 'complete', completedAt: options.now };
+        const kept = keptFailures(tally.failures, tally.failedRowBytes);
+        const done: BatchRecord = { ...batch, ...tally, ...kept, status: 'complete', completedAt: options.now };
         this.updateBatch.run(fromBatch(done));
         return done;
       },
@@ -228,7 +239,7 @@ export function toBatch(row: BatchRowRecord): BatchRecord {
     successfulUpdates: row.successful_updates,
     profilesNotFound: row.profiles_not_found,
     failedUpdates: row.failed_updates,
-    failures: JSON.parse(row.failures),
+    ...(row.failure_log ? decodeFailureLog(row.failure_log) : decodeLegacyFailures(row.failures, row.failed_updates)),
     createdAt: row.created_at,
   };
   if (row.message !== null) batch.message = row.message;
@@ -247,7 +258,11 @@ export function fromBatch(batch: BatchRecord): BatchRowRecord {
     successful_updates: batch.successfulUpdates,
     profiles_not_found: batch.profilesNotFound,
     failed_updates: batch.failedUpdates,
-    failures: JSON.stringify(batch.failures),
+    failures: '[]',
+    failure_log: encodeFailureLog(
+      batch.failures,
+      batch.failedRowBytes ?? failedRowBytesOf(batch.failures, batch.failedUpdates),
+    ),
     message: batch.message ?? null,
     created_at: batch.createdAt,
     completed_at: batch.completedAt ?? null,

@@ -47,6 +47,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `DROP TABLE settings;
    DROP TABLE token_state;
    DROP TABLE audit;`,
+  // 3: failed rows kept as a failure log (failure-log.ts), at most as large as the failing rows;
+  // \`failures\` keeps the JSON of batches written before, and '[]' for new ones.
+  `ALTER TABLE batches ADD COLUMN failure_log BLOB;`,
 ];
 
 /**

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { nextProfileState, startTally, tallyRow, type BatchTally } from './apply-row';
+import { keptFailures } from './failure-log';
 import {
   PROFILE_COLUMNS,
   encodeAttributes,
@@ -128,7 +129,9 @@ export class SqliteBatchStage {
         return null;
       }
     }
-    const done: BatchRecord = { ...batch, ...this.tally!, status: 'complete', completedAt: this.options!.now };
+    const tally = this.tally!;
+    const kept = keptFailures(tally.failures, tally.failedRowBytes);
+    const done: BatchRecord = { ...batch, ...tally, ...kept, status: 'complete', completedAt: this.options!.now };
     this.db
       .transaction(() => {
         this.sql.mergeStaged.run();
@@ -180,7 +183,8 @@ function prepare(db: Database.Database) {
     updateBatch: db.prepare(
       `UPDATE main.batches SET status = @status, consumed_count = @consumed_count,
          successful_updates = @successful_updates, profiles_not_found = @profiles_not_found,
-         failed_updates = @failed_updates, failures = @failures, message = @message, completed_at = @completed_at
+         failed_updates = @failed_updates, failures = @failures, failure_log = @failure_log, message = @message,
+         completed_at = @completed_at
        WHERE batch_id = @batch_id`,
     ),
     clearStaged: db.prepare('DELETE FROM temp.staged'),

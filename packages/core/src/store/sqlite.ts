@@ -2,6 +2,7 @@ import { chmodSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 import { formatBatchId } from './batch-ids';
+import { newBatchFailures } from './failure-log';
 import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
 import { SqliteBatchWorker } from './sqlite-batch';
@@ -150,7 +151,7 @@ export class SqliteStore implements Store {
             successfulUpdates: 0,
             profilesNotFound: 0,
             failedUpdates: batch.parseFailedCount,
-            failures: batch.parseFailures.slice(),
+            ...newBatchFailures(batch),
             createdAt: batch.now,
           };
           this.sql.insertBatch.run(fromBatch(record));
@@ -334,9 +335,9 @@ function prepare(writer: Database.Database, reader: Database.Database) {
     ),
     insertBatch: writer.prepare(
       `INSERT INTO batches (batch_id, client, version, status, batch_size, consumed_count, successful_updates,
-         profiles_not_found, failed_updates, failures, message, created_at, completed_at)
+         profiles_not_found, failed_updates, failures, failure_log, message, created_at, completed_at)
        VALUES (@batch_id, @client, @version, @status, @batch_size, @consumed_count, @successful_updates,
-         @profiles_not_found, @failed_updates, @failures, @message, @created_at, @completed_at)`,
+         @profiles_not_found, @failed_updates, @failures, @failure_log, @message, @created_at, @completed_at)`,
     ),
     readBatch: reader.prepare('SELECT * FROM batches WHERE batch_id = ? AND client = ?'),
     markStuck: writer.prepare(

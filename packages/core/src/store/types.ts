@@ -59,9 +59,16 @@ export interface AuditEvent {
 /** Status of a batch (API.md 2.2). */
 export type BatchState = 'incomplete' | 'complete' | 'stuck';
 
-/** A row that failed, as shown by batchStatus `showDetails=true`. */
+/**
+ * A row that failed, as shown by batchStatus `showDetails=true` (as `Line N: message`, see
+ * `failureMessage`). Stores keep it cut down (`failure-log.ts`): the id cut off after 64
+ * characters, text no store can keep replaced by U+FFFD.
+ */
 export interface BatchFailure {
+  /** 1-based line of the row in the body; absent when not known (a row refused while being applied). */
+  line?: number;
   id: string;
+  /** Why the row failed, without its line. */
   message: string;
 }
 
@@ -77,8 +84,13 @@ export interface BatchRecord {
   successfulUpdates: number;
   profilesNotFound: number;
   failedUpdates: number;
-  /** At most the first MAX_REPORTED_FAILURES failed rows. */
+  /** At most the first MAX_REPORTED_FAILURES failed rows (fewer when they would take more room than the rows did). */
   failures: BatchFailure[];
+  /**
+   * At least this many bytes of the body were failed rows (`failedRowBytes` of each); what a store
+   * keeps of `failures` stays within it plus FAILURE_LOG_SLACK. Absent: worked out from `failures`.
+   */
+  failedRowBytes?: number;
   /** Why a stuck batch could not be applied. */
   message?: string;
   createdAt: number;
@@ -100,6 +112,8 @@ export interface NewBatch {
   /** Rows already refused while parsing (bad id, value too long); counted as failed. */
   parseFailures: BatchFailure[];
   parseFailedCount: number;
+  /** `failedRowBytes` of every row refused while parsing, listed or not (absent: worked out from `parseFailures`). */
+  parseFailedRowBytes?: number;
   now: number;
 }
 

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { ROLES, isValidClientCode, parseSigningKeys } from '@profilegate/core';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, MAX_BODY_IDLE_TIMEOUT_MS } from '../body-idle';
 import type { AdminKey } from '../index';
+import type { BulkRateLimit } from '../options';
 
 /** One admin key from PROFILEGATE_ADMIN_KEYS (the shape `adminKeyAuthenticator` takes). */
 export type DemoAdminKey = AdminKey;
@@ -36,7 +37,17 @@ export interface DemoConfig {
   bodyIdleTimeoutMs: number;
   /** The signing keys' JSON from PROFILEGATE_SIGNING_KEYS (checked); null: the key file in the data folder. */
   signingKeys: string | null;
+  /** The router's `bulkRateLimit` (PROFILEGATE_BULK_RATE_LIMIT, `batches/seconds` or `off`); null: none. */
+  bulkRateLimit: BulkRateLimit | null;
 }
+
+/**
+ * Batches each client may send per window unless PROFILEGATE_BULK_RATE_LIMIT says otherwise: on by
+ * default, so that a client cannot grow the database without bound (docs/disk-use.md).
+ */
+export const DEFAULT_DEMO_BULK_RATE_LIMIT: Readonly<BulkRateLimit> = Object.freeze({ max: 10, windowMs: 60_000 });
+/** Longest window PROFILEGATE_BULK_RATE_LIMIT accepts: one day. */
+const MAX_RATE_WINDOW_SECONDS = 86_400;
 
 /** A wrong environment variable; the message names the variable and what is allowed. */
 export class DemoConfigError extends Error {
@@ -73,6 +84,7 @@ export function loadDemoConfig(env: NodeJS.ProcessEnv, cwd: string): DemoConfig 
     store: parseStore(value(env, 'PROFILEGATE_STORE'), dataDir, cwd),
     bodyIdleTimeoutMs: parseBodyIdleTimeout(value(env, 'PROFILEGATE_BODY_IDLE_TIMEOUT_MS')),
     signingKeys: parseSigningKeysVariable(value(env, 'PROFILEGATE_SIGNING_KEYS')),
+    bulkRateLimit: parseBulkRateLimit(value(env, 'PROFILEGATE_BULK_RATE_LIMIT')),
   };
 }
 
@@ -106,6 +118,21 @@ function parseBodyIdleTimeout(raw: string | undefined): number {
     );
   }
   return ms;
+}
+
+function parseBulkRateLimit(raw: string | undefined): BulkRateLimit | null {
+  if (raw === undefined) return { ...DEFAULT_DEMO_BULK_RATE_LIMIT };
+  if (raw.toLowerCase() === 'off') return null;
+  const match = /^(\d{1,9})\s*\/\s*(\d{1,9})$/.exec(raw);
+  const max = match ? Number(match[1]) : NaN;
+  const seconds = match ? Number(match[2]) : NaN;
+  if (!(max >= 1 && seconds >= 1 && seconds <= MAX_RATE_WINDOW_SECONDS)) {
+    throw new DemoConfigError(
+      'PROFILEGATE_BULK_RATE_LIMIT',
+      `"${raw.slice(0, 30)}" is not a rate limit; give batches/seconds per client, e.g. 10/60 (the default), with at most ${MAX_RATE_WINDOW_SECONDS} seconds, or off`,
+    );
+  }
+  return { max, windowMs: seconds * 1000 };
 }
 
 function parseHost(raw: string | undefined): string {

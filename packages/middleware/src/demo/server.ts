@@ -3,7 +3,14 @@ import { promises as fs } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
-import { PostgresStore, SqliteStore, openSigningKeys, type LiveSigningKeys, type Store } from '@profilegate/core';
+import {
+  PostgresStore,
+  SqliteStore,
+  openSigningKeys,
+  type Clock,
+  type LiveSigningKeys,
+  type Store,
+} from '@profilegate/core';
 import express from 'express';
 import { adminKeyAuthenticator, handleExpectContinue, profileApi, type ProfileApiRouter } from '../index';
 import { MIN_ADMIN_KEY_LENGTH, type DemoAdminKey, type DemoConfig, type DemoStoreConfig } from './config';
@@ -28,6 +35,8 @@ export interface DemoServerOptions {
   shutdownGraceMs?: number;
   /** How often the signing key file is read for changes, in ms (default 1000). */
   signingKeyPollMs?: number;
+  /** The router's clock (default: the system clock); tests pass a fixed one. */
+  clock?: Clock;
 }
 
 /** Name of the generated admin key's file in the data folder. */
@@ -68,6 +77,8 @@ export async function startDemoServer(config: DemoConfig, options: DemoServerOpt
       authenticateAdmin: adminKeyAuthenticator(admin.keys),
       adminPage: true,
       bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
+      ...(config.bulkRateLimit !== null ? { bulkRateLimit: config.bulkRateLimit } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
       onError: (error, req) => log(`Unexpected error${req ? ` on ${req.method} ${req.path}` : ''}: ${describe(error)}`),
     });
     app.use(api);

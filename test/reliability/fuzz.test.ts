@@ -58,12 +58,16 @@ const ID_POOL = {
   pcId: ['pc-0', 'pc 1', 'pc+2', 'pc/3'],
 };
 const NAMES = ['tier', 'city', 'a.b', 'x-y', 'N_1', 'profile.zip', 'Tier'];
-const value = fc.oneof(
-  fc.constant(''),
-  fc.string({ unit: 'grapheme', maxLength: 12 }),
-  fc.string({ unit: 'binary-ascii', maxLength: 12 }),
-  fc.constantFrom(' ', '+', '%', '&', ',', '"', '""', 'a,b', '\r\n', '=', '%20', '🙂', ' lead', 'trail ', '\u0000'),
-);
+// Values the text rule accepts (no NUL: a NUL fails its row, which the hostile-shapes section and
+// the unstorable-text tests cover; this model expects every row applied).
+const value = fc
+  .oneof(
+    fc.constant(''),
+    fc.string({ unit: 'grapheme', maxLength: 12 }),
+    fc.string({ unit: 'binary-ascii', maxLength: 12 }),
+    fc.constantFrom(' ', '+', '%', '&', ',', '"', '""', 'a,b', '\r\n', '=', '%20', '🙂', ' lead', 'trail '),
+  )
+  .map((text) => text.replace(/\u0000/g, ''));
 const spec: fc.Arbitrary<BatchSpec> = fc
   .tuple(
     fc.constantFrom<BatchSpec['kind']>('thirdPartyId', 'pcId'),

@@ -66,8 +66,11 @@ describe('XML answers (issue 15.3)', function () {
     await fc.assert(
       fc.asyncProperty(entityish, async (id) => {
         const res = await status(id);
-        const message = parseXml(res.text)['message'] ?? '';
-        assert.ok(message.includes(xmlCarried(id)), `${JSON.stringify(message)} ∌ ${JSON.stringify(id)}`);
+        const message = parseXml(res.text)['message'] ?? ''; // well-formed whatever the answer
+        // A 400 refuses text no store keeps (NUL, lone surrogates, noncharacters) without echoing it.
+        if (res.status === 404) {
+          assert.ok(message.includes(xmlCarried(id)), `${JSON.stringify(message)} ∌ ${JSON.stringify(id)}`);
+        } else assert.equal(res.status, 400, res.text);
       }),
       { numRuns: 200 },
     );

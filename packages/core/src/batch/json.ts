@@ -69,6 +69,23 @@ export async function* parseJson(source: AsyncIterable<Buffer | string>, limits:
   }
 }
 
+/**
+ * The tokenizer's string builder decodes each run of bytes (and each `\u` escape) with a
+ * TextDecoder that drops a U+FEFF at the start of what it decodes, so a U+FEFF inside a value or
+ * an id would vanish. Its decoder is replaced by one that keeps it (the body's own leading BOM is
+ * taken off before the tokenizer sees it, by afterBom).
+ */
+function keepByteOrderMarks(tokenizer: Tokenizer): Tokenizer {
+  const builder = (tokenizer as unknown as { bufferedString?: { decoder?: unknown } }).bufferedString;
+  if (!builder || !(builder.decoder instanceof TextDecoder)) {
+    throw new Error(
+      '@streamparser/json changed: its string builder has no decoder to replace (see keepByteOrderMarks)',
+    );
+  }
+  builder.decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  return tokenizer;
+}
+
 /** The body after a UTF-8 BOM; undefined while `head` is too short to tell (and `atEnd` is false). */
 function afterBom(head: Buffer, atEnd: boolean): Buffer | undefined {
   const bomBytes = Math.min(head.length, BOM.length);
@@ -88,7 +105,7 @@ function notTheShape(): BatchRejectedError {
  * grow past `BATCH_SHAPE_LIMITS.maxRecordChars` bytes.
  */
 class ProfilesReader {
-  private readonly tokenizer = new Tokenizer();
+  private readonly tokenizer = keepByteOrderMarks(new Tokenizer());
   private readonly values = new TokenParser({ paths: ['$.profiles.*'], keepStack: false });
   /** Bytes written so far (after the BOM). */
   private fed = 0;

@@ -31,8 +31,8 @@ import {
   type Answer,
   type DemoChild,
 } from './reliability/support/demo';
+import { PG_URL, postgresProblem } from './support/postgres';
 
-const PG_URL = process.env['PROFILEGATE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const C = 'demo';
 const BATCH = `/m2/${C}/v2/profile/batchUpdate`;
 const V1_BATCH = `/m2/${C}/profile/batchUpdate`;
@@ -151,19 +151,6 @@ function head(method: string, path: string, headers: Record<string, string | num
     .join('')}\r\n`;
 }
 
-async function pgReachable(): Promise<string | null> {
-  const probe = new Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await probe.connect();
-    await probe.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await probe.end().catch(() => undefined);
-  }
-}
-
 async function dropSchema(schema: string): Promise<void> {
   const client = new Client({ connectionString: PG_URL });
   await client.connect();
@@ -175,7 +162,7 @@ async function dropSchema(schema: string): Promise<void> {
 }
 
 async function needPostgres(ctx: Mocha.Context): Promise<void> {
-  const problem = await pgReachable();
+  const problem = await postgresProblem();
   if (problem === null) return;
   if (process.env['CI']) throw new Error(`PostgreSQL unreachable at ${PG_URL}: ${problem}`);
   ctx.skip();

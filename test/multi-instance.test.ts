@@ -10,8 +10,8 @@ import { promises as fs, readFileSync, readdirSync, readlinkSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { PG_URL, postgresProblem } from './support/postgres';
 
-const PG_URL = process.env['PROFILEGATE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 /** Not `pg_…`: PostgreSQL reserves that prefix. */
 const SCHEMA = `profilegate_e2e_${process.pid}_${randomBytes(4).toString('hex')}`;
 const LISTEN_APPLICATION_NAME = 'profilegate-listen';
@@ -34,19 +34,6 @@ interface Instance {
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
-
-async function reachable(): Promise<string | null> {
-  const probe = new Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await probe.connect();
-    await probe.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await probe.end().catch(() => undefined);
-  }
-}
 
 async function pgQuery<R extends object = Record<string, unknown>>(sql: string, params: unknown[] = []) {
   const client = new Client({ connectionString: PG_URL });
@@ -216,7 +203,7 @@ describe('two demo servers on one PostgreSQL schema', function () {
 
   before(async function () {
     this.timeout(60_000);
-    const problem = await reachable();
+    const problem = await postgresProblem();
     if (problem !== null) {
       const message = `PostgreSQL unreachable at ${PG_URL} (${problem})`;
       if (process.env['CI']) {

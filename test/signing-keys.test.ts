@@ -23,8 +23,8 @@ import {
   tokenPath,
   type DemoChild,
 } from './reliability/support/demo';
+import { PG_URL, postgresProblem } from './support/postgres';
 
-const PG_URL = process.env['PROFILEGATE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SCHEMA = `profilegate_keys_${process.pid}_${randomBytes(4).toString('hex')}`;
 const STORE = `${PG_URL}?schema=${SCHEMA}`;
 const MAIN = join(ROOT, 'packages', 'middleware', 'dist', 'src', 'demo', 'main.js');
@@ -57,19 +57,6 @@ async function writeKeyFile(dir: string, keys: FileKey[]): Promise<void> {
   const temp = join(dir, `.${KEY_FILE}.${randomBytes(4).toString('hex')}`);
   await fs.writeFile(temp, keyFileText(keys), { mode: 0o600 });
   await fs.rename(temp, join(dir, KEY_FILE));
-}
-
-async function reachable(): Promise<string | null> {
-  const probe = new Client({ connectionString: PG_URL, connectionTimeoutMillis: 3000 });
-  try {
-    await probe.connect();
-    await probe.query('SELECT 1');
-    return null;
-  } catch (error) {
-    return (error as Error).message;
-  } finally {
-    await probe.end().catch(() => undefined);
-  }
 }
 
 /** Runs the demo server that is expected to refuse to start; resolves with its exit code and output. */
@@ -148,7 +135,7 @@ describe('demo servers on one PostgreSQL schema agree on their signing keys', fu
   let oldToken: string;
 
   before(async function () {
-    const problem = await reachable();
+    const problem = await postgresProblem();
     if (problem !== null) {
       const message = `PostgreSQL unreachable at ${PG_URL} (${problem})`;
       if (process.env['CI']) {

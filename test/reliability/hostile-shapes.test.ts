@@ -21,6 +21,8 @@ const MB = 1024 * 1024;
 /** Hostile bodies just under the 50 MiB body limit in the long run; a tenth of that in npm test. */
 const BODY_BYTES = LONG ? 48 * MB : 5 * MB;
 const MEMORY_BOUND = 300 * MB;
+/** Each hostile body is sent this many times, so its p99 rests on enough fetches to mean something. */
+const ROUNDS = LONG ? 8 : 2;
 
 /** The hostile bodies: each is refused as a whole (a malformed batch or one over a limit). */
 function hostileBodies(): Array<{ name: string; type: string; body: () => Buffer; expect: number[] }> {
@@ -136,6 +138,8 @@ describe('reliability: hostile shapes', function () {
   it('refuses every hostile body whole, answers other requests meanwhile, stays under 300 MB', async () => {
     const cases = section.cases();
     let worstP99 = 0;
+    let worstShape = '';
+    let totalSamples = 0;
     let peakRss = 0;
     for (const hostile of hostileBodies()) {
       await cases.run(hostile.name, async () => {
@@ -143,37 +147,43 @@ describe('reliability: hostile shapes', function () {
         let done = false;
         const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(server.pid) ?? 0)), 20);
         const fetches = fetchLoop(server.url, () => done);
-        let answer: Answer;
+        const answers: Answer[] = [];
         try {
-          answer = await send(`${server.url}/m2/${CLIENT}/v2/profile/batchUpdate`, {
-            method: 'POST',
-            headers: { 'Content-Type': hostile.type, Accept: 'application/json' },
-            body,
-            timeoutMs: 300_000,
-          });
+          for (let round = 0; round < ROUNDS; round++) {
+            answers.push(
+              await send(`${server.url}/m2/${CLIENT}/v2/profile/batchUpdate`, {
+                method: 'POST',
+                headers: { 'Content-Type': hostile.type, Accept: 'application/json' },
+                body,
+                timeoutMs: 300_000,
+              }),
+            );
+          }
         } finally {
           done = true;
           clearInterval(sampler);
         }
         const samples = await fetches;
-        assert.ok(hostile.expect.includes(answer.status), `answered ${answer.status}: ${answer.text.slice(0, 200)}`);
+        totalSamples += samples.length;
+        for (const answer of answers)
+          assert.ok(hostile.expect.includes(answer.status), `answered ${answer.status}: ${answer.text.slice(0, 200)}`);
         assert.ok(
           samples.every((s) => s.status === 200),
           `other requests failed: ${samples.map((s) => s.status).join(',')}`,
         );
-        if (samples.length > 0)
-          worstP99 = Math.max(
-            worstP99,
-            percentile(
-              samples.map((s) => s.ms),
-              99,
-            ),
-          );
+        const p99 = percentile(
+          samples.map((s) => s.ms),
+          99,
+        );
+        if (samples.length > 0 && p99 >= worstP99) {
+          worstP99 = p99;
+          worstShape = hostile.name;
+        }
       });
     }
     section.note(
-      `bodies of ${(BODY_BYTES / MB).toFixed(0)} MB; worst p99 of other requests while they were refused: ` +
-        `${worstP99.toFixed(1)} ms (target < 100 ms); server peak RSS ${(peakRss / MB).toFixed(0)} MB (bound 300 MB)`,
+      `bodies of ${(BODY_BYTES / MB).toFixed(0)} MB, each sent ${ROUNDS} times; ${totalSamples} fetches; worst p99 of other requests while they were refused: ` +
+        `${worstP99.toFixed(1)} ms (target < 100 ms; ${worstShape}); server peak RSS ${(peakRss / MB).toFixed(0)} MB (bound 300 MB)`,
     );
     await cases.run('server memory stays under 300 MB', () => {
       assert.ok(peakRss > 0 && peakRss < MEMORY_BOUND, `peak RSS ${(peakRss / MB).toFixed(0)} MB`);

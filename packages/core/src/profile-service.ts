@@ -73,6 +73,7 @@ export class ProfileService {
   /**
    * Updates one profile with raw `profile.`-style parameters. Throws ValidationError for a bad
    * name, value or id, NotFoundError when the profile does not exist and `createMissing` is off.
+   * Without attributes (and `createMissing` off) nothing is written: the profile is answered as it is.
    */
   async updateProfile(
     client: string,
@@ -83,6 +84,11 @@ export class ProfileService {
     const idProblem = profileIdProblem(key);
     if (idProblem) throw new ValidationError(idProblem);
     const attributes = validateAttributes(rawAttributes);
+    if (!options.createMissing && Object.keys(attributes).length === 0) {
+      const profile = await this.store.getProfile(client, key);
+      if (!profile) throw new NotFoundError(notFoundMessage(client, key), 'ProfileNotFound');
+      return profile;
+    }
     const outcome = await this.store.updateProfile(
       client,
       { key, attributes },

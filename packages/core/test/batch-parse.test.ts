@@ -90,6 +90,22 @@ describe('parseBatch', function () {
       ]);
     });
 
+    it("parses Adobe's older sample verbatim: spaces after the header's commas are trimmed, values keep theirs", async () => {
+      // As Adobe's Bulk Profile Update API page printed it until 2024 (and its older pages still do).
+      const sample =
+        'batch=pcId, param1, param2, param3, param4\n' +
+        '123, value1\n' +
+        '124, value1,,, value4\n' +
+        '125,, value2\n' +
+        '126, value1, value2, value3, value4\n';
+      assert.deepEqual(await parse(sample, 'form'), [
+        row(2, 'pcId', '123', { param1: ' value1' }),
+        row(3, 'pcId', '124', { param1: ' value1', param4: ' value4' }),
+        row(4, 'pcId', '125', { param2: ' value2' }),
+        row(5, 'pcId', '126', { param1: ' value1', param2: ' value2', param3: ' value3', param4: ' value4' }),
+      ]);
+    });
+
     it('parses the same rows whatever the chunk size, from a Readable or from strings', async () => {
       const whole = await parse(ADOBE_EXAMPLE, 'form');
       for (const size of [1, 2, 3, 5, 7, 64]) assert.deepEqual(await parse(ADOBE_EXAMPLE, 'form', {}, size), whole);
@@ -258,16 +274,46 @@ describe('parseBatch', function () {
         await rejects(parse(`${prefix}pcId,tier,profile.tier\n1,x,y\n`, format), 1, /"tier" appears more than once/);
       });
 
+      it(`${format}: trims spaces and tabs around header cells (the "+" of a form too), never around values`, async () => {
+        const space = format === 'form' ? '+' : ' ';
+        assert.deepEqual(await parse(`${prefix}  thirdPartyId ,\ta${space}, profile.b\t\nu1, x ,y \n`, format), [
+          row(2, 'thirdPartyId', 'u1', { a: ' x ', b: 'y ' }),
+        ]);
+      });
+
+      it(`${format}: accepts any attribute name but control characters (spaces, dots, punctuation, any script)`, async () => {
+        const names = ['first name', 'address.city', 'Größe', 'a:b/c?d', '名前', '🙂', 'x"y', "o'k"];
+        const cell = (name: string) =>
+          format === 'form' ? encodeURIComponent(name) : `"${name.replaceAll('"', '""')}"`;
+        const body = `${prefix}pcId,${names.map(cell).join(',')}\n1,${names.map((_, i) => `v${i}`).join(',')}\n`;
+        assert.deepEqual(await parse(body, format), [
+          row(2, 'pcId', '1', Object.fromEntries(names.map((name, i) => [name, `v${i}`]))),
+        ]);
+      });
+
       it(`${format}: refuses bad or reserved attribute names`, async () => {
-        await rejects(parse(`${prefix}pcId,a,b c\n1,x,y\n`, format), 1, /Header column 3: Attribute name "b c"/);
+        const control = format === 'form' ? '%01' : '\u0001';
+        const del = format === 'form' ? '%7F' : '\u007f';
+        const c1 = format === 'form' ? '%C2%85' : '\u0085';
+        await rejects(
+          parse(`${prefix}pcId,a,b${control}c\n1,x,y\n`, format),
+          1,
+          /Header column 3: Attribute name "b\\u0001c" .*control/,
+        );
+        await rejects(parse(`${prefix}pcId,a${del}\n1,x\n`, format), 1, /Header column 2: .*control/);
+        await rejects(parse(`${prefix}pcId,a${c1}\n1,x\n`, format), 1, /Header column 2: .*control/);
+        await rejects(parse(`${prefix}pcId,a,   \n1,x,y\n`, format), 1, /Attribute name ""/);
         await rejects(parse(`${prefix}pcId,a,\n1,x,y\n`, format), 1, /Attribute name ""/);
         await rejects(parse(`${prefix}pcId,${'n'.repeat(129)}\n1,x\n`, format), 1, /1 to 128 characters/);
+        // 128 characters are counted as characters, not UTF-16 units: 128 emoji are fine.
+        const emoji = format === 'form' ? encodeURIComponent('🙂'.repeat(128)) : '🙂'.repeat(128);
+        assert.equal((await parse(`${prefix}pcId,${emoji}\n1,x\n`, format)).length, 1);
         await rejects(parse(`${prefix}pcId,__proto__\n1,x\n`, format), 1, /reserved/);
         await rejects(parse(`${prefix}pcId,profile.constructor\n1,x\n`, format), 1, /reserved/);
       });
 
       it(`${format}: reports the header's own line after leading blank lines`, async () => {
-        const body = format === 'form' ? 'batch=\n\npcId,a b\n1,x\n' : '\n\npcId,a b\n1,x\n';
+        const body = format === 'form' ? 'batch=\n\npcId,a%01b\n1,x\n' : '\n\npcId,a\u0001b\n1,x\n';
         await rejects(parse(body, format), 3, /Attribute name/);
       });
     }
@@ -371,7 +417,7 @@ describe('parseBatch', function () {
         { thirdPartyId: 'u6' },
         { thirdPartyId: 'u7', attributes: ['x'] },
         { thirdPartyId: 'u8', attributes: { a: 1 } },
-        { thirdPartyId: 'u9', attributes: { 'a b': 'x' } },
+        { thirdPartyId: 'u9', attributes: { 'a\nb': 'x' } },
         { thirdPartyId: 'u10', attributes: { a: 'v'.repeat(5001) } },
         { thirdPartyId: 'u11', attributes: { a: 'x', 'profile.a': 'y' } },
         { thirdPartyId: 'ok', attributes: { a: 'x' } },
@@ -403,7 +449,7 @@ describe('parseBatch', function () {
       assert.match(messages[5]!, /"attributes" must be an object/);
       assert.match(messages[6]!, /"attributes" must be an object/);
       assert.match(messages[7]!, /Value of attribute "a" must be a string/);
-      assert.match(messages[8]!, /Attribute name "a b"/);
+      assert.match(messages[8]!, /Attribute name "a\\u000ab" must not contain control characters/);
       assert.match(messages[9]!, /5001 characters/);
       assert.match(messages[10]!, /"a" is given more than once/);
     });

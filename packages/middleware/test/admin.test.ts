@@ -187,6 +187,46 @@ describe('admin authentication and errors (API.md 1, 3)', () => {
     }
   });
 
+  it('scope=profile_api, the older spelling, is accepted as authorizationScope on GET, POST and DELETE', async () => {
+    const path = `/${CLIENT}/target/authentication/token?scope=profile_api`;
+    const generated = await t.http.post(path).set('Authorization', adminAuth('admin'));
+    assert.equal(generated.status, 201, generated.text);
+    const read = await t.http.get(path).set('Authorization', adminAuth('admin'));
+    assert.equal(read.status, 200, read.text);
+    assert.equal(read.body.accessToken, generated.body.accessToken);
+    assert.equal((await t.http.delete(path).set('Authorization', adminAuth('admin'))).status, 204);
+    for (const query of ['?scope=other', '?scope=', '?authorizationScope=profile_api&scope=debug_tools']) {
+      const res = await t.http
+        .get(`/${CLIENT}/target/authentication/token${query}`)
+        .set('Authorization', adminAuth('admin'));
+      assert.match(adminError(res, 400, 'InvalidRequest').message, /authorizationScope=profile_api/, query);
+    }
+  });
+
+  it("bodies may be sent as any JSON media type: Adobe's application/vnd.adobe.target.v1+json, +json, parameters", async () => {
+    for (const type of [
+      'application/vnd.adobe.target.v1+json',
+      'application/vnd.adobe.target.v1+json; charset=utf-8',
+      'application/json; charset=utf-8',
+      'Application/JSON',
+      'application/merge-patch+json',
+    ]) {
+      const res = await post('{"expiresIn":600}', type);
+      assert.equal(res.status, 201, `${type}: ${res.text}`);
+      assert.ok(res.body.expiresIn === 600 || res.body.expiresIn === 599, `${type}: the body was read`);
+    }
+    for (const type of ['text/json', 'application/jsonp', 'application/vnd.adobe.target.v1+xml']) {
+      adminError(await post('{"expiresIn":600}', type), 415, 'UnsupportedMediaType');
+    }
+    const put = await t.http
+      .put(SETTINGS_PATH(CLIENT))
+      .set('Authorization', adminAuth('admin'))
+      .set('Content-Type', 'application/vnd.adobe.target.v1+json')
+      .send('{"requireAuthentication":false}');
+    assert.equal(put.status, 200, put.text);
+    assert.equal(put.body.requireAuthentication, false);
+  });
+
   const post = (body?: unknown, type?: string) => {
     const req = t.http.post(TOKEN_PATH(CLIENT)).set('Authorization', adminAuth('admin'));
     if (type) req.set('Content-Type', type);

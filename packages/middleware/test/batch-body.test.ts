@@ -397,7 +397,7 @@ describe('batchUpdate limits and refusals (API.md 2.1)', () => {
     for (const body of [
       'batch=email,tier\nu1,gold\n',
       'batch=thirdPartyId\nu1\n',
-      'batch=thirdPartyId,a b\nu1,x\n',
+      'batch=thirdPartyId,a%01b\nu1,x\n',
       'batch=pcId,a,a\n1,x,y\n',
       'batch=pcId,__proto__\n1,x\n',
       'thirdPartyId,a\nu1,b\n',

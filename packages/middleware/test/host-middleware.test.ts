@@ -173,7 +173,7 @@ describe('profileTracker', () => {
   it('creates the profile and sets the cookie on the first visit; counts later visits; stores profile.* params', async () => {
     const store = new MemoryStore();
     const { app, errors } = host(store);
-    const first = await request(app).get('/page?profile.color=blue&profile.bad%20name=x&other=1');
+    const first = await request(app).get('/page?profile.color=blue&profile.bad%01name=x&other=1');
     assert.equal(first.status, 200);
     assert.equal(first.text, 'hello');
     const cookie = (first.headers['set-cookie'] as unknown as string[])[0]!;

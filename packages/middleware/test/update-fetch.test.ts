@@ -93,9 +93,11 @@ describe('single update (API.md 2.3)', () => {
   const badRequests: Array<[string, string, RegExp]> = [
     ['both ids', 'mbox3rdPartyId=u1&mboxPC=pc-1&profile.a=b', /either mbox3rdPartyId or mboxPC, not both/],
     ['neither id', 'profile.a=b', /mbox3rdPartyId=ID or mboxPC=ID/],
-    ['no attribute', 'mbox3rdPartyId=u1', /at least one attribute/],
-    ['no profile. prefix', 'mbox3rdPartyId=u1&tier=gold', /at least one attribute/],
-    ['bad attribute name', 'mbox3rdPartyId=u1&profile.a%20b=1', /Attribute name "a b" must be/],
+    [
+      'control character in a name',
+      'mbox3rdPartyId=u1&profile.a%01b=1',
+      /Attribute name "a\\u0001b" must not contain control/,
+    ],
     ['empty attribute name', 'mbox3rdPartyId=u1&profile.=1', /Attribute name "" must be/],
     ['reserved name', 'mbox3rdPartyId=u1&profile.__proto__=1', /reserved/],
     ['reserved name constructor', 'mbox3rdPartyId=u1&profile.constructor=1', /reserved/],
@@ -107,6 +109,41 @@ describe('single update (API.md 2.3)', () => {
     ['empty id', 'mbox3rdPartyId=&profile.a=1', /thirdPartyId is empty/],
     ['id over 256', `mboxPC=${'p'.repeat(257)}&profile.a=1`, /pcId is 257 characters/],
   ];
+  it('accepts attribute names with spaces and punctuation, as Segment sends them (profile.first%20name)', async () => {
+    const res = await t.http.get(
+      `${UPDATE}?mbox3rdPartyId=u1&profile.first%20name=Ada&profile.address.city=Oslo&profile.a:b%2Fc=1`,
+    );
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual(valuesOf((await fetchProfile(t, { thirdPartyId: 'u1' })).body), {
+      tier: 'silver',
+      'first name': 'Ada',
+      'address.city': 'Oslo',
+      'a:b/c': '1',
+    });
+  });
+
+  for (const query of ['mbox3rdPartyId=u1', 'mbox3rdPartyId=u1&', 'mbox3rdPartyId=u1&tier=gold']) {
+    it(`a call without profile.* parameters (${query}) answers 200 and changes nothing`, async () => {
+      const before = (await fetchProfile(t, { thirdPartyId: 'u1' })).body;
+      const res = await t.http.get(`${UPDATE}?${query}`);
+      assert.equal(res.status, 200, res.text);
+      assert.equal(
+        res.text,
+        `<response><success>true</success><pcId>${pcOfU1}</pcId><message>Request successfully submitted</message></response>`,
+      );
+      const post = await t.http.post(`${UPDATE}?${query}`).set('Accept', 'application/json');
+      assert.equal(post.status, 200, post.text);
+      assert.deepEqual(post.body, { success: true, pcId: pcOfU1, message: 'Request successfully submitted' });
+      assert.deepEqual((await fetchProfile(t, { thirdPartyId: 'u1' })).body, before);
+    });
+  }
+
+  it('a call without profile.* parameters for an unknown profile answers 404, creating nothing', async () => {
+    const res = await t.http.get(`${UPDATE}?mbox3rdPartyId=nobody&`);
+    assert.equal(res.status, 404, res.text);
+    assert.equal((await fetchProfile(t, { thirdPartyId: 'nobody' })).status, 404);
+  });
+
   for (const [label, query, message] of badRequests) {
     it(`400 for ${label}`, async () => {
       const res = await t.http.get(`${UPDATE}?${query}`);
@@ -129,7 +166,8 @@ describe('single update (API.md 2.3)', () => {
   });
 
   it('nothing is stored by a refused update', async () => {
-    await t.http.get(`${UPDATE}?mbox3rdPartyId=u1&profile.ok=1&profile.a%20b=2`);
+    const res = await t.http.get(`${UPDATE}?mbox3rdPartyId=u1&profile.ok=1&profile.a%01b=2`);
+    assert.equal(res.status, 400);
     assert.deepEqual(valuesOf((await fetchProfile(t, { thirdPartyId: 'u1' })).body), { tier: 'silver' });
   });
 });

@@ -83,7 +83,10 @@ export interface UpdateCase {
   [fc.toStringMethod](): string;
 }
 
-const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+/** API.md 2.1: 1 to 128 characters, none of them a control character (C0, DEL, C1). */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const nameIsValid = (name: string) => name.length > 0 && [...name].length <= 128 && !CONTROL.test(name);
 const RESERVED = new Set(['__proto__', 'constructor', 'prototype']);
 const THIRD_PARTY_IDS = ['u0', 'u1', 'u2'];
 
@@ -112,7 +115,8 @@ export function updateRequest(pcIds: ReadonlyMap<string, string>): fc.Arbitrary<
       'profile.',
       'profile.__proto__',
       'profile.constructor',
-      'profile.bad name',
+      'profile.bad\u0001name',
+      'profile.first name',
       'tier',
       `profile.${'n'.repeat(129)}`,
     ),
@@ -171,13 +175,12 @@ function expectUpdate(query: string, body: string | undefined, pcIds: ReadonlyMa
   const pcId = params.get('mboxPC');
   if ((thirdPartyId === undefined) === (pcId === undefined)) return { status: 400 };
   const raw = [...params].filter(([name]) => name.startsWith('profile.'));
-  if (raw.length === 0) return { status: 400 };
   const id = (thirdPartyId ?? pcId)!;
   if (id === '' || id.length > 256 || (thirdPartyId !== undefined && /[+/]/.test(id))) return { status: 400 };
   const attributes: Record<string, string> = {};
   for (const [rawName, value] of raw) {
     const name = rawName.slice('profile.'.length);
-    if (!ATTRIBUTE_NAME.test(name) || RESERVED.has(name) || value.length > 5000) return { status: 400 };
+    if (!nameIsValid(name) || RESERVED.has(name) || value.length > 5000) return { status: 400 };
     if (value !== '') attributes[name] = value;
   }
   const target = thirdPartyId !== undefined ? (THIRD_PARTY_IDS.includes(id) ? id : undefined) : pcIds.get(id);

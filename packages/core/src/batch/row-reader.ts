@@ -80,9 +80,11 @@ export class RowReader {
     this.out.push(this.readRow(kind, record, line));
   }
 
-  private readHeader(cells: string[], line: number): void {
-    // A BOM left inside the body (a file saved with one, after a hand-written "batch=") is not part of the name.
-    const first = cells[0].charCodeAt(0) === 0xfeff ? cells[0].slice(1) : cells[0];
+  private readHeader(record: string[], line: number): void {
+    // Header cells are trimmed: Adobe's older sample writes `batch=pcId, param1, param2`. A BOM
+    // left inside the body (a file saved with one, after a hand-written "batch=") is not part of the name.
+    const cells = record.map(trimSpaces);
+    const first = cells[0].charCodeAt(0) === 0xfeff ? trimSpaces(cells[0].slice(1)) : cells[0];
     const lower = first.toLowerCase();
     const kind = lower === 'pcid' ? 'pcId' : lower === 'thirdpartyid' ? 'thirdPartyId' : null;
     if (kind === null) {
@@ -142,6 +144,11 @@ export class RowReader {
     }
     return { type: 'row', line, update: { key, attributes } };
   }
+}
+
+/** A header cell without the spaces and tabs around it. */
+function trimSpaces(cell: string): string {
+  return cell.replace(/^[ \t]+|[ \t]+$/g, '');
 }
 
 /** A line whose cells are all empty or whitespace (as spreadsheets write below the data) is skipped. */

@@ -10,7 +10,11 @@ export const PROFILE_LIMITS = Object.freeze({
   maxProfileBytes: 64 * 1024,
 });
 
-const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+/** Control characters (C0, DEL, C1): the only characters an attribute name may not hold. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// eslint-disable-next-line no-control-regex -- the same, to escape them in messages
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
 const CLIENT_CODE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
@@ -24,15 +28,35 @@ export function normalizeAttributeName(raw: string): string {
   return raw.startsWith('profile.') ? raw.slice('profile.'.length) : raw;
 }
 
-/** Why an attribute name is refused, or null when it is fine. */
+/**
+ * Why an attribute name is refused, or null when it is fine. A name is 1 to 128 characters (code
+ * points), any but control characters, under the text rule (storable-text.ts); `__proto__`,
+ * `constructor` and `prototype` are reserved. Adobe documents no character set, and its clients
+ * send names such as `first name` (Segment) or `address.city`.
+ */
 export function attributeNameProblem(name: string): string | null {
-  const text = textProblem(`Attribute name "${storableText(truncate(name))}"`, name);
+  const label = `Attribute name "${shownName(name)}"`;
+  const text = textProblem(label, name);
   if (text !== null) return text;
-  if (!ATTRIBUTE_NAME.test(name)) {
-    return `Attribute name "${truncate(name)}" must be 1 to 128 characters of A-Z, a-z, 0-9, "_", "." or "-"`;
+  const max = PROFILE_LIMITS.maxAttributeNameLength;
+  // Counted in characters: a name of 128 emoji (256 UTF-16 units) is fine.
+  if (name.length === 0 || (name.length > max && characterCount(name) > max)) {
+    return `${label} must be 1 to ${max} characters`;
   }
-  if (FORBIDDEN_NAMES.has(name)) return `Attribute name "${name}" is reserved`;
+  if (CONTROL.test(name)) return `${label} must not contain control characters (U+0000 to U+001F, U+007F to U+009F)`;
+  if (FORBIDDEN_NAMES.has(name)) return `${label} is reserved`;
   return null;
+}
+
+/** A name as error messages show it: cut off after 40 characters, control characters as `\uXXXX`. */
+function shownName(name: string): string {
+  return storableText(truncate(name)).replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function characterCount(text: string): number {
+  let count = 0;
+  for (const _ of text) count++;
+  return count;
 }
 
 /** Why an attribute value is refused, or null when it is fine. */

@@ -17,13 +17,18 @@ import { setErrorStyle } from '../error-handler';
 import { queryParam } from '../query';
 import type { Runtime } from '../runtime';
 
+const JSON_TYPES = ['application/json', 'application/*+json'];
+
 /** Largest admin JSON body (a token or settings request is a few dozen bytes). */
 const ADMIN_BODY_LIMIT = 16 * 1024;
 
 /** The admin routes of API.md section 3. */
 export function adminRoutes(rt: Runtime): Router {
   const router = express.Router();
-  const json = withBodyIdleTimeout(rt.bodyIdleTimeoutMs, express.json({ limit: ADMIN_BODY_LIMIT, strict: true }));
+  const json = withBodyIdleTimeout(
+    rt.bodyIdleTimeoutMs,
+    express.json({ limit: ADMIN_BODY_LIMIT, strict: true, type: JSON_TYPES }),
+  );
   const jsonLength = declaredLengthAtMost(ADMIN_BODY_LIMIT, 'The JSON body');
 
   const prepare = async (req: Request, res: Response, next: NextFunction) => {
@@ -46,8 +51,10 @@ export function adminRoutes(rt: Runtime): Router {
     next();
   };
   const scope = (req: Request, _res: Response, next: NextFunction) => {
+    // `scope=` is the older spelling of Adobe's Admin API; given both, they must agree.
     const value = queryParam(req, 'authorizationScope');
-    if (value !== 'profile_api') {
+    const older = queryParam(req, 'scope');
+    if ((value ?? older) !== 'profile_api' || (older !== undefined && older !== 'profile_api')) {
       throw new ValidationError('Add ?authorizationScope=profile_api; it is the only scope of this token');
     }
     next();
@@ -55,8 +62,12 @@ export function adminRoutes(rt: Runtime): Router {
   const jsonOnly = (req: Request, _res: Response, next: NextFunction) => {
     const length = Number(req.headers['content-length'] ?? 0);
     const chunked = req.headers['transfer-encoding'] !== undefined;
-    if ((length > 0 || chunked) && !req.is('application/json')) {
-      throw new ProfilegateError(415, 'UnsupportedMediaType', 'Send the body as application/json');
+    if ((length > 0 || chunked) && !isJsonBody(req)) {
+      throw new ProfilegateError(
+        415,
+        'UnsupportedMediaType',
+        'Send the body as JSON: application/json (or a type ending in +json, such as application/vnd.adobe.target.v1+json)',
+      );
     }
     next();
   };
@@ -103,6 +114,14 @@ export function adminRoutes(rt: Runtime): Router {
     });
   });
   return router;
+}
+
+/**
+ * Whether a request body is JSON: `application/json` or any `application/*+json` (Adobe's Admin
+ * API clients send `application/vnd.adobe.target.v1+json`), with any parameters.
+ */
+function isJsonBody(req: Request): boolean {
+  return typeof req.is(JSON_TYPES) === 'string';
 }
 
 /** A response holding a token must never be stored by a cache (RFC 6749 5.1). */

@@ -104,9 +104,8 @@ export function profileRoutes(rt: Runtime): Router {
     const key = profileKeyFrom(params);
     const attributes: Record<string, string> = Object.create(null);
     for (const [name, value] of params) if (name.startsWith('profile.')) attributes[name] = value;
-    if (Object.keys(attributes).length === 0) {
-      throw new ValidationError('Give at least one attribute to update: profile.NAME=VALUE');
-    }
+    // No profile.* parameter changes nothing (Segment's destination sends `…?mbox3rdPartyId=ID&`
+    // when every trait is null); the profile must still exist, as its pcId is the answer.
     const profile = await rt.profiles.updateProfile(client, key, attributes);
     sendProfileBody(res, negotiate(req), 200, {
       success: true,

@@ -220,6 +220,40 @@ describe('openApiDocument', () => {
     assert.ok(doc.paths['/{client}/target/admin'].get.responses['200'].content['text/html']);
   });
 
+  it("lints clean with Redocly's recommended rules (one exception: GET /openapi.json never answers 4xx)", async () => {
+    // An ES module only: imported, not required.
+    const { createConfig, lintFromString } = await import('@redocly/openapi-core');
+    const config = await createConfig({ extends: ['recommended'] });
+    const problems = await lintFromString({
+      source: JSON.stringify(doc, null, 2),
+      absoluteRef: '/openapi.json',
+      config,
+    });
+    const shown = problems
+      .filter(
+        (p) =>
+          !(p.ruleId === 'operation-4xx-response' && p.location[0]?.pointer === '#/paths/~1openapi.json/get/responses'),
+      )
+      .map((p) => `${p.severity} ${p.ruleId}: ${p.message} at ${p.location[0]?.pointer}`);
+    assert.deepEqual(shown, []);
+  });
+
+  it("documents the admin page's 404 for an unknown client as the JSON admin error it is", async () => {
+    const documented = doc.paths['/{client}/target/admin'].get.responses['404'];
+    assert.equal(deref(doc, documented.content['application/json'].schema), doc.components.schemas.AdminError);
+    const router = profileApi({
+      clients: ['demo'],
+      store: new MemoryStore(),
+      signingKeys: new KeyRing([generateSigningKey(Date.now())]),
+      authenticateAdmin: () => null,
+      adminPage: true,
+    });
+    const res = await request(express().use(router)).get('/nobody/target/admin');
+    assert.equal(res.status, 404);
+    assert.match(res.headers['content-type'], /^application\/json/);
+    assert.deepEqual(Object.keys(res.body), ['httpStatus', 'requestId', 'requestTime', 'errors']);
+  });
+
   it('returns a fresh copy on each call', () => {
     const a = openApiDocument() as Json;
     a.paths = {};

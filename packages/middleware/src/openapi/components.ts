@@ -1,5 +1,5 @@
 /** Parameters, headers and shared responses of the OpenAPI document. */
-import { jsonContent, ref, xmlOrJson, type Json } from './common';
+import { ATTRIBUTE_NAME_CHARS, jsonContent, ref, xmlOrJson, type Json } from './common';
 
 // --- Parameters ------------------------------------------------------------------------------
 
@@ -8,12 +8,13 @@ const CLIENT_PATTERN = '^[a-z0-9][a-z0-9-]{0,63}$';
 /** Query parameters of a single update: `profile.NAME=VALUE`, one per attribute. */
 const profileAttributesSchema: Json = {
   type: 'object',
-  propertyNames: { pattern: '^profile\\.[A-Za-z0-9_.-]{1,128}$' },
+  propertyNames: { pattern: `^profile\\.${ATTRIBUTE_NAME_CHARS}$` },
   additionalProperties: { type: 'string', maxLength: 5000 },
   description:
-    'One `profile.NAME=VALUE` parameter per attribute. Names are 1 to 128 characters of `[A-Za-z0-9_.-]` ' +
-    '(not `__proto__`, `constructor` or `prototype`); values at most 5,000 characters. An empty value ' +
-    'leaves the attribute as it is.',
+    'One `profile.NAME=VALUE` parameter per attribute. Names are 1 to 128 characters, any but control ' +
+    'characters (`profile.first%20name=Ada`; not `__proto__`, `constructor` or `prototype`); values at most ' +
+    '5,000 characters. An empty value leaves the attribute as it is; a call without any `profile.*` ' +
+    'parameter changes nothing and answers 200.',
 };
 
 export const parameters: Json = {
@@ -71,8 +72,16 @@ export const parameters: Json = {
   authorizationScope: {
     name: 'authorizationScope',
     in: 'query',
-    required: true,
-    description: 'Must be `profile_api`; anything else is answered 400.',
+    required: false,
+    description: 'Must be `profile_api` (or give `scope=profile_api`); anything else, or neither, is answered 400.',
+    schema: { type: 'string', enum: ['profile_api'] },
+  },
+  scope: {
+    name: 'scope',
+    in: 'query',
+    required: false,
+    deprecated: true,
+    description: "The older spelling of `authorizationScope` in Adobe's Admin API; given both, they must agree.",
     schema: { type: 'string', enum: ['profile_api'] },
   },
   auditLimit: {
@@ -145,7 +154,9 @@ export const responses: Json = {
     headers: { 'WWW-Authenticate': { description: '`Bearer realm="profilegate-admin"`', schema: { type: 'string' } } },
   },
   AdminPayloadTooLarge: adminError('The JSON body is over 16 KB.'),
-  AdminUnsupportedMediaType: adminError('A body was sent that is not `application/json`.'),
+  AdminUnsupportedMediaType: adminError(
+    'A body was sent that is not JSON (`application/json` or any `application/*+json`).',
+  ),
   AdminRequestTimeout: adminError(
     "The JSON body stopped arriving: nothing of it came for the router's `bodyIdleTimeoutMs` (default 30 s). " +
       'Nothing changed; the connection is closed after this answer.',

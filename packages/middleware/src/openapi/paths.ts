@@ -1,5 +1,5 @@
 /** The operations of the OpenAPI document, one per route `profileApi()` mounts. */
-import { jsonContent, ref, xmlOrJson, type Json } from './common';
+import { jsonContent, jsonRequestContent, ref, xmlOrJson, type Json } from './common';
 import { BATCH_STATUS_URL } from './schemas';
 
 // --- Operations ------------------------------------------------------------------------------
@@ -26,10 +26,8 @@ function profileOperation(op: Json, extra: Record<string, unknown> = {}): Json {
 }
 
 function batchUpdate(version: 'v1' | 'v2'): Json {
-  const xmlExample =
-    '<response><success>true</success>' +
-    `<batchStatus>${BATCH_STATUS_URL.replace('/v2/', version === 'v2' ? '/v2/' : '/')}</batchStatus>` +
-    '<message>Batch submitted for processing</message></response>';
+  const batchStatus = BATCH_STATUS_URL.replace('/v2/', version === 'v2' ? '/v2/' : '/');
+  const message = 'Batch submitted for processing';
   return profileOperation(
     {
       operationId: version === 'v2' ? 'batchUpdate' : 'batchUpdateV1',
@@ -62,8 +60,14 @@ function batchUpdate(version: 'v1' | 'v2'): Json {
         '200': {
           description: 'Batch accepted; it is applied in the background.',
           content: {
-            'application/xml': { schema: ref('schemas', 'BatchSubmittedXml'), example: xmlExample },
-            'application/json': { schema: ref('schemas', 'BatchSubmitted') },
+            'application/xml': {
+              schema: ref('schemas', 'BatchSubmittedXml'),
+              example: { success: true, batchStatus, message },
+            },
+            'application/json': {
+              schema: ref('schemas', 'BatchSubmitted'),
+              example: { success: true, batchId: 'demo-1732300000000-1', batchStatus, message },
+            },
           },
         },
       },
@@ -86,10 +90,7 @@ function batchStatus(version: 'v1' | 'v2'): Json {
     responses: {
       '200': {
         description: 'The batch status.',
-        content: xmlOrJson(
-          'BatchStatus',
-          '<response><batchId>demo-1732300000000-1</batchId><status>complete</status><batchSize>4</batchSize></response>',
-        ),
+        content: xmlOrJson('BatchStatus', { batchId: 'demo-1732300000000-1', status: 'complete', batchSize: 4 }),
       },
     },
   });
@@ -108,10 +109,11 @@ function singleUpdate(method: 'get' | 'post'): Json {
     responses: {
       '200': {
         description: 'The profile was updated.',
-        content: xmlOrJson(
-          'UpdateResult',
-          '<response><success>true</success><pcId>1732300000000-123456.78_0</pcId><message>Request successfully submitted</message></response>',
-        ),
+        content: xmlOrJson('UpdateResult', {
+          success: true,
+          pcId: '1732300000000-123456.78_0',
+          message: 'Request successfully submitted',
+        }),
       },
     },
   };
@@ -188,7 +190,7 @@ export const paths: Json = {
   '/rest/v1/profiles/{pcId}': { get: fetchProfile('pcId') },
   '/rest/v1/profiles/thirdPartyId/{id}': { get: fetchProfile('thirdPartyId') },
   '/{client}/target/authentication/token': {
-    parameters: [ref('parameters', 'client'), ref('parameters', 'authorizationScope')],
+    parameters: [ref('parameters', 'client'), ref('parameters', 'authorizationScope'), ref('parameters', 'scope')],
     get: adminOperation({
       operationId: 'getToken',
       summary: 'Show the current profile token',
@@ -202,7 +204,7 @@ export const paths: Json = {
         description: `The previous token stops working at once, or after \`previousTokenGraceSeconds\`. ${TOKEN_RIGHTS}`,
         requestBody: {
           required: false,
-          content: jsonContent('TokenRequest', { expiresIn: 7776000, previousTokenGraceSeconds: 0 }),
+          content: jsonRequestContent('TokenRequest', { expiresIn: 7776000, previousTokenGraceSeconds: 0 }),
         },
         responses: { '201': { description: 'The new token.', content: jsonContent('Token') } },
       },
@@ -229,7 +231,7 @@ export const paths: Json = {
         summary: 'Turn Require Authentication on or off',
         description:
           'Needs role admin, workspace admin or sysadmin. Any body other than `{"requireAuthentication": boolean}` is answered 400.',
-        requestBody: { required: true, content: jsonContent('SettingsUpdate', { requireAuthentication: true }) },
+        requestBody: { required: true, content: jsonRequestContent('SettingsUpdate', { requireAuthentication: true }) },
         responses: { '200': { description: 'The settings after the change.', content: jsonContent('Settings') } },
       },
       ADMIN_BODY_ERRORS,
@@ -259,7 +261,12 @@ export const paths: Json = {
       security: [],
       responses: {
         '200': { description: 'The admin page.', content: { 'text/html': { schema: { type: 'string' } } } },
-        '404': { description: 'Unknown client code, or the admin page is not enabled.' },
+        '404': {
+          description:
+            'Unknown client code, with the admin error body. (When the admin page is not enabled its path is not ' +
+            "mounted, and the host app's own 404 answers.)",
+          content: jsonContent('AdminError'),
+        },
       },
     },
   },

@@ -1,5 +1,5 @@
 /** Schemas of the OpenAPI document: the bodies of API.md, in XML and JSON. */
-import { ISO_TIME, ref, type Json } from './common';
+import { ATTRIBUTE_NAME_CHARS, ISO_TIME, ref, type Json } from './common';
 
 // --- Schemas ---------------------------------------------------------------------------------
 
@@ -90,7 +90,7 @@ export const schemas: Json = {
       mbox3rdPartyId: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^+/]+$' },
       mboxPC: { type: 'string', minLength: 1, maxLength: 256 },
     },
-    patternProperties: { '^profile\\.[A-Za-z0-9_.-]{1,128}$': { type: 'string', maxLength: 5000 } },
+    patternProperties: { [`^profile\\.${ATTRIBUTE_NAME_CHARS}$`]: { type: 'string', maxLength: 5000 } },
     description:
       'The same parameters as the query string: `mbox3rdPartyId` or `mboxPC`, and `profile.NAME=VALUE` pairs.',
   },
@@ -135,7 +135,7 @@ export const schemas: Json = {
             pcId: { type: 'string', minLength: 1, maxLength: 256 },
             attributes: {
               type: 'object',
-              propertyNames: { pattern: '^(profile\\.)?[A-Za-z0-9_.-]{1,128}$' },
+              propertyNames: { pattern: `^(profile\\.)?${ATTRIBUTE_NAME_CHARS}$` },
               additionalProperties: { type: 'string', maxLength: 5000 },
             },
           },

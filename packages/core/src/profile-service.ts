@@ -62,7 +62,7 @@ export class ProfileService {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Finds a profile by pcId or thirdPartyId. */
+  /** Finds a profile by pcId, thirdPartyId or linked Experience Cloud ID. */
   async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
     // The text rule (storable-text.ts): such an id names no profile in any store; say why at once.
     const problem = textProblem(key.kind, key.id);
@@ -72,8 +72,9 @@ export class ProfileService {
 
   /**
    * Updates one profile with raw `profile.`-style parameters. Throws ValidationError for a bad
-   * name, value or id, NotFoundError when the profile does not exist and `createMissing` is off.
-   * Without attributes (and `createMissing` off) nothing is written: the profile is answered as it is.
+   * name, value or id, NotFoundError when the profile does not exist and `createMissing` is off
+   * (or the key is an Experience Cloud ID: no profile is created by one). Without attributes (and
+   * `createMissing` off) nothing is written: the profile is answered as it is.
    */
   async updateProfile(
     client: string,
@@ -96,6 +97,24 @@ export class ProfileService {
     );
     if (outcome.status === 'notFound') throw new NotFoundError(notFoundMessage(client, key), 'ProfileNotFound');
     if (outcome.status === 'rejected') throw new ValidationError(outcome.message);
+    return outcome.profile;
+  }
+
+  /**
+   * Links an Experience Cloud ID to the profile `pcId`, taking it from any other profile of the
+   * client that held it (the latest link wins), and returns the profile. Throws ValidationError
+   * for a bad id, NotFoundError when the profile does not exist (a link never creates one).
+   */
+  async linkMarketingCloudVisitorId(client: string, pcId: string, marketingCloudVisitorId: string): Promise<Profile> {
+    const profileKey: ProfileKey = { kind: 'pcId', id: pcId };
+    const problem =
+      profileIdProblem({ kind: 'marketingCloudVisitorId', id: marketingCloudVisitorId }) ??
+      profileIdProblem(profileKey);
+    if (problem) throw new ValidationError(problem);
+    const outcome = await this.store.linkMarketingCloudVisitorId(client, pcId, marketingCloudVisitorId);
+    if (outcome.status === 'notFound') {
+      throw new NotFoundError(notFoundMessage(client, profileKey), 'ProfileNotFound');
+    }
     return outcome.profile;
   }
 
@@ -231,9 +250,14 @@ export function validateAttributes(raw: Record<string, string>): Record<string, 
   return attributes;
 }
 
-/** The fetch route's 404 message (API.md 2.4). */
+/** The 404 message of the fetch and update routes, in Adobe's wording (API.md 2.4). */
 export function notFoundMessage(client: string, key: ProfileKey): string {
-  return key.kind === 'thirdPartyId'
-    ? `No profile found for client ${client} with third party id=${key.id}`
-    : `No profile found for client ${client} with mboxPC=${key.id}`;
+  switch (key.kind) {
+    case 'thirdPartyId':
+      return `No profile found for client ${client} with third party id=${key.id}`;
+    case 'marketingCloudVisitorId':
+      return `No profile found for client ${client} with marketingCloudVisitorId=${key.id}`;
+    case 'pcId':
+      return `No profile found for client ${client} with mboxPC=${key.id}`;
+  }
 }

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { BatchSpool } from '../src/batch/spool';
-import type { ProfileUpdate } from '../src/profiles/types';
+import type { BatchRow } from '../src/store/types';
 
-function update(i: number): ProfileUpdate {
+function update(i: number): BatchRow {
   return {
     key: { kind: i % 2 ? 'pcId' : 'thirdPartyId', id: `id-${i}` },
     attributes: { a: 'x'.repeat(200), n: `${i}` },
@@ -34,7 +34,7 @@ describe('BatchSpool', () => {
     try {
       const spool = await BatchSpool.create();
       // Fill the stream's buffer without waiting, as a parser that fails mid-body leaves it.
-      const big: ProfileUpdate = { key: { kind: 'pcId', id: 'p' }, attributes: { a: 'x'.repeat(5000) } };
+      const big: BatchRow = { key: { kind: 'pcId', id: 'p' }, attributes: { a: 'x'.repeat(5000) } };
       const pending = Array.from({ length: 8 }, () => spool.write(big).catch(() => undefined));
       await spool.dispose();
       await Promise.all(pending);
@@ -58,8 +58,8 @@ describe('BatchSpool', () => {
   });
 });
 
-async function collect(spool: BatchSpool): Promise<ProfileUpdate[]> {
-  const rows: ProfileUpdate[] = [];
+async function collect(spool: BatchSpool): Promise<BatchRow[]> {
+  const rows: BatchRow[] = [];
   for await (const chunk of spool.chunks()) rows.push(...chunk);
   return rows;
 }

@@ -1,7 +1,6 @@
 /** What the PostgreSQL store tests share: the test database, per-run schemas, small helpers. */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import type { ProfileUpdate } from '../src/profiles/types';
 import type { BatchRow, BatchRows, TokenRecord } from '../src/store/types';
 
 export const URL = process.env['PROFILEGATE_TEST_POSTGRES_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -86,7 +85,7 @@ export function tokenRecord(jti: string): TokenRecord {
   return { jti, kid: 'k1', createdAt: NOW, expiresAt: NOW + 90 * 86_400_000, createdBy: 'ops' };
 }
 
-export function row(kind: 'pcId' | 'thirdPartyId', id: string, attributes: Record<string, string>): ProfileUpdate {
+export function row(kind: 'pcId' | 'thirdPartyId', id: string, attributes: Record<string, string>): BatchRow {
   return { key: { kind, id }, attributes };
 }
 

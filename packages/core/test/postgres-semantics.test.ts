@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Profile, ProfileKey, ProfileUpdate } from '../src/profiles/types';
+import type { BatchKey, Profile, ProfileUpdate } from '../src/profiles/types';
 import { MemoryStore } from '../src/store/memory';
 import { PostgresStore } from '../src/store/postgres';
 import type { BatchRecord, Store } from '../src/store/types';
@@ -12,10 +12,10 @@ import { NOW, URL, chunks, dropSchemas, newSchema, requirePostgres, row } from '
 
 /** One step of a scenario: a batch, or a single update. */
 type Step =
-  | { kind: 'batch'; version: 'v1' | 'v2'; rows: ProfileUpdate[]; chunkSize: number }
+  | { kind: 'batch'; version: 'v1' | 'v2'; rows: ProfileUpdate<BatchKey>[]; chunkSize: number }
   | { kind: 'update'; update: ProfileUpdate; createMissing: boolean };
 
-const KEYS: ProfileKey[] = [
+const KEYS: BatchKey[] = [
   { kind: 'pcId', id: 'p1' },
   { kind: 'pcId', id: 'p2' },
   { kind: 'thirdPartyId', id: 'u1' },

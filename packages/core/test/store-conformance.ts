@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import * as ids from '../src/profiles/ids';
+import { describeMarketingCloudVisitorIds } from './store-conformance-ecid';
 import { describeTextRule } from './store-conformance-text';
-import type { ProfileUpdate } from '../src/profiles/types';
 import type {
   AuditEvent,
   BatchRow,
@@ -22,7 +22,7 @@ export interface StoreHarness {
 
 const NOW = Date.UTC(2026, 10, 22, 10, 0, 0);
 
-function row(kind: 'pcId' | 'thirdPartyId', id: string, attributes: Record<string, string>): ProfileUpdate {
+function row(kind: 'pcId' | 'thirdPartyId', id: string, attributes: Record<string, string>): BatchRow {
   return { key: { kind, id }, attributes };
 }
 
@@ -381,6 +381,10 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
     });
 
     describeTextRule(() => store);
+    describeMarketingCloudVisitorIds(
+      () => store,
+      harness.reopen ? async () => (store = await harness.reopen!(store)) : undefined,
+    );
 
     describe('settings', () => {
       it('starts with authentication required and stores changes per client', async () => {

@@ -3,8 +3,11 @@ import { toErrorAnswer } from './errors';
 import { negotiate, sendAdminError, sendProfileBody, sendProfileError } from './respond';
 import type { Runtime } from './runtime';
 
-/** Which error body a route answers with: profile routes (XML/JSON), fetch routes (JSON), admin routes. */
-export type ErrorStyle = 'profile' | 'fetch' | 'admin';
+/**
+ * Which error body a route answers with: profile routes (XML/JSON), fetch routes (JSON), admin
+ * routes; `profileJson`, the profile routes' body always in JSON (unknown paths under `/m2/:client/`).
+ */
+export type ErrorStyle = 'profile' | 'profileJson' | 'fetch' | 'admin';
 
 /** Records the error style of the route handling this response. */
 export function setErrorStyle(res: Response, style: ErrorStyle): void {
@@ -48,7 +51,8 @@ export function errorHandler(rt: Runtime) {
       if (answer.status === 404) res.status(404).json({ status: 404, message: answer.message });
       else sendProfileBody(res, 'json', answer.status, { success: false, message: answer.message });
     } else {
-      sendProfileError(res, negotiate(req), answer.status, answer.message, answer.headers);
+      const format = style === 'profileJson' ? 'json' : negotiate(req);
+      sendProfileError(res, format, answer.status, answer.message, answer.headers);
     }
   };
 }

@@ -5,6 +5,7 @@ import { openApiDocument } from './openapi';
 import type { ProfileApiOptions } from './options';
 import { adminRoutes } from './routes/admin';
 import { profileRoutes } from './routes/profile';
+import { unknownPathRoutes } from './routes/unknown-paths';
 import { createRuntime } from './runtime';
 
 /** The router of `profileApi()`, with a way to stop it cleanly. */
@@ -31,6 +32,7 @@ export function profileApi(options: ProfileApiOptions): ProfileApiRouter {
   router.use(profileRoutes(rt));
   router.use(adminRoutes(rt));
   if (rt.adminPage) router.use(adminPageRoutes(rt));
+  router.use(unknownPathRoutes(rt));
   router.use(errorHandler(rt));
   let closing: Promise<void> | undefined;
   return Object.assign(router, {

@@ -20,6 +20,13 @@ export interface ProfileTrackerOptions {
   client: string;
   /** Cookie holding the visitor's pcId (default `mboxPC`). */
   cookieName?: string;
+  /**
+   * Query parameter holding the visitor's Experience Cloud ID, linked to the profile (default
+   * `mboxMCGVID`, as Adobe's at.js sends it); false to read none. It wins over the cookie.
+   */
+  ecidQueryParameter?: string | false;
+  /** Cookie holding the visitor's Experience Cloud ID (default `mboxMCGVID`); false to read none. */
+  ecidCookieName?: string | false;
   /** The signed-in user's id in the host app, used as the profile's thirdPartyId. */
   identify?: (req: Request) => string | undefined;
   /** Attribute counting visits (default `visitCount`). */
@@ -32,13 +39,16 @@ export interface ProfileTrackerOptions {
 /**
  * Updates the visiting user's profile on every request of the host app: `profile.*` query
  * parameters become attributes and a visit count goes up; the profile is created on the first
- * visit and its pcId kept in a cookie. A failure is reported to `onError`, never to the visitor.
+ * visit and its pcId kept in a cookie. An Experience Cloud ID in the request (`mboxMCGVID` by
+ * default) is linked to the profile, taken from any other profile that held it; an invalid one is
+ * skipped. A failure is reported to `onError`, never to the visitor.
  */
 export function profileTracker(options: ProfileTrackerOptions): RequestHandler {
   if (!isValidClientCode(options?.client ?? ''))
     throw new TypeError('profileTracker: client must be a valid client code');
   if (typeof options.store?.updateProfile !== 'function') throw new TypeError('profileTracker: store must be a Store');
   const cookieName = options.cookieName ?? 'mboxPC';
+  const ecidSources = checkEcidSources(options, cookieName);
   const visitAttribute = options.visitCountAttribute ?? 'visitCount';
   const clock = options.clock ?? Date.now;
   const profiles = new ProfileService({ store: options.store, clock });
@@ -52,7 +62,9 @@ export function profileTracker(options: ProfileTrackerOptions): RequestHandler {
       res.cookie(cookieName, pcId, { httpOnly: true, sameSite: 'lax', maxAge: 2 * 365 * 86_400_000 });
     }
     const visitorPcId = pcId;
-    const attributes = visitAttributes(rawQuery(req));
+    const query = rawQuery(req);
+    const attributes = visitAttributes(query);
+    const ecid = visitorEcid(ecidSources, query, req.headers.cookie);
     let key: ProfileKey = { kind: 'pcId', id: visitorPcId };
     // Everything that may fail runs inside the promise chain: a throwing identify() or a store
     // that throws synchronously reaches onError, never the host's request.
@@ -67,6 +79,10 @@ export function profileTracker(options: ProfileTrackerOptions): RequestHandler {
         attributes[visitAttribute] = String((Number.isSafeInteger(visits) ? visits : 0) + 1);
         return profiles.updateProfile(options.client, key, attributes, { createMissing: true });
       })
+      .then((profile) => {
+        if (ecid === undefined || profile.marketingCloudVisitorId === ecid) return;
+        return profiles.linkMarketingCloudVisitorId(options.client, profile.pcId, ecid);
+      })
       .catch((error: unknown) => {
         try {
           onError(error);
@@ -76,6 +92,54 @@ export function profileTracker(options: ProfileTrackerOptions): RequestHandler {
       })
       .finally(() => next());
   };
+}
+
+/** Where the tracker reads a visitor's Experience Cloud ID; null for a source turned off. */
+interface EcidSources {
+  queryParameter: string | null;
+  cookieName: string | null;
+}
+
+/** A cookie name as RFC 6265 allows it: an HTTP token. */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Checks the ECID options once, at creation; a mistake throws a TypeError saying what to give. */
+function checkEcidSources(options: ProfileTrackerOptions, cookieName: string): EcidSources {
+  const parameter = options.ecidQueryParameter ?? 'mboxMCGVID';
+  if (parameter !== false && (typeof parameter !== 'string' || parameter === '')) {
+    throw new TypeError('profileTracker: ecidQueryParameter must be a parameter name or false (default "mboxMCGVID")');
+  }
+  if (typeof parameter === 'string' && parameter.startsWith('profile.')) {
+    throw new TypeError(
+      `profileTracker: ecidQueryParameter must not start with "profile." (those parameters are attributes); got "${parameter}"`,
+    );
+  }
+  const cookie = options.ecidCookieName ?? 'mboxMCGVID';
+  if (cookie !== false && typeof cookie !== 'string') {
+    throw new TypeError('profileTracker: ecidCookieName must be a cookie name or false (default "mboxMCGVID")');
+  }
+  if (typeof cookie === 'string' && !COOKIE_NAME.test(cookie)) {
+    throw new TypeError(
+      `profileTracker: ecidCookieName must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~), or false; got ${JSON.stringify(cookie)}`,
+    );
+  }
+  if (cookie === cookieName) {
+    throw new TypeError(
+      `profileTracker: ecidCookieName must differ from cookieName ("${cookieName}", which holds the pcId)`,
+    );
+  }
+  return { queryParameter: parameter || null, cookieName: cookie || null };
+}
+
+/**
+ * The visitor's Experience Cloud ID: the query parameter's, else the cookie's; undefined when
+ * there is none or it is no valid id (empty, too long, text no store keeps), which is skipped.
+ */
+function visitorEcid(sources: EcidSources, query: string, cookies: string | undefined): string | undefined {
+  const fromQuery = sources.queryParameter === null ? null : new URLSearchParams(query).get(sources.queryParameter);
+  const ecid = fromQuery ?? (sources.cookieName === null ? undefined : readCookie(cookies, sources.cookieName));
+  if (ecid === undefined || profileIdProblem({ kind: 'marketingCloudVisitorId', id: ecid }) !== null) return undefined;
+  return ecid;
 }
 
 /** The valid `profile.NAME=VALUE` query parameters; invalid ones are skipped. */

@@ -32,6 +32,7 @@ const PASSED: Record<string, number> = {
   'update POST': 200,
   'fetch by thirdPartyId': 200,
   'fetch by pcId': 200,
+  'fetch by marketingCloudVisitorId': 200,
 };
 
 /** An HS256 JWT signed by hand (any header and claims), as an attacker holding the key could. */

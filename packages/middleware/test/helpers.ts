@@ -359,7 +359,15 @@ export const PROFILE_ROUTES: ProfileRoute[] = [
   },
   { label: 'fetch by thirdPartyId', method: 'get', path: (c) => `/rest/v1/profiles/thirdPartyId/u1?client=${c}` },
   { label: 'fetch by pcId', method: 'get', path: (c) => `/rest/v1/profiles/pc-1?client=${c}` },
+  {
+    label: 'fetch by marketingCloudVisitorId',
+    method: 'get',
+    path: (c) => `/rest/v1/profiles/marketingCloudVisitorId/${SEEDED_ECID}?client=${c}`,
+  },
 ];
+
+/** The Experience Cloud ID seedProfiles links to pc-1. */
+export const SEEDED_ECID = '12345678901234567890123456789012345678';
 
 /** Sends one profile route with extra headers. */
 export function callRoute(t: TestApp, route: ProfileRoute, client = CLIENT, headers: Record<string, string> = {}) {
@@ -370,7 +378,7 @@ export function callRoute(t: TestApp, route: ProfileRoute, client = CLIENT, head
   return route.body !== undefined ? req.send(route.body) : req;
 }
 
-/** Seeds profile u1 (thirdPartyId) and pc-1 (pcId) of a client straight into the store. */
+/** Seeds profile u1 (thirdPartyId) and pc-1 (pcId, linked to SEEDED_ECID) of a client straight into the store. */
 export async function seedProfiles(store: Store, client = CLIENT): Promise<void> {
   const now = Date.now();
   const a = await store.updateProfile(
@@ -385,4 +393,5 @@ export async function seedProfiles(store: Store, client = CLIENT): Promise<void>
     { createMissing: true, now },
   );
   assert.equal(b.status, 'updated');
+  assert.equal((await store.linkMarketingCloudVisitorId(client, 'pc-1', SEEDED_ECID)).status, 'linked');
 }

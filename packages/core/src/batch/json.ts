@@ -6,7 +6,7 @@ import {
   normalizeAttributeName,
   profileIdProblem,
 } from '../profiles/rules';
-import type { ProfileKey } from '../profiles/types';
+import type { BatchKey } from '../profiles/types';
 import { BATCH_SHAPE_LIMITS, outsideTooLarge, profileTooLarge, yieldToEventLoop } from './bounds';
 import { asTypedError, batchIsEmpty, bodyTooLarge, notUtf8, toBuffer, tooManyRows, Utf8Guard } from './text';
 import type { BatchLimits, ParsedRow, RowFailure } from './types';
@@ -234,13 +234,13 @@ function readProfile(element: unknown, line: number): Item {
   if (!isObject(element)) return failure(line, '', 'Each element of "profiles" must be an object');
   const hasPcId = Object.hasOwn(element, 'pcId');
   const hasThirdPartyId = Object.hasOwn(element, 'thirdPartyId');
-  const kind: ProfileKey['kind'] = hasPcId ? 'pcId' : 'thirdPartyId';
+  const kind: BatchKey['kind'] = hasPcId ? 'pcId' : 'thirdPartyId';
   const rawId = element[kind];
   const shownId = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : '';
   if (hasPcId && hasThirdPartyId) return failure(line, shownId, 'Give either "pcId" or "thirdPartyId", not both');
   if (!hasPcId && !hasThirdPartyId) return failure(line, '', 'Each profile needs a "pcId" or a "thirdPartyId"');
   if (typeof rawId !== 'string') return failure(line, shownId, `"${kind}" must be a string`);
-  const key: ProfileKey = { kind, id: rawId };
+  const key: BatchKey = { kind, id: rawId };
   const idProblem = profileIdProblem(key);
   if (idProblem !== null) return failure(line, rawId, idProblem);
 

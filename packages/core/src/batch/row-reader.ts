@@ -5,7 +5,7 @@ import {
   normalizeAttributeName,
   profileIdProblem,
 } from '../profiles/rules';
-import type { ProfileKey } from '../profiles/types';
+import type { BatchKey } from '../profiles/types';
 import { BATCH_SHAPE_LIMITS, cellTooLarge, headerTooWide, lineTooLarge, maxRowCells, rowTooWide } from './bounds';
 import { countNewlines, decodeFormCell, tooManyRows } from './text';
 import type { BatchLimits, ParsedRow, RowFailure } from './types';
@@ -21,7 +21,7 @@ export class RowReader {
   private records = 0;
   /** `\n` characters inside the fields of the records received (quoted line breaks). */
   private innerNewlines = 0;
-  private kind: ProfileKey['kind'] | null = null;
+  private kind: BatchKey['kind'] | null = null;
   /** Attribute name of each column after the id column. */
   private names: string[] = [];
   /** Data rows seen, failed ones included. */
@@ -124,13 +124,13 @@ export class RowReader {
     return '; the batch file looks URL-encoded as a whole: keep its commas and line breaks literal and URL-encode each cell';
   }
 
-  private readRow(kind: ProfileKey['kind'], cells: string[], line: number): Item {
+  private readRow(kind: BatchKey['kind'], cells: string[], line: number): Item {
     const id = cells[0];
     const names = this.names;
     if (cells.length > names.length + 1) {
       return failure(line, id, `Row has ${cells.length} cells; the header has ${names.length + 1} columns`);
     }
-    const key: ProfileKey = { kind, id };
+    const key: BatchKey = { kind, id };
     const idProblem = profileIdProblem(key);
     if (idProblem !== null) return failure(line, id, idProblem);
     const attributes: Record<string, string> = {};

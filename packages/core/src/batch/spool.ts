@@ -2,7 +2,10 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProfileUpdate } from '../profiles/types';
+import type { BatchKey, ProfileUpdate } from '../profiles/types';
+
+/** One spooled row: batches name profiles by pcId or thirdPartyId only. */
+type SpooledRow = ProfileUpdate<BatchKey>;
 
 /** Characters of rows gathered before one write to the file. */
 const WRITE_SLICE_CHARS = 64 * 1024;
@@ -43,7 +46,7 @@ export class BatchSpool {
   }
 
   /** Appends one row; resolves when the file can take more (back-pressure). */
-  async write(update: ProfileUpdate): Promise<void> {
+  async write(update: SpooledRow): Promise<void> {
     if (this.failure) throw this.failure;
     this.count++;
     const line = JSON.stringify([update.key.kind === 'pcId' ? 0 : 1, update.key.id, update.attributes]);
@@ -84,7 +87,7 @@ export class BatchSpool {
   }
 
   /** Reads the rows back in chunks of `chunkSize`. */
-  async *chunks(chunkSize = 1000): AsyncGenerator<ProfileUpdate[]> {
+  async *chunks(chunkSize = 1000): AsyncGenerator<SpooledRow[]> {
     // Rows are JSON without raw line breaks, one a line: `chunkSize` lines are parsed as one array.
     let lines: string[] = [];
     let rest = '';
@@ -120,7 +123,7 @@ export class BatchSpool {
 }
 
 /** Spooled lines (`[kind, id, attributes]`) back to updates, with one JSON.parse for all of them. */
-function toUpdates(lines: string[]): ProfileUpdate[] {
+function toUpdates(lines: string[]): SpooledRow[] {
   const rows = JSON.parse(`[${lines.join(',')}]`) as Array<[0 | 1, string, Record<string, string>]>;
   return rows.map(([kind, id, attributes]) => ({
     key: { kind: kind === 0 ? 'pcId' : 'thirdPartyId', id },

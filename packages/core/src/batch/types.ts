@@ -1,4 +1,4 @@
-import type { ProfileUpdate } from '../profiles/types';
+import type { BatchKey, ProfileUpdate } from '../profiles/types';
 
 /** How a batch body is written (API.md 2.1). */
 export type BatchFormat = 'form' | 'csv' | 'json';
@@ -19,7 +19,7 @@ export interface ParsedRow {
   type: 'row';
   /** 1-based physical line of the row in the body (the header, or the `batch=` line, is line 1); for JSON, the 1-based index in `profiles`. */
   line: number;
-  update: ProfileUpdate;
+  update: ProfileUpdate<BatchKey>;
 }
 
 /** A row refused on its own; the other rows of the batch are still applied. */

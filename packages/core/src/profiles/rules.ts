@@ -69,7 +69,7 @@ export function attributeValueProblem(name: string, value: string): string | nul
 
 /** Why a profile id is refused, or null when it is fine. */
 export function profileIdProblem(key: ProfileKey): string | null {
-  const label = key.kind === 'pcId' ? 'pcId' : 'thirdPartyId';
+  const label = key.kind;
   if (key.id.length === 0) return `${label} is empty`;
   if (key.id.length > PROFILE_LIMITS.maxIdLength) {
     return `${label} is ${key.id.length} characters; the limit is ${PROFILE_LIMITS.maxIdLength}`;

@@ -9,16 +9,24 @@ export interface AttributeValue {
 export interface Profile {
   pcId: string;
   thirdPartyId?: string;
+  /** The Experience Cloud ID linked to the profile (at most one; it names no other profile of the client). */
+  marketingCloudVisitorId?: string;
   attributes: Record<string, AttributeValue>;
   /** Epoch milliseconds of the last change to any attribute (or creation). */
   modifiedAt: number;
 }
 
-/** How a row or a single update names its profile. */
-export type ProfileKey = { kind: 'pcId'; id: string } | { kind: 'thirdPartyId'; id: string };
+/**
+ * How a batch row names its profile (API.md 2.1): the keys a profile can be created by. Batches
+ * never name a profile by Experience Cloud ID.
+ */
+export type BatchKey = { kind: 'pcId'; id: string } | { kind: 'thirdPartyId'; id: string };
+
+/** How a single update or a fetch names its profile: a batch key, or a linked Experience Cloud ID. */
+export type ProfileKey = BatchKey | { kind: 'marketingCloudVisitorId'; id: string };
 
 /** An update to one profile: new attribute values (empty strings already removed). */
-export interface ProfileUpdate {
-  key: ProfileKey;
+export interface ProfileUpdate<K extends ProfileKey = ProfileKey> {
+  key: K;
   attributes: Record<string, string>;
 }

@@ -1,6 +1,6 @@
 import { newPcId } from '../profiles/ids';
 import { mergeAttributes } from '../profiles/merge';
-import type { AttributeValue, Profile, ProfileUpdate } from '../profiles/types';
+import type { AttributeValue, BatchKey, Profile, ProfileUpdate } from '../profiles/types';
 import { failedRowBytes, failedRowBytesOf } from './failure-log';
 import type { BatchFailure, BatchRecord } from './types';
 import { MAX_REPORTED_FAILURES } from './types';
@@ -75,7 +75,7 @@ export function freePcId(now: number, taken: (pcId: string) => boolean): string 
  */
 export function nextProfileState(
   existing: Profile | null,
-  update: ProfileUpdate,
+  update: ProfileUpdate<BatchKey>,
   createMissing: boolean,
   now: number,
   pcIdTaken: (pcId: string) => boolean,

@@ -1,6 +1,7 @@
-import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
+import type { BatchKey, Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 import { nextProfileState, startTally, tallyRow } from './apply-row';
 import { keptFailures, newBatchFailures } from './failure-log';
+import { MemoryProfileLinks } from './memory-links';
 import { formatBatchId } from './batch-ids';
 import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
@@ -11,6 +12,7 @@ import type {
   BatchRecord,
   BatchRows,
   DecideSigningKeys,
+  LinkOutcome,
   NewBatch,
   Settings,
   SigningKeyRecord,
@@ -26,6 +28,7 @@ import { DEFAULT_SETTINGS, gracedAfterReplacing } from './types';
 interface ClientData {
   profiles: Map<string, Profile>;
   byThirdPartyId: Map<string, string>;
+  links: MemoryProfileLinks;
   batches: Map<string, BatchRecord>;
   settings: Settings;
   tokens: TokenState;
@@ -58,11 +61,20 @@ export class MemoryStore implements Store {
   updateProfile(client: string, update: ProfileUpdate, options: UpdateProfileOptions): Promise<UpdateOutcome> {
     return this.writes.run(() => {
       const data = this.data(client);
+      const row = data.links.resolve(update);
+      if (row === null) return { status: 'notFound' };
       const staged = newStaged();
-      const outcome = this.applyOne(data, staged, update, options.createMissing, options.now);
+      const outcome = this.applyOne(data, staged, row, options.createMissing, options.now);
       this.commit(data, staged);
       if (outcome.status !== 'write') return outcome;
       return { status: 'updated', profile: structuredClone(outcome.profile), created: outcome.created };
+    });
+  }
+
+  linkMarketingCloudVisitorId(client: string, pcId: string, marketingCloudVisitorId: string): Promise<LinkOutcome> {
+    return this.writes.run(() => {
+      const data = this.data(client);
+      return data.links.link(data.profiles, pcId, marketingCloudVisitorId);
     });
   }
 
@@ -204,6 +216,7 @@ export class MemoryStore implements Store {
       data = {
         profiles: new Map(),
         byThirdPartyId: new Map(),
+        links: new MemoryProfileLinks(),
         batches: new Map(),
         settings: { ...DEFAULT_SETTINGS },
         tokens: { current: null, graced: [] },
@@ -215,12 +228,21 @@ export class MemoryStore implements Store {
   }
 
   private find(data: ClientData, key: ProfileKey, staged?: Staged): Profile | null {
-    const pcId = key.kind === 'pcId' ? key.id : (staged?.byThirdPartyId.get(key.id) ?? data.byThirdPartyId.get(key.id));
+    let pcId: string | undefined;
+    if (key.kind === 'pcId') pcId = key.id;
+    else if (key.kind === 'thirdPartyId') pcId = staged?.byThirdPartyId.get(key.id) ?? data.byThirdPartyId.get(key.id);
+    else pcId = data.links.pcIdOf(key.id);
     if (pcId === undefined) return null;
     return staged?.profiles.get(pcId) ?? data.profiles.get(pcId) ?? null;
   }
 
-  private applyOne(data: ClientData, staged: Staged, update: ProfileUpdate, createMissing: boolean, now: number) {
+  private applyOne(
+    data: ClientData,
+    staged: Staged,
+    update: ProfileUpdate<BatchKey>,
+    createMissing: boolean,
+    now: number,
+  ) {
     const existing = this.find(data, update.key, staged);
     const taken = (pcId: string) => staged.profiles.has(pcId) || data.profiles.has(pcId);
     const result = nextProfileState(existing, update, createMissing, now, taken);

@@ -1,5 +1,4 @@
 import type { ClientBase } from 'pg';
-import type { ProfileUpdate } from '../profiles/types';
 import { startTally, tallyRow } from './apply-row';
 import type { BatchTally } from './apply-row';
 import { applyProfileRows } from './postgres-profiles';
@@ -73,6 +72,6 @@ export async function applyBatchOnce(
 }
 
 /** Adds one applied chunk's results to the tally. */
-export function tallyRows(tally: BatchTally, rows: readonly ProfileUpdate[], results: readonly RowResult[]): void {
+export function tallyRows(tally: BatchTally, rows: readonly BatchRow[], results: readonly RowResult[]): void {
   for (let i = 0; i < rows.length; i++) tallyRow(tally, rows[i]!, results[i]!);
 }

@@ -1,7 +1,7 @@
 import type { ClientBase } from 'pg';
 import { mergeAttributes, profileTooLargeMessage } from '../profiles/merge';
 import { PROFILE_LIMITS } from '../profiles/rules';
-import type { Profile, ProfileUpdate } from '../profiles/types';
+import type { BatchKey, Profile, ProfileUpdate } from '../profiles/types';
 import { freePcId } from './apply-row';
 import { toProfile as storedProfile } from './postgres-rows';
 import type { PgProfileRow } from './postgres-rows';
@@ -59,7 +59,7 @@ export async function applyProfileRows(
   db: ClientBase,
   schema: string,
   client: string,
-  rows: readonly ProfileUpdate[],
+  rows: readonly ProfileUpdate<BatchKey>[],
   options: ApplyRowsOptions,
 ): Promise<RowResult[]> {
   const results: RowResult[] = new Array(rows.length);
@@ -92,7 +92,7 @@ async function resolveRows(
   db: ClientBase,
   schema: string,
   client: string,
-  rows: readonly ProfileUpdate[],
+  rows: readonly ProfileUpdate<BatchKey>[],
   now: number,
 ): Promise<Pending[]> {
   const linked = await linkedPcIds(

@@ -8,6 +8,8 @@ export interface PgProfileRow {
   third_party_id: string | null;
   attributes: Array<[string, string, number]>;
   modified_at: string;
+  /** Absent where a statement does not read it (batches never read or write the link). */
+  marketing_cloud_visitor_id?: string | null;
 }
 
 /** A `batches` row as `pg` returns it. */
@@ -63,6 +65,8 @@ export function toProfile(row: PgProfileRow): Profile {
   for (const [name, value, modifiedAt] of row.attributes) attributes[name] = { value, modifiedAt };
   const profile: Profile = { pcId: row.pc_id, attributes, modifiedAt: Number(row.modified_at) };
   if (row.third_party_id !== null) profile.thirdPartyId = row.third_party_id;
+  if (typeof row.marketing_cloud_visitor_id === 'string')
+    profile.marketingCloudVisitorId = row.marketing_cloud_visitor_id;
   return profile;
 }
 

@@ -117,6 +117,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // 4: failed rows kept as a failure log (failure-log.ts), at most as large as the failing rows;
   // \`failures\` keeps the JSON of batches written before, and '[]' for new ones.
   `ALTER TABLE {schema}.batches ADD COLUMN failure_log bytea;`,
+  // 5: a profile may carry one Experience Cloud ID, which names at most one profile of its client.
+  `ALTER TABLE {schema}.profiles ADD COLUMN marketing_cloud_visitor_id text;
+   CREATE UNIQUE INDEX profiles_marketing_cloud_visitor_id ON {schema}.profiles (client, marketing_cloud_visitor_id)
+     WHERE marketing_cloud_visitor_id IS NOT NULL;`,
 ];
 
 /** First key of the migration advisory lock (the second is the schema's hash): "PGate" in ASCII. */

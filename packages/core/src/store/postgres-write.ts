@@ -9,6 +9,8 @@ export interface Outcome {
   bytes: string | null;
   pc_id: string | null;
   third_party_id: string | null;
+  /** The profile's linked ECID (null for a new profile, which has none). */
+  marketing_cloud_visitor_id: string | null;
   /** With profiles: the attributes after the write. */
   attributes: Array<[string, string, number]> | null;
   modified_at: string | null;
@@ -34,7 +36,7 @@ export function writeSql(schema: string, withProfiles: boolean): string {
         WITH ORDINALITY AS i(locked, pc_id, third_party_id, entries, n)
     ),
     merged AS (
-      SELECT i.n, p.pc_id, p.third_party_id, p.attributes, p.modified_at,
+      SELECT i.n, p.pc_id, p.third_party_id, p.marketing_cloud_visitor_id, p.attributes, p.modified_at,
         ${schema}.profilegate_merge(p.attributes, i.entries::jsonb, $3::bigint) AS merge
       FROM input i JOIN ${schema}.profiles p ON p.client = $1 AND p.pc_id = i.pc_id
       WHERE i.locked
@@ -59,6 +61,7 @@ export function writeSql(schema: string, withProfiles: boolean): string {
       CASE WHEN jsonb_typeof(m.merge) = 'number' THEN m.merge::text END AS bytes,
       COALESCE(m.pc_id, c.pc_id) AS pc_id,
       CASE WHEN m.n IS NULL THEN i.third_party_id ELSE m.third_party_id END AS third_party_id,
+      m.marketing_cloud_visitor_id,
       ${attributes} AS attributes, ${modifiedAt} AS modified_at
     FROM input i LEFT JOIN merged m ON m.n = i.n LEFT JOIN created c ON c.pc_id = i.pc_id`;
 }
@@ -69,5 +72,6 @@ export function outcomeProfile(o: Outcome): Profile {
   for (const [name, value, modifiedAt] of o.attributes!) attributes[name] = { value, modifiedAt };
   const profile: Profile = { pcId: o.pc_id!, attributes, modifiedAt: Number(o.modified_at) };
   if (o.third_party_id !== null) profile.thirdPartyId = o.third_party_id;
+  if (o.marketing_cloud_visitor_id !== null) profile.marketingCloudVisitorId = o.marketing_cloud_visitor_id;
   return profile;
 }

@@ -9,6 +9,7 @@ import { ChangeEmitter } from './change-emitter';
 import { ChangeListener, postgresChannel } from './postgres-listener';
 import { applyBatchOnce } from './postgres-batches';
 import { BatchLeases } from './postgres-leases';
+import { PG_PROFILE_COLUMNS, linkMarketingCloudVisitorIdIn, resolveLinkedUpdate } from './postgres-links';
 import { applyProfileRows } from './postgres-profiles';
 import { BATCH_COLUMNS, batchParams, toBatch, toProfile, toTokenState } from './postgres-rows';
 import type { PgAuditRow, PgBatchRow, PgProfileRow, PgTokenStateRow } from './postgres-rows';
@@ -21,6 +22,7 @@ import type {
   BatchRecord,
   BatchRows,
   DecideSigningKeys,
+  LinkOutcome,
   NewBatch,
   Settings,
   SigningKeyRecord,
@@ -147,9 +149,13 @@ export class PostgresStore implements Store {
   }
 
   async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
-    const column = key.kind === 'pcId' ? 'pc_id' : 'third_party_id';
+    const column = {
+      pcId: 'pc_id',
+      thirdPartyId: 'third_party_id',
+      marketingCloudVisitorId: 'marketing_cloud_visitor_id',
+    }[key.kind];
     const { rows } = await this.query<PgProfileRow>(
-      `SELECT pc_id, third_party_id, attributes, modified_at FROM ${this.q}.profiles WHERE client = $1 AND ${column} = $2`,
+      `SELECT ${PG_PROFILE_COLUMNS} FROM ${this.q}.profiles WHERE client = $1 AND ${column} = $2`,
       [client, key.id],
     );
     return rows[0] ? toProfile(rows[0]) : null;
@@ -157,10 +163,16 @@ export class PostgresStore implements Store {
 
   updateProfile(client: string, update: ProfileUpdate, options: UpdateProfileOptions): Promise<UpdateOutcome> {
     return this.transaction(async (db): Promise<UpdateOutcome> => {
-      const [result] = await applyProfileRows(db, this.q, client, [update], { ...options, withProfiles: true });
+      const row = await resolveLinkedUpdate(db, this.q, client, update);
+      if (row === null) return { status: 'notFound' };
+      const [result] = await applyProfileRows(db, this.q, client, [row], { ...options, withProfiles: true });
       if (result!.status !== 'write') return result!;
       return { status: 'updated', profile: result!.profile!, created: result!.created };
     });
+  }
+
+  linkMarketingCloudVisitorId(client: string, pcId: string, marketingCloudVisitorId: string): Promise<LinkOutcome> {
+    return this.transaction((db) => linkMarketingCloudVisitorIdIn(db, this.q, client, pcId, marketingCloudVisitorId));
   }
 
   async createBatch(batch: NewBatch): Promise<BatchRecord> {

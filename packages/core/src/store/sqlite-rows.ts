@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AttributeValue, Profile, ProfileUpdate } from '../profiles/types';
+import type { AttributeValue, BatchKey, Profile, ProfileUpdate } from '../profiles/types';
 import { MAX_PCID_DRAWS, nextProfileState, startTally, tallyRow } from './apply-row';
 import {
   decodeFailureLog,
@@ -21,6 +21,8 @@ export interface ProfileRow {
   third_party_id: string | null;
   attributes: string;
   modified_at: number;
+  /** Read only with LINKED_PROFILE_COLUMNS: batches never read or write the ECID link. */
+  marketing_cloud_visitor_id?: string | null;
 }
 
 export interface BatchRowRecord {
@@ -42,20 +44,28 @@ export interface BatchRowRecord {
   completed_at: number | null;
 }
 
+/** The columns batches read and write (the staging tables of sqlite-stage.ts have no others). */
 export const PROFILE_COLUMNS = 'pc_id, third_party_id, attributes, modified_at';
+/** Every column of a profile, for reads that return it. */
+export const LINKED_PROFILE_COLUMNS = `${PROFILE_COLUMNS}, marketing_cloud_visitor_id`;
 
 /** Applies profile updates and batches on one writer connection (inside the caller's transaction). */
 export class SqliteProfileWriter {
   private readonly byPcId: Database.Statement;
   private readonly byThirdPartyId: Database.Statement;
+  private readonly byMarketingCloudVisitorId: Database.Statement;
   private readonly upsert: Database.Statement;
   private readonly insertNew: Database.Statement;
   private readonly readBatch: Database.Statement;
   private readonly updateBatch: Database.Statement;
 
   constructor(db: Database.Database) {
-    this.byPcId = db.prepare(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = ? AND pc_id = ?`);
-    this.byThirdPartyId = db.prepare(`SELECT ${PROFILE_COLUMNS} FROM profiles WHERE client = ? AND third_party_id = ?`);
+    const columns = LINKED_PROFILE_COLUMNS;
+    this.byPcId = db.prepare(`SELECT ${columns} FROM profiles WHERE client = ? AND pc_id = ?`);
+    this.byThirdPartyId = db.prepare(`SELECT ${columns} FROM profiles WHERE client = ? AND third_party_id = ?`);
+    this.byMarketingCloudVisitorId = db.prepare(
+      `SELECT ${columns} FROM profiles WHERE client = ? AND marketing_cloud_visitor_id = ?`,
+    );
     this.upsert = db.prepare(
       `INSERT INTO profiles (client, pc_id, third_party_id, attributes, modified_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (client, pc_id) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at`,
@@ -80,11 +90,19 @@ export class SqliteProfileWriter {
    * visitors would pay 500,000 times.
    */
   applyRow(client: string, update: ProfileUpdate, createMissing: boolean, now: number) {
-    return this.applyTo(this.lookup(client, update), client, update, createMissing, now);
+    if (update.key.kind !== 'marketingCloudVisitorId') {
+      const row = { key: update.key, attributes: update.attributes };
+      return this.applyTo(this.lookup(client, row), client, row, createMissing, now);
+    }
+    // A profile is never created by ECID: the update goes to the profile the ECID is linked to.
+    const linked = this.byMarketingCloudVisitorId.get(client, update.key.id) as ProfileRow | undefined;
+    if (linked === undefined) return { status: 'notFound' as const };
+    const row = { key: { kind: 'pcId' as const, id: linked.pc_id }, attributes: update.attributes };
+    return this.applyTo(linked, client, row, false, now);
   }
 
   /** The stored row of the update's profile, if any. */
-  private lookup(client: string, update: ProfileUpdate): ProfileRow | undefined {
+  private lookup(client: string, update: ProfileUpdate<BatchKey>): ProfileRow | undefined {
     return (update.key.kind === 'pcId' ? this.byPcId : this.byThirdPartyId).get(client, update.key.id) as
       ProfileRow | undefined;
   }
@@ -93,7 +111,7 @@ export class SqliteProfileWriter {
   private applyTo(
     row: ProfileRow | undefined,
     client: string,
-    update: ProfileUpdate,
+    update: ProfileUpdate<BatchKey>,
     createMissing: boolean,
     now: number,
   ) {
@@ -225,6 +243,8 @@ export function toProfile(row: ProfileRow): Profile {
   }
   const profile: Profile = { pcId: row.pc_id, attributes, modifiedAt: row.modified_at };
   if (row.third_party_id !== null) profile.thirdPartyId = row.third_party_id;
+  if (typeof row.marketing_cloud_visitor_id === 'string')
+    profile.marketingCloudVisitorId = row.marketing_cloud_visitor_id;
   return profile;
 }
 

@@ -50,6 +50,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // 3: failed rows kept as a failure log (failure-log.ts), at most as large as the failing rows;
   // \`failures\` keeps the JSON of batches written before, and '[]' for new ones.
   `ALTER TABLE batches ADD COLUMN failure_log BLOB;`,
+  // 4: a profile may carry one Experience Cloud ID, which names at most one profile of its client.
+  `ALTER TABLE profiles ADD COLUMN marketing_cloud_visitor_id TEXT;
+   CREATE UNIQUE INDEX profiles_marketing_cloud_visitor_id ON profiles (client, marketing_cloud_visitor_id)
+     WHERE marketing_cloud_visitor_id IS NOT NULL;`,
 ];
 
 /**

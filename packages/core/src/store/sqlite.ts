@@ -7,8 +7,9 @@ import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
 import { SqliteBatchWorker } from './sqlite-batch';
 import { SqliteLocalBatches } from './sqlite-batch-local';
+import { SqliteProfileLinks } from './sqlite-links';
 import {
-  PROFILE_COLUMNS,
+  LINKED_PROFILE_COLUMNS,
   SqliteProfileWriter,
   fromBatch,
   toBatch,
@@ -25,6 +26,7 @@ import type {
   BatchRecord,
   BatchRows,
   DecideSigningKeys,
+  LinkOutcome,
   NewBatch,
   Settings,
   SigningKeyRecord,
@@ -83,6 +85,7 @@ export class SqliteStore implements Store {
   /** Profiles written while a batch is staged, for its merge to check (null when none is). */
   private touched: TouchedProfile[] | null = null;
   private readonly rows: SqliteProfileWriter;
+  private readonly links: SqliteProfileLinks;
   private readonly control: SqliteControl;
   private readonly sql: ReturnType<typeof prepare>;
   /** Batches this store created that are not finished yet: recovery leaves them alone. */
@@ -111,11 +114,16 @@ export class SqliteStore implements Store {
     this.useWorker = options.batchWorker ?? true;
     this.sql = prepare(this.writer, this.reader);
     this.rows = new SqliteProfileWriter(this.writer);
+    this.links = new SqliteProfileLinks(this.writer);
   }
 
   async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
-    const row = (key.kind === 'pcId' ? this.sql.readByPcId : this.sql.readByThirdPartyId).get(client, key.id) as
-      ProfileRow | undefined;
+    const read = {
+      pcId: this.sql.readByPcId,
+      thirdPartyId: this.sql.readByThirdPartyId,
+      marketingCloudVisitorId: this.sql.readByMarketingCloudVisitorId,
+    }[key.kind];
+    const row = read.get(client, key.id) as ProfileRow | undefined;
     return row ? toProfile(row) : null;
   }
 
@@ -134,6 +142,14 @@ export class SqliteStore implements Store {
       }
       return outcome;
     });
+  }
+
+  linkMarketingCloudVisitorId(client: string, pcId: string, marketingCloudVisitorId: string): Promise<LinkOutcome> {
+    return this.write(() =>
+      this.writer
+        .transaction(() => this.links.linkMarketingCloudVisitorId(client, pcId, marketingCloudVisitorId))
+        .immediate(),
+    );
   }
 
   createBatch(batch: NewBatch): Promise<BatchRecord> {
@@ -323,11 +339,14 @@ export class SqliteStore implements Store {
 }
 
 function prepare(writer: Database.Database, reader: Database.Database) {
-  const profileColumns = PROFILE_COLUMNS;
+  const profileColumns = LINKED_PROFILE_COLUMNS;
   return {
     readByPcId: reader.prepare(`SELECT ${profileColumns} FROM profiles WHERE client = ? AND pc_id = ?`),
     readByThirdPartyId: reader.prepare(
       `SELECT ${profileColumns} FROM profiles WHERE client = ? AND third_party_id = ?`,
+    ),
+    readByMarketingCloudVisitorId: reader.prepare(
+      `SELECT ${profileColumns} FROM profiles WHERE client = ? AND marketing_cloud_visitor_id = ?`,
     ),
     nextCounter: writer.prepare(
       `INSERT INTO counters (name, value) VALUES (?, 1)

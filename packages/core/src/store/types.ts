@@ -1,4 +1,4 @@
-import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
+import type { BatchKey, Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 
 /** Per-client settings (API.md 3.2). */
 export interface Settings {
@@ -117,8 +117,8 @@ export interface NewBatch {
   now: number;
 }
 
-/** A valid row of a batch, in body order. */
-export type BatchRow = ProfileUpdate;
+/** A valid row of a batch, in body order: keyed by pcId or thirdPartyId only. */
+export type BatchRow = ProfileUpdate<BatchKey>;
 
 /**
  * Opens a batch's valid rows, in body order and in chunks. A store may call it again to start
@@ -140,9 +140,23 @@ export type UpdateOutcome =
   | { status: 'notFound' }
   | { status: 'rejected'; message: string };
 
+/** Result of linking an Experience Cloud ID to a profile. */
+export type LinkOutcome =
+  | {
+      status: 'linked';
+      /** The profile as it is now, carrying the ECID. */
+      profile: Profile;
+      /** The pcId of the other profile of the client that held the ECID until now, or null. */
+      movedFrom: string | null;
+    }
+  | { status: 'notFound' };
+
 /** Options of a single-profile update. */
 export interface UpdateProfileOptions {
-  /** Create the profile when it does not exist (the profile tracker does; the update route does not). */
+  /**
+   * Create the profile when it does not exist (the profile tracker does; the update route does
+   * not). Never by Experience Cloud ID: an update naming an unlinked ECID is `notFound`.
+   */
   createMissing: boolean;
   now: number;
 }
@@ -162,8 +176,14 @@ export interface Store {
   readonly kind: string;
 
   getProfile(client: string, key: ProfileKey): Promise<Profile | null>;
-  /** Merges attributes into one profile (empty values ignored), atomically. */
+  /** Merges attributes into one profile (empty values ignored), atomically; the profile's ECID link stays. */
   updateProfile(client: string, update: ProfileUpdate, options: UpdateProfileOptions): Promise<UpdateOutcome>;
+  /**
+   * Links an Experience Cloud ID to the existing profile `pcId`, atomically: the ECID the profile
+   * held before (if any) is dropped, and the ECID leaves any other profile of the client that held
+   * it (the latest link wins). Never creates a profile; attributes and `modifiedAt` stay as they are.
+   */
+  linkMarketingCloudVisitorId(client: string, pcId: string, marketingCloudVisitorId: string): Promise<LinkOutcome>;
 
   /** Records a new batch with status `incomplete` and returns it with its new `batchId`. */
   createBatch(batch: NewBatch): Promise<BatchRecord>;

@@ -155,7 +155,22 @@ export function profileRoutes(rt: Runtime): Router {
     fetchGate,
     fetchProfile('thirdPartyId', 'id'),
   );
-  router.get('/rest/v1/profiles/:pcId', profileRoute('fetch'), fetchClient, fetchGate, fetchProfile('pcId', 'pcId'));
+  router.get(
+    '/rest/v1/profiles/marketingCloudVisitorId/:ecid',
+    profileRoute('fetch'),
+    fetchClient,
+    fetchGate,
+    fetchProfile('marketingCloudVisitorId', 'ecid'),
+  );
+  // Last: `/rest/v1/profiles/thirdPartyId/` (no id) reaches it, as pcId "thirdPartyId".
+  router.get(
+    '/rest/v1/profiles/:pcId',
+    profileRoute('fetch'),
+    missingFetchId,
+    fetchClient,
+    fetchGate,
+    fetchProfile('pcId', 'pcId'),
+  );
   return router;
 }
 
@@ -186,15 +201,44 @@ function formText(req: Request): string {
   return params.toString();
 }
 
+/** The parameters that name the profile of a single update (API.md 2.3), and the key each gives. */
+const UPDATE_KEYS = [
+  ['mbox3rdPartyId', 'thirdPartyId'],
+  ['mboxPC', 'pcId'],
+  ['marketingCloudVisitorId', 'marketingCloudVisitorId'],
+] as const;
+
+/** The profile key of a single update: exactly one of the UPDATE_KEYS parameters. */
 function profileKeyFrom(params: Map<string, string>): ProfileKey {
-  const thirdPartyId = params.get('mbox3rdPartyId');
-  const pcId = params.get('mboxPC');
-  if (thirdPartyId !== undefined && pcId !== undefined) {
-    throw new ValidationError('Give either mbox3rdPartyId or mboxPC, not both');
+  const given = UPDATE_KEYS.filter(([param]) => params.has(param));
+  if (given.length === 0) {
+    throw new ValidationError('Name the profile: mbox3rdPartyId=ID or mboxPC=ID (or marketingCloudVisitorId=ECID)');
   }
-  if (thirdPartyId !== undefined) return { kind: 'thirdPartyId', id: thirdPartyId };
-  if (pcId !== undefined) return { kind: 'pcId', id: pcId };
-  throw new ValidationError('Name the profile: mbox3rdPartyId=ID or mboxPC=ID');
+  if (given.length === 2) throw new ValidationError(`Give either ${given[0]![0]} or ${given[1]![0]}, not both`);
+  if (given.length > 2) {
+    throw new ValidationError('Give only one of mbox3rdPartyId, mboxPC and marketingCloudVisitorId');
+  }
+  const [param, kind] = given[0]!;
+  return { kind, id: params.get(param)! };
+}
+
+/** Path words of the fetch routes keyed by something else than a pcId. */
+const FETCH_KEY_WORDS = new Map([
+  ['thirdpartyid', 'thirdPartyId/ID'],
+  ['marketingcloudvisitorid', 'marketingCloudVisitorId/ECID'],
+]);
+
+/**
+ * Refuses `/rest/v1/profiles/thirdPartyId/` and `/rest/v1/profiles/marketingCloudVisitorId/`
+ * with no id, which the pcId route matches (a trailing slash is optional) as that pcId.
+ */
+function missingFetchId(req: Request, _res: Response, next: NextFunction): void {
+  const route = FETCH_KEY_WORDS.get(String(req.params['pcId']).toLowerCase());
+  if (route !== undefined && req.path.endsWith('/')) {
+    const [word] = route.split('/');
+    throw new NotFoundError(`Give the ${word}: /rest/v1/profiles/${route}?client=CLIENT`, 'ProfileNotFound');
+  }
+  next();
 }
 
 function batchStatusXml(batch: BatchRecord, details: boolean) {
@@ -235,6 +279,9 @@ function profileJson(client: string, profile: Profile): object {
     client,
     visitorId: profile.pcId,
     ...(profile.thirdPartyId !== undefined ? { thirdPartyId: profile.thirdPartyId } : {}),
+    ...(profile.marketingCloudVisitorId !== undefined
+      ? { marketingCloudVisitorId: profile.marketingCloudVisitorId }
+      : {}),
     modifiedAt: new Date(profile.modifiedAt).toISOString(),
     profileAttributes,
   };

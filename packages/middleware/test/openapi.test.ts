@@ -17,6 +17,7 @@ const ROUTES: Array<[method: string, path: string]> = [
   ['post', '/m2/{client}/profile/update'],
   ['get', '/rest/v1/profiles/{pcId}'],
   ['get', '/rest/v1/profiles/thirdPartyId/{id}'],
+  ['get', '/rest/v1/profiles/marketingCloudVisitorId/{ecid}'],
   ['get', '/{client}/target/authentication/token'],
   ['post', '/{client}/target/authentication/token'],
   ['delete', '/{client}/target/authentication/token'],

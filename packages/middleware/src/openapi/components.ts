@@ -50,14 +50,23 @@ export const parameters: Json = {
     name: 'mbox3rdPartyId',
     in: 'query',
     required: false,
-    description: 'Third-party id of the profile to update (this or `mboxPC` is required).',
+    description: 'Third-party id of the profile to update (exactly one of the three keys is required).',
     schema: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^+/]+$' },
   },
   mboxPC: {
     name: 'mboxPC',
     in: 'query',
     required: false,
-    description: 'pcId of the profile to update (this or `mbox3rdPartyId` is required).',
+    description: 'pcId of the profile to update (exactly one of the three keys is required).',
+    schema: { type: 'string', minLength: 1, maxLength: 256 },
+  },
+  marketingCloudVisitorId: {
+    name: 'marketingCloudVisitorId',
+    in: 'query',
+    required: false,
+    description:
+      'Experience Cloud ID linked to the profile to update (exactly one of the three keys is required); ' +
+      'an ID linked to no profile: 404.',
     schema: { type: 'string', minLength: 1, maxLength: 256 },
   },
   profileAttributes: {

@@ -104,6 +104,7 @@ function singleUpdate(method: 'get' | 'post'): Json {
     parameters: [
       ref('parameters', 'mbox3rdPartyId'),
       ref('parameters', 'mboxPC'),
+      ref('parameters', 'marketingCloudVisitorId'),
       ref('parameters', 'profileAttributes'),
     ],
     responses: {
@@ -129,16 +130,33 @@ function singleUpdate(method: 'get' | 'post'): Json {
   });
 }
 
-function fetchProfile(by: 'pcId' | 'thirdPartyId'): Json {
+const FETCH_BY = {
+  pcId: { param: 'pcId', operationId: 'getProfile', summary: 'Fetch a profile by pcId', note: '' },
+  thirdPartyId: {
+    param: 'id',
+    operationId: 'getProfileByThirdPartyId',
+    summary: 'Fetch a profile by third-party id',
+    note: '',
+  },
+  marketingCloudVisitorId: {
+    param: 'ecid',
+    operationId: 'getProfileByMarketingCloudVisitorId',
+    summary: 'Fetch a profile by Experience Cloud ID',
+    note: ' The ID is linked to a profile by `profileTracker` (query parameter or cookie `mboxMCGVID` by default).',
+  },
+} as const;
+
+function fetchProfile(by: keyof typeof FETCH_BY): Json {
+  const { param, operationId, summary, note } = FETCH_BY[by];
   return {
     tags: ['Profiles'],
-    operationId: by === 'pcId' ? 'getProfile' : 'getProfileByThirdPartyId',
-    summary: by === 'pcId' ? 'Fetch a profile by pcId' : 'Fetch a profile by third-party id',
-    description: `Always answers JSON.${GATE_NOTE}`,
+    operationId,
+    summary,
+    description: `Always answers JSON.${note}${GATE_NOTE}`,
     security: PROFILE_SECURITY,
     parameters: [
       {
-        name: by === 'pcId' ? 'pcId' : 'id',
+        name: param,
         in: 'path',
         required: true,
         schema: { type: 'string', minLength: 1, maxLength: 256 },
@@ -189,6 +207,7 @@ export const paths: Json = {
   },
   '/rest/v1/profiles/{pcId}': { get: fetchProfile('pcId') },
   '/rest/v1/profiles/thirdPartyId/{id}': { get: fetchProfile('thirdPartyId') },
+  '/rest/v1/profiles/marketingCloudVisitorId/{ecid}': { get: fetchProfile('marketingCloudVisitorId') },
   '/{client}/target/authentication/token': {
     parameters: [ref('parameters', 'client'), ref('parameters', 'authorizationScope'), ref('parameters', 'scope')],
     get: adminOperation({

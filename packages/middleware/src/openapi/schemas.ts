@@ -89,10 +89,11 @@ export const schemas: Json = {
     properties: {
       mbox3rdPartyId: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^+/]+$' },
       mboxPC: { type: 'string', minLength: 1, maxLength: 256 },
+      marketingCloudVisitorId: { type: 'string', minLength: 1, maxLength: 256 },
     },
     patternProperties: { [`^profile\\.${ATTRIBUTE_NAME_CHARS}$`]: { type: 'string', maxLength: 5000 } },
     description:
-      'The same parameters as the query string: `mbox3rdPartyId` or `mboxPC`, and `profile.NAME=VALUE` pairs.',
+      'The same parameters as the query string: `mbox3rdPartyId`, `mboxPC` or `marketingCloudVisitorId`, and `profile.NAME=VALUE` pairs.',
   },
   ProfileAttribute: {
     type: 'object',
@@ -106,6 +107,10 @@ export const schemas: Json = {
       client: { type: 'string' },
       visitorId: { type: 'string', description: "The profile's pcId." },
       thirdPartyId: { type: 'string', description: 'Only where the profile has one.' },
+      marketingCloudVisitorId: {
+        type: 'string',
+        description: 'The Experience Cloud ID linked to the profile, only where it has one.',
+      },
       modifiedAt: ISO_TIME,
       profileAttributes: { type: 'object', additionalProperties: ref('schemas', 'ProfileAttribute') },
     },

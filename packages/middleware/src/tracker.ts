@@ -12,7 +12,7 @@ import {
   type Store,
 } from '@profilegate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { rawQuery } from './query';
+import { formPairs, rawQuery } from './query';
 
 /** Options of `profileTracker()`. */
 export interface ProfileTrackerOptions {
@@ -136,7 +136,12 @@ function checkEcidSources(options: ProfileTrackerOptions, cookieName: string): E
  * there is none or it is no valid id (empty, too long, text no store keeps), which is skipped.
  */
 function visitorEcid(sources: EcidSources, query: string, cookies: string | undefined): string | undefined {
-  const fromQuery = sources.queryParameter === null ? null : new URLSearchParams(query).get(sources.queryParameter);
+  // An empty value, or one whose percent-encoding is not UTF-8, counts as none: it would hide the
+  // cookie's, or collide with every other garbled one as U+FFFD.
+  const fromQuery =
+    sources.queryParameter === null
+      ? undefined
+      : formPairs(query).find((pair) => pair?.[0] === sources.queryParameter && pair[1] !== '')?.[1];
   const ecid = fromQuery ?? (sources.cookieName === null ? undefined : readCookie(cookies, sources.cookieName));
   if (ecid === undefined || profileIdProblem({ kind: 'marketingCloudVisitorId', id: ecid }) !== null) return undefined;
   return ecid;
@@ -145,8 +150,9 @@ function visitorEcid(sources: EcidSources, query: string, cookies: string | unde
 /** The valid `profile.NAME=VALUE` query parameters; invalid ones are skipped. */
 function visitAttributes(query: string): Record<string, string> {
   const attributes: Record<string, string> = Object.create(null);
-  for (const [name, value] of new URLSearchParams(query)) {
-    if (!name.startsWith('profile.')) continue;
+  for (const pair of formPairs(query)) {
+    if (pair === undefined || !pair[0].startsWith('profile.')) continue;
+    const [name, value] = pair;
     const attribute = normalizeAttributeName(name);
     if (attributeNameProblem(attribute) || attributeValueProblem(attribute, value)) continue;
     attributes[attribute] = value;
@@ -159,8 +165,13 @@ function readCookie(header: string | undefined, name: string): string | undefine
   for (const part of header.split(';')) {
     const at = part.indexOf('=');
     if (at !== -1 && part.slice(0, at).trim() === name) {
+      // RFC 6265 allows a value in double quotes; the quotes are not part of it.
+      const raw = part
+        .slice(at + 1)
+        .trim()
+        .replace(/^"(.*)"$/, '$1');
       try {
-        return decodeURIComponent(part.slice(at + 1).trim());
+        return decodeURIComponent(raw);
       } catch {
         return undefined;
       }

@@ -5,6 +5,7 @@ import {
   attributeValueProblem,
   normalizeAttributeName,
   profileIdProblem,
+  shownName,
 } from '../profiles/rules';
 import type { BatchKey } from '../profiles/types';
 import { BATCH_SHAPE_LIMITS, outsideTooLarge, profileTooLarge, yieldToEventLoop } from './bounds';
@@ -255,10 +256,11 @@ function readProfile(element: unknown, line: number): Item {
     // Checked before anything is read or written under that name: "__proto__" and friends stop here.
     const nameProblem = attributeNameProblem(name);
     if (nameProblem !== null) return failure(line, rawId, nameProblem);
-    if (seen.has(name)) return failure(line, rawId, `Attribute "${name}" is given more than once`);
+    if (seen.has(name)) return failure(line, rawId, `Attribute "${shownName(name)}" is given more than once`);
     seen.add(name);
     const value = given[rawName];
-    if (typeof value !== 'string') return failure(line, rawId, `Value of attribute "${name}" must be a string`);
+    if (typeof value !== 'string')
+      return failure(line, rawId, `Value of attribute "${shownName(name)}" must be a string`);
     if (value === '') continue;
     const valueProblem = attributeValueProblem(name, value);
     if (valueProblem !== null) return failure(line, rawId, valueProblem);

@@ -4,6 +4,7 @@ import {
   attributeValueProblem,
   normalizeAttributeName,
   profileIdProblem,
+  shownName,
 } from '../profiles/rules';
 import type { BatchKey } from '../profiles/types';
 import { BATCH_SHAPE_LIMITS, cellTooLarge, headerTooWide, lineTooLarge, maxRowCells, rowTooWide } from './bounds';
@@ -107,7 +108,7 @@ export class RowReader {
       if (problem !== null) throw new BatchRejectedError(`Header column ${i + 1}: ${problem}`, line);
       if (seen.has(name)) {
         throw new BatchRejectedError(
-          `Attribute "${name}" appears more than once in the header; keep one column per attribute`,
+          `Attribute "${shownName(name)}" appears more than once in the header; keep one column per attribute`,
           line,
         );
       }

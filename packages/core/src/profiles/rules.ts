@@ -48,8 +48,11 @@ export function attributeNameProblem(name: string): string | null {
   return null;
 }
 
-/** A name as error messages show it: cut off after 40 characters, control characters as `\uXXXX`. */
-function shownName(name: string): string {
+/**
+ * A name as error messages show it: cut off after 40 characters (so a failed row's reason stays
+ * small, whatever the name), control characters as `\uXXXX`.
+ */
+export function shownName(name: string): string {
   return storableText(truncate(name)).replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -62,9 +65,9 @@ function characterCount(text: string): number {
 /** Why an attribute value is refused, or null when it is fine. */
 export function attributeValueProblem(name: string, value: string): string | null {
   if (value.length > PROFILE_LIMITS.maxValueLength) {
-    return `Value of attribute "${name}" is ${value.length} characters; the limit is ${PROFILE_LIMITS.maxValueLength}`;
+    return `Value of attribute "${shownName(name)}" is ${value.length} characters; the limit is ${PROFILE_LIMITS.maxValueLength}`;
   }
-  return textProblem(`Value of attribute "${name}"`, value);
+  return textProblem(`Value of attribute "${shownName(name)}"`, value);
 }
 
 /** Why a profile id is refused, or null when it is fine. */
@@ -93,6 +96,13 @@ export function attributesByteSize(attributes: Record<string, AttributeValue>): 
   return size;
 }
 
+/** The first 40 characters and "…", never splitting a surrogate pair. */
 function truncate(text: string): string {
-  return text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  if (text.length <= 40) return text;
+  const cut = isHighSurrogate(text.charCodeAt(39)) ? 39 : 40;
+  return `${text.slice(0, cut)}…`;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }

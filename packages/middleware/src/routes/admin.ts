@@ -12,11 +12,13 @@ import {
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { withBodyIdleTimeout } from '../body-idle';
+import { bodyOfType } from '../body-type';
 import { declaredLengthAtMost } from '../declared-length';
 import { setErrorStyle } from '../error-handler';
-import { queryParam } from '../query';
+import { queryParam, queryParams } from '../query';
 import type { Runtime } from '../runtime';
 
+/** JSON under any JSON media type: Adobe's Admin API clients send application/vnd.adobe.target.v1+json. */
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
 /** Largest admin JSON body (a token or settings request is a few dozen bytes). */
@@ -51,26 +53,23 @@ export function adminRoutes(rt: Runtime): Router {
     next();
   };
   const scope = (req: Request, _res: Response, next: NextFunction) => {
-    // `scope=` is the older spelling of Adobe's Admin API; given both, they must agree.
-    const value = queryParam(req, 'authorizationScope');
-    const older = queryParam(req, 'scope');
-    if ((value ?? older) !== 'profile_api' || (older !== undefined && older !== 'profile_api')) {
+    // `scope=` is the older spelling of Adobe's Admin API; every value given must be profile_api.
+    const given = [...queryParams(req, 'authorizationScope'), ...queryParams(req, 'scope')];
+    if (given.length === 0) {
       throw new ValidationError('Add ?authorizationScope=profile_api; it is the only scope of this token');
     }
-    next();
-  };
-  const jsonOnly = (req: Request, _res: Response, next: NextFunction) => {
-    const length = Number(req.headers['content-length'] ?? 0);
-    const chunked = req.headers['transfer-encoding'] !== undefined;
-    if ((length > 0 || chunked) && !isJsonBody(req)) {
-      throw new ProfilegateError(
-        415,
-        'UnsupportedMediaType',
-        'Send the body as JSON: application/json (or a type ending in +json, such as application/vnd.adobe.target.v1+json)',
+    const other = given.find((value) => value !== 'profile_api');
+    if (other !== undefined) {
+      throw new ValidationError(
+        `Give authorizationScope=profile_api (or scope=profile_api), the only scope of this token; got ${JSON.stringify(other)}`,
       );
     }
     next();
   };
+  const jsonOnly = bodyOfType(
+    JSON_TYPES,
+    'Send the body as JSON: application/json (or a type ending in +json, such as application/vnd.adobe.target.v1+json)',
+  );
   const actorOf = (res: Response) => (res.locals['actor'] as Actor).id;
   const clientOf = (req: Request) => req.params['client'] as string;
 
@@ -114,14 +113,6 @@ export function adminRoutes(rt: Runtime): Router {
     });
   });
   return router;
-}
-
-/**
- * Whether a request body is JSON: `application/json` or any `application/*+json` (Adobe's Admin
- * API clients send `application/vnd.adobe.target.v1+json`), with any parameters.
- */
-function isJsonBody(req: Request): boolean {
-  return typeof req.is(JSON_TYPES) === 'string';
 }
 
 /** A response holding a token must never be stored by a cache (RFC 6749 5.1). */

@@ -11,6 +11,7 @@ import {
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { readBatchBody } from '../batch-body';
 import { withBodyIdleTimeout } from '../body-idle';
+import { bodyOfType } from '../body-type';
 import { declaredLengthAtMost } from '../declared-length';
 import { checkProfileAccess, recheckProfileAccess } from '../gate';
 import { rawQuery, queryParam, uniqueParams } from '../query';
@@ -120,12 +121,23 @@ export function profileRoutes(rt: Runtime): Router {
     express.text({ type: 'application/x-www-form-urlencoded', limit: rt.limits.maxUpdateBodyBytes }),
   );
   const updateLength = declaredLengthAtMost(rt.limits.maxUpdateBodyBytes, 'The form body');
-  router.get('/m2/:client/profile/update', profileRoute('profile'), knownClient, gate, update);
+  // A body the form parser would skip (text/plain from fetch, multipart from curl -F) is refused,
+  // never ignored while the answer says "Request successfully submitted".
+  const formOnly = bodyOfType(
+    ['application/x-www-form-urlencoded'],
+    'Send the parameters in the query string, or as an application/x-www-form-urlencoded body',
+  );
+  // Express serves HEAD with the GET route; an update must not happen on HEAD (it answers the 404
+  // of any other method).
+  const notOnHead = (req: Request, _res: Response, next: NextFunction) =>
+    next(req.method === 'HEAD' ? 'route' : undefined);
+  router.get('/m2/:client/profile/update', notOnHead, profileRoute('profile'), knownClient, gate, update);
   router.post(
     '/m2/:client/profile/update',
     profileRoute('profile'),
     knownClient,
     gate,
+    formOnly,
     updateLength,
     updateBody,
     update,

@@ -11,6 +11,7 @@ import {
   type ReplacedToken,
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { asyncRouter } from '../async-handler';
 import { withBodyIdleTimeout } from '../body-idle';
 import { declaredLengthAtMost } from '../declared-length';
 import { setErrorStyle } from '../error-handler';
@@ -22,7 +23,7 @@ const ADMIN_BODY_LIMIT = 16 * 1024;
 
 /** The admin routes of API.md section 3. */
 export function adminRoutes(rt: Runtime): Router {
-  const router = express.Router();
+  const router = asyncRouter();
   const json = withBodyIdleTimeout(rt.bodyIdleTimeoutMs, express.json({ limit: ADMIN_BODY_LIMIT, strict: true }));
   const jsonLength = declaredLengthAtMost(ADMIN_BODY_LIMIT, 'The JSON body');
 

@@ -26,22 +26,22 @@ export function asyncHandler(handler: MaybeAsyncHandler): (req: Request, res: Re
   };
 }
 
-/** The route methods the routers of this package register handlers with. */
-const ROUTE_METHODS = ['all', 'get', 'post', 'put', 'patch', 'delete'] as const;
+/** The methods the routers of this package register handlers with. */
+const REGISTERING_METHODS = ['use', 'all', 'get', 'post', 'put', 'patch', 'delete'] as const;
 
 /**
- * `express.Router()` whose route handlers may be async on Express 4 as on 5: each handler given
- * to `get`, `post`, `put`, `patch`, `delete` or `all` goes through `asyncHandler`. A route added
- * later is covered without anyone having to remember it. (Error handlers, with four parameters,
- * are passed as they are: Express tells them apart by their parameter count.)
+ * `express.Router()` whose handlers may be async on Express 4 as on 5: each handler given to
+ * `use`, `get`, `post`, `put`, `patch`, `delete` or `all` goes through `asyncHandler`, so a route
+ * added later is covered without anyone having to remember it. Paths pass as they are, and so do
+ * error handlers (four parameters: Express tells them apart by their parameter count).
  */
 export function asyncRouter(): Router {
   const router = express.Router();
-  for (const method of ROUTE_METHODS) {
+  for (const method of REGISTERING_METHODS) {
     const register = router[method] as (this: Router, ...args: unknown[]) => Router;
     Object.defineProperty(router, method, {
-      value(this: Router, path: unknown, ...handlers: unknown[]): Router {
-        return register.call(this, path, ...handlers.map(forwardingRejections));
+      value(this: Router, ...args: unknown[]): Router {
+        return register.call(this, ...args.map(forwardingRejections));
       },
       configurable: true,
       writable: true,

@@ -14,7 +14,7 @@ function appWith(router: express.Router) {
 }
 
 describe(`asyncRouter (Express ${(require('express/package.json') as { version: string }).version})`, () => {
-  it('passes a rejection of any handler of a route to the error handler, for every route method', async () => {
+  it('passes a rejection of any handler to the error handler, for use and every route method', async () => {
     const router = asyncRouter();
     const fail = (what: string) => async () => {
       await Promise.resolve();
@@ -32,6 +32,8 @@ describe(`asyncRouter (Express ${(require('express/package.json') as { version: 
     router.delete('/delete', fail('delete handler'));
     router.patch('/patch', fail('patch handler'));
     router.all('/all', fail('all handler'));
+    router.use('/use', fail('use middleware'));
+    router.use(fail('use middleware without a path'));
     const app = appWith(router);
     const cases: Array<[string, request.Test]> = [
       ['get handler', request(app).get('/get')],
@@ -40,6 +42,8 @@ describe(`asyncRouter (Express ${(require('express/package.json') as { version: 
       ['delete handler', request(app).delete('/delete')],
       ['patch handler', request(app).patch('/patch')],
       ['all handler', request(app).options('/all')],
+      ['use middleware', request(app).get('/use/below')],
+      ['use middleware without a path', request(app).get('/elsewhere')],
     ];
     for (const [what, pending] of cases) {
       const res = await pending;

@@ -32,8 +32,8 @@ const REGISTERING_METHODS = ['use', 'all', 'get', 'post', 'put', 'patch', 'delet
 /**
  * `express.Router()` whose handlers may be async on Express 4 as on 5: each handler given to
  * `use`, `get`, `post`, `put`, `patch`, `delete` or `all` goes through `asyncHandler`, so a route
- * added later is covered without anyone having to remember it. Paths pass as they are, and so do
- * error handlers (four parameters: Express tells them apart by their parameter count).
+ * added later is covered without anyone having to remember it. Paths, routers and error handlers
+ * (four parameters: Express tells them apart by their parameter count) pass as they are.
  */
 export function asyncRouter(): Router {
   const router = express.Router();
@@ -53,5 +53,7 @@ export function asyncRouter(): Router {
 function forwardingRejections(handler: unknown): unknown {
   if (Array.isArray(handler)) return handler.map(forwardingRejections);
   if (typeof handler !== 'function' || handler.length >= 4) return handler;
+  // A router or app (it has `handle`) returns no promise, and stays as it is for what reads its stack.
+  if (typeof (handler as { handle?: unknown }).handle === 'function') return handler;
   return asyncHandler(handler as MaybeAsyncHandler);
 }

@@ -63,6 +63,18 @@ describe(`asyncRouter (Express ${(require('express/package.json') as { version: 
     assert.deepEqual((await request(app).get('/sync')).body, { caught: 'sync' });
   });
 
+  it('mounts a router given to use() as it is (its stack stays readable)', () => {
+    const inner = express.Router();
+    const outer = asyncRouter();
+    outer.use('/inner', inner);
+    outer.use(inner);
+    const stack = (outer as unknown as { stack: Array<{ handle: unknown }> }).stack;
+    assert.deepEqual(
+      stack.map((layer) => layer.handle),
+      [inner, inner],
+    );
+  });
+
   it('keeps a route-level error handler (four parameters) an error handler', async () => {
     const router = asyncRouter();
     router.get(

@@ -1,4 +1,4 @@
-/** @profilegate/middleware: the Adobe-compatible Profile API for Express 5. */
+/** @profilegate/middleware: the Adobe-compatible Profile API for Express 4.17+ and 5. */
 export { profileApi, type ProfileApiRouter } from './router';
 export type { ProfileApiOptions, AuthenticateAdmin, BulkRateLimit } from './options';
 export { OptionsError } from './runtime';

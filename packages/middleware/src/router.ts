@@ -1,5 +1,6 @@
-import express, { type Router } from 'express';
+import type { Router } from 'express';
 import { adminPageRoutes } from './admin-page/route';
+import { asyncRouter } from './async-handler';
 import { errorHandler } from './error-handler';
 import { openApiDocument } from './openapi';
 import type { ProfileApiOptions } from './options';
@@ -18,13 +19,13 @@ export interface ProfileApiRouter extends Router {
 }
 
 /**
- * The Profile API as an Express 5 router: `app.use(profileApi(options))`. Options are validated
+ * The Profile API as an Express router (Express 4.17+ or 5): `app.use(profileApi(options))`. Options are validated
  * here, once; a mistake throws at start-up, not on a request.
  */
 export function profileApi(options: ProfileApiOptions): ProfileApiRouter {
   const rt = createRuntime(options);
   void rt.profiles.recover().catch((error) => rt.onError(error));
-  const router = express.Router();
+  const router = asyncRouter();
   const document = openApiDocument();
   router.get('/openapi.json', (_req, res) => {
     res.json(document);

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NotFoundError } from '@profilegate/core';
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
+import { asyncRouter } from '../async-handler';
 import { setErrorStyle } from '../error-handler';
 import type { Runtime } from '../runtime';
 import { adminPageHtml } from './html';
@@ -78,7 +79,7 @@ export function loadAdminPageAssets(dir: string = ADMIN_PAGE_ASSET_DIR): Readonl
  */
 export function adminPageRoutes(rt: Runtime): Router {
   const assets = loadAdminPageAssets();
-  const router = express.Router();
+  const router = asyncRouter();
   const pages = new Map<string, string>();
 
   const knownClient = (req: Request, res: Response, next: NextFunction) => {

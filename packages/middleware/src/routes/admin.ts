@@ -11,6 +11,7 @@ import {
   type ReplacedToken,
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { asyncRouter } from '../async-handler';
 import { withBodyIdleTimeout } from '../body-idle';
 import { bodyOfType } from '../body-type';
 import { declaredLengthAtMost } from '../declared-length';
@@ -26,7 +27,7 @@ const ADMIN_BODY_LIMIT = 16 * 1024;
 
 /** The admin routes of API.md section 3. */
 export function adminRoutes(rt: Runtime): Router {
-  const router = express.Router();
+  const router = asyncRouter();
   const json = withBodyIdleTimeout(
     rt.bodyIdleTimeoutMs,
     express.json({ limit: ADMIN_BODY_LIMIT, strict: true, type: JSON_TYPES }),

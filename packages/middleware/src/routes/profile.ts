@@ -9,12 +9,14 @@ import {
   type ProfileKey,
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { asyncRouter } from '../async-handler';
 import { readBatchBody } from '../batch-body';
 import { withBodyIdleTimeout } from '../body-idle';
 import { bodyOfType } from '../body-type';
 import { declaredLengthAtMost } from '../declared-length';
 import { checkProfileAccess, recheckProfileAccess } from '../gate';
 import { rawQuery, queryParam, uniqueParams } from '../query';
+import { requestOrigin } from '../request-origin';
 import { negotiate, sendProfileBody } from '../respond';
 import type { Runtime } from '../runtime';
 import { FixedWindowLimiter } from '../rate-limit';
@@ -30,7 +32,7 @@ function profileRoute(style: ErrorStyle) {
 
 /** The routes of API.md section 2. */
 export function profileRoutes(rt: Runtime): Router {
-  const router = express.Router();
+  const router = asyncRouter();
   const limiter = rt.bulkRateLimit ? new FixedWindowLimiter(rt.bulkRateLimit, rt.clock) : null;
 
   const knownClient = (req: Request, _res: Response, next: NextFunction) => {
@@ -61,7 +63,7 @@ export function profileRoutes(rt: Runtime): Router {
       const { batch } = await rt.profiles.submitBatch(client, version, body.source, body.format, {
         beforeAccept: () => recheckProfileAccess(rt, client, req),
       });
-      const batchStatus = `${req.protocol}://${hostOf(req)}${req.baseUrl}${base.replace(':client', client)}/batchStatus?batchId=${encodeURIComponent(batch.batchId)}`;
+      const batchStatus = `${requestOrigin(req)}${req.baseUrl}${base.replace(':client', client)}/batchStatus?batchId=${encodeURIComponent(batch.batchId)}`;
       const message = 'Batch submitted for processing';
       sendProfileBody(
         res,
@@ -184,16 +186,6 @@ export function profileRoutes(rt: Runtime): Router {
     fetchProfile('pcId', 'pcId'),
   );
   return router;
-}
-
-/**
- * The host of the batchStatus URL: the request's (X-Forwarded-Host when the app trusts its
- * proxy), or, for an HTTP/1.0 request without Host, the address the request came in on.
- */
-function hostOf(req: Request): string {
-  if (req.host) return req.host;
-  const address = req.socket.localAddress ?? '127.0.0.1';
-  return `${address.includes(':') ? `[${address}]` : address}:${req.socket.localPort}`;
 }
 
 /**

@@ -1,10 +1,12 @@
 // Figure 5: token rotation across a project. updateTokenInFiles (what `profilegate token replace`
-// runs; the VS Code extension finds copies with the same core functions but edits through VS
-// Code's workspace edits) over a generated tree of 10,000 files / about 100 MB holding 100 copies
-// of a profile token, against `rg -F -l` (ripgrep) only listing the files that hold it. With the
-// native prefilter when it is built; the same runs without it are reported too, for information.
-// Each updater run is a fresh Node process (as the CLI is), timed around the call; runs swap the
-// token back and forth, so every run replaces the same 100 copies. Medians of --runs runs.
+// runs; the VS Code extension finds copies with the same functions but edits through VS Code's
+// workspace edits) over a generated tree of 10,000 files / about 100 MB holding 100 copies of a
+// profile token. Both sides are timed the same way (issue 18): each run is a whole process, from
+// spawn to exit, and the runs are interleaved. Anchors: `rg -F -l` only listing the files that
+// hold the token, and the same job done by `rg -F -l -0 | xargs -0 sed -i` followed by an fsync
+// of the changed files (`sync FILE…`: the updater's guarantee that a change is on disk). With the
+// native prefilter when it is built; runs without it are reported too, for information. Each run
+// swaps the token back and forth, so every run replaces the same 100 copies. Medians of --runs.
 //   node bench/rotation.mjs [--json] [--runs N] [--files N] [--rg PATH] [--keep]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { join } from 'node:path';
 import { argValue, emitJson, median, progress } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
-const RUNS = Number(argValue('--runs', 5));
+const RUNS = Number(argValue('--runs', 11));
 const FILES = Number(argValue('--files', 10_000));
 const COPIES = 100;
 const RG = argValue('--rg', '/usr/bin/rg');
@@ -143,25 +145,37 @@ function generateTree(root, token, other) {
   return { files: FILES + 2, bytes, holders: holders.length };
 }
 
-/** One updater run in a fresh Node process; resolves with its result and the ms of the call. */
+/** The rotation modules: in @profilegate/client (or, before it existed, in core). */
+function rotationModule(name) {
+  for (const dir of ['../packages/client/dist/src/rotation', '../packages/core/dist/src/rotation']) {
+    try {
+      return require.resolve(`${dir}/${name}.js`);
+    } catch {
+      // not built in this layout
+    }
+  }
+  throw new Error('Build first (npx tsc -b): no rotation module found');
+}
+
+/** One updater run in a fresh Node process; `ms` is the whole process, spawn to exit (as for rg). */
 function runUpdater(root, oldToken, newToken, env = {}) {
   const script = `
-    const { updateTokenInFiles } = require(${JSON.stringify(require.resolve('../packages/core/dist/src/rotation/index.js'))});
-    const scanner = require(${JSON.stringify(require.resolve('../packages/core/dist/src/rotation/scan-all.js'))});
+    const { updateTokenInFiles } = require(${JSON.stringify(rotationModule('index'))});
+    const scanner = require(${JSON.stringify(rotationModule('scan-all'))});
     const native = scanner.scanTuning.native && scanner.nativeScan() !== null;
     const [root, oldToken, newToken, client] = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
-    const t0 = performance.now();
     updateTokenInFiles({ root, oldTokens: [oldToken], newToken, client }).then((r) => {
-      const ms = performance.now() - t0;
-      console.log(JSON.stringify({ ms, native, copies: r.copies, changed: r.filesChanged.length, scanned: r.filesScanned, skipped: r.skipped.length }));
+      console.log(JSON.stringify({ native, copies: r.copies, changed: r.filesChanged.length, scanned: r.filesScanned, skipped: r.skipped.length }));
     });`;
+  const t0 = performance.now();
   const run = spawnSync(process.execPath, ['-e', script], {
     input: JSON.stringify([root, oldToken, newToken, CLIENT]),
     encoding: 'utf8',
     env: { ...process.env, ...env },
   });
+  const ms = performance.now() - t0;
   if (run.status !== 0) throw new Error(`updater run failed: ${run.stderr}`);
-  return JSON.parse(run.stdout);
+  return { ...JSON.parse(run.stdout), ms };
 }
 
 /** One `rg -F -l` run (hidden files included: `.env` files hold tokens); ms of the whole process. */
@@ -169,6 +183,29 @@ function runRipgrep(root, token) {
   const t0 = performance.now();
   const out = execFileSync(RG, ['-F', '-l', '--hidden', '--no-ignore', '--', token, root], { encoding: 'utf8' });
   return { ms: performance.now() - t0, files: out.trim().split('\n').filter(Boolean).length };
+}
+
+/**
+ * The same job with standard tools, as one shell pipeline timed as a whole: ripgrep lists the
+ * files, sed replaces the token in them (a JWT is base64url and dots: only the dots need escaping
+ * in the pattern), and `sync FILE…` fsyncs the changed files. Resolves with the ms and the number
+ * of files changed.
+ */
+function runSed(root, oldToken, newToken) {
+  const pattern = oldToken.replaceAll('.', '\\.');
+  const script =
+    `${RG} -F -l -0 --hidden --no-ignore -- "$1" "$3" | ` +
+    `xargs -0 -r sh -c 'p=$0 n=$1; shift; sed -i "s/$p/$n/g" "$@" && sync -- "$@" && echo "$#"' "$2" "$4"`;
+  const t0 = performance.now();
+  const run = spawnSync('sh', ['-c', script, 'sh', oldToken, pattern, root, newToken], { encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (run.status !== 0) throw new Error(`rg | xargs sed -i failed: ${run.stderr}`);
+  const files = run.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .reduce((sum, n) => sum + Number(n), 0);
+  return { ms, files };
 }
 
 const { a, b, other } = await tokens();
@@ -182,21 +219,21 @@ try {
   runRipgrep(root, a); // warm the page cache
   const updater = [];
   const ripgrep = [];
+  const sed = [];
   const javascript = [];
   let native = false;
-  let current = a;
   for (let run = 0; run < RUNS; run++) {
-    const next = current === a ? b : a;
-    const rg = runRipgrep(root, current);
-    const up = runUpdater(root, current, next);
-    // The same files once more without the native prefilter (PROFILEGATE_NATIVE_SCAN=0): the
-    // figure where it could not be built. Informational; swapped back so the next run starts alike.
-    const js = runUpdater(root, next, current, { PROFILEGATE_NATIVE_SCAN: '0' });
-    const js2 = runUpdater(root, current, next, { PROFILEGATE_NATIVE_SCAN: '0' });
+    // Interleaved: rg lists (a), the updater replaces a → b, the sed pipeline b → a, then the
+    // updater without the native prefilter (PROFILEGATE_NATIVE_SCAN=0, informational) a → b and b → a.
+    const rg = runRipgrep(root, a);
+    const up = runUpdater(root, a, b);
+    const sh = runSed(root, b, a);
+    const js = runUpdater(root, a, b, { PROFILEGATE_NATIVE_SCAN: '0' });
+    const js2 = runUpdater(root, b, a, { PROFILEGATE_NATIVE_SCAN: '0' });
     for (const r of [up, js, js2]) {
-      if (r.copies !== COPIES || r.changed !== tree.holders || rg.files !== tree.holders) {
+      if (r.copies !== COPIES || r.changed !== tree.holders || rg.files !== tree.holders || sh.files !== tree.holders) {
         throw new Error(
-          `run ${run + 1}: updater replaced ${r.copies} copies in ${r.changed} files, rg listed ${rg.files}`,
+          `run ${run + 1}: updater replaced ${r.copies} copies in ${r.changed} files, rg listed ${rg.files}, sed changed ${sh.files}`,
         );
       }
     }
@@ -204,12 +241,12 @@ try {
     native = up.native;
     updater.push(up.ms);
     ripgrep.push(rg.ms);
+    sed.push(sh.ms);
     javascript.push(js.ms, js2.ms);
     progress(
       `run ${run + 1}/${RUNS}: updater ${up.ms.toFixed(0)} ms (${up.native ? 'native prefilter' : 'JavaScript'}), ` +
-        `rg ${rg.ms.toFixed(0)} ms; JavaScript only ${js.ms.toFixed(0)}, ${js2.ms.toFixed(0)} ms`,
+        `rg ${rg.ms.toFixed(0)} ms, rg | xargs sed -i + sync ${sh.ms.toFixed(0)} ms; JavaScript only ${js.ms.toFixed(0)}, ${js2.ms.toFixed(0)} ms`,
     );
-    current = next;
   }
   const result = {
     bench: 'rotation',
@@ -222,14 +259,17 @@ try {
     scanner: native ? 'native prefilter (@profilegate/native-scan)' : 'JavaScript (the native prefilter is not built)',
     javascriptOnlyMs: median(javascript),
     ripgrepMs: median(ripgrep),
+    sedMs: median(sed),
     ripgrep: execFileSync(RG, ['--version'], { encoding: 'utf8' }).split('\n')[0],
   };
   result.ratio = result.updaterMs / result.ripgrepMs;
+  result.sedRatio = result.updaterMs / result.sedMs;
   result.javascriptOnlyRatio = result.javascriptOnlyMs / result.ripgrepMs;
   console.log(
     `${tree.files} files, ${result.megabytes.toFixed(0)} MB, ${COPIES} copies in ${tree.holders} files: ` +
       `updateTokenInFiles ${result.updaterMs.toFixed(0)} ms (replacing them), ` +
       `anchor rg -F -l ${result.ripgrepMs.toFixed(0)} ms (listing them): ${result.ratio.toFixed(2)}x (target <= 2x); ` +
+      `rg | xargs sed -i + sync ${result.sedMs.toFixed(0)} ms (replacing them): ${result.sedRatio.toFixed(2)}x; ` +
       `scanner: ${result.scanner}`,
   );
   console.log(

@@ -92,12 +92,20 @@ function rowsOf(name, r) {
     case 'rotation':
       return [
         {
-          figure: `Token rotation: updateTokenInFiles, ${r.files.toLocaleString('en-US')} files / ${Math.round(r.megabytes)} MB, ${r.copies} copies`,
+          figure: `Token rotation: updateTokenInFiles, ${r.files.toLocaleString('en-US')} files / ${Math.round(r.megabytes)} MB, ${r.copies} copies (whole processes, interleaved)`,
           value: fmt.ms(r.updaterMs),
           anchor: `rg -F -l finding them: ${fmt.ms(r.ripgrepMs)}`,
           ratio: fmt.x(r.ratio),
           target: '<= 2×',
           met: r.ratio <= 2,
+        },
+        {
+          figure: 'Token rotation, the same job with standard tools',
+          value: fmt.ms(r.updaterMs),
+          anchor: `rg -l | xargs sed -i, then sync of the files: ${fmt.ms(r.sedMs)}`,
+          ratio: fmt.x(r.sedRatio),
+          target: '',
+          met: null,
         },
         {
           figure: 'Token rotation without the native prefilter (PROFILEGATE_NATIVE_SCAN=0)',
@@ -111,18 +119,34 @@ function rowsOf(name, r) {
     case 'token-verify':
       return [
         {
-          figure: 'Token verify, cached (verified-token and state caches)',
-          value: fmt.us(r.cached),
-          anchor: `jsonwebtoken.verify, string secret: ${fmt.us(r.anchor)}`,
-          ratio: `${fmt.x(r.ratioCached)} faster`,
+          figure: 'Token verify, uncached (HMAC + store read each time)',
+          value: fmt.us(r.uncached),
+          anchor: `bare HMAC-SHA256 + timingSafeEqual: ${fmt.us(r.bareHmac)}`,
+          ratio: fmt.x(r.uncachedToHmac),
+          target: '<= 2×',
+          met: r.uncachedToHmac <= 2,
+        },
+        {
+          figure: 'Token verify, uncached, against a JWT library',
+          value: fmt.us(r.uncached),
+          anchor: `jsonwebtoken.verify, KeyObject secret: ${fmt.us(r.keyObject)}`,
+          ratio: fmt.x(r.uncachedToKeyObject),
           target: '',
           met: null,
         },
         {
-          figure: 'Token verify, uncached (HMAC + store read each time)',
-          value: fmt.us(r.uncached),
-          anchor: `jsonwebtoken.verify, string secret: ${fmt.us(r.anchor)}`,
-          ratio: `${fmt.x(r.ratioUncached)} faster`,
+          figure: 'Token verify, cached (verified-token and state caches)',
+          value: fmt.us(r.cached),
+          anchor: `jsonwebtoken.verify, KeyObject secret: ${fmt.us(r.keyObject)}`,
+          ratio: fmt.x(r.cachedToKeyObject),
+          target: '',
+          met: null,
+        },
+        {
+          figure: '  extra (a weak anchor): jsonwebtoken.verify with a string secret',
+          value: fmt.us(r.stringSecret),
+          anchor: 'tries the string as a PEM key first',
+          ratio: '',
           target: '',
           met: null,
         },

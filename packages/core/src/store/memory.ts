@@ -163,7 +163,12 @@ export class MemoryStore implements Store {
   }
 
   async getTokenState(client: string): Promise<TokenState> {
-    return structuredClone(this.data(client).tokens);
+    // A copy (the caller may keep it), made by hand: structuredClone costs more than a verify's HMAC.
+    const { current, graced } = this.data(client).tokens;
+    return {
+      current: current === null ? null : { ...current },
+      graced: graced.map((g) => (g.record === undefined ? { ...g } : { ...g, record: { ...g.record } })),
+    };
   }
 
   async replaceToken(

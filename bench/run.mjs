@@ -3,12 +3,21 @@
 // stderr as it goes), then prints one table, each figure beside its anchor measured in the same
 // run (admin-latency and revocation have absolute targets: no anchor ratio), and writes
 // bench/results.json with the machine it ran on.
-//   node bench/run.mjs [--only gate-overhead,ingest,rotation,token-verify,admin-latency,revocation]
+//   node bench/run.mjs [--only gate-overhead,ingest,rotation,token-verify,admin-latency,revocation] [--scale]
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { argValue, machine } from './lib.mjs';
 
-const BENCHES = ['gate-overhead', 'ingest', 'rotation', 'token-verify', 'admin-latency', 'revocation'];
+// `--scale` adds the opt-in PostgreSQL scale benchmark (10 million profiles, several minutes).
+const BENCHES = [
+  'gate-overhead',
+  'ingest',
+  'rotation',
+  'token-verify',
+  'admin-latency',
+  'revocation',
+  ...(process.argv.includes('--scale') ? ['scale'] : []),
+];
 const only = argValue('--only', null)?.split(',');
 const started = performance.now();
 const info = machine();
@@ -244,6 +253,25 @@ function rowsOf(name, r) {
             };
       return [row('one instance (SQLite)', r.single, '< 100 ms'), row('A → B on PostgreSQL', r.cross, '< 1 s')];
     }
+    case 'scale':
+      return [
+        {
+          figure: `Scale: profile fetches at ${r.big.toLocaleString('en-US')} profiles (PostgreSQL, ${r.requests} sequential): p50 / p99`,
+          value: `${fmt.ms(r.atBig.fetchP50)} / ${fmt.ms(r.atBig.fetchP99)}`,
+          anchor: `same at ${r.small.toLocaleString('en-US')} profiles: ${fmt.ms(r.at10k.fetchP50)} / ${fmt.ms(r.at10k.fetchP99)}`,
+          ratio: `p99 ${fmt.x(r.fetchP99Ratio)}`,
+          target: 'p99 <= 1.5×',
+          met: r.fetchP99Ratio <= 1.5,
+        },
+        {
+          figure: `Scale: single updates at ${r.big.toLocaleString('en-US')} profiles: p50 / p99`,
+          value: `${fmt.ms(r.atBig.updateP50)} / ${fmt.ms(r.atBig.updateP99)}`,
+          anchor: `same at ${r.small.toLocaleString('en-US')} profiles: ${fmt.ms(r.at10k.updateP50)} / ${fmt.ms(r.at10k.updateP99)}`,
+          ratio: `p99 ${fmt.x(r.updateP99Ratio)}`,
+          target: 'p99 <= 1.5×',
+          met: r.updateP99Ratio <= 1.5,
+        },
+      ];
     default:
       return [];
   }

@@ -1,5 +1,5 @@
 // Figure 5: token rotation across a project. updateTokenInFiles (what `profilegate token replace`
-// runs; the VS Code extension finds copies with the same core functions but edits through VS
+// runs; the VS Code extension finds copies with the same client functions but edits through VS
 // Code's workspace edits) over a generated tree of 10,000 files / about 100 MB holding 100 copies
 // of a profile token, against `rg -F -l` (ripgrep) only listing the files that hold it. With the
 // native prefilter when it is built; the same runs without it are reported too, for information.
@@ -146,8 +146,8 @@ function generateTree(root, token, other) {
 /** One updater run in a fresh Node process; resolves with its result and the ms of the call. */
 function runUpdater(root, oldToken, newToken, env = {}) {
   const script = `
-    const { updateTokenInFiles } = require(${JSON.stringify(require.resolve('../packages/core/dist/src/rotation/index.js'))});
-    const scanner = require(${JSON.stringify(require.resolve('../packages/core/dist/src/rotation/scan-all.js'))});
+    const { updateTokenInFiles } = require(${JSON.stringify(require.resolve('../packages/client/dist/src/index.js'))});
+    const scanner = require(${JSON.stringify(require.resolve('../packages/client/dist/src/rotation/scan-all.js'))});
     const native = scanner.scanTuning.native && scanner.nativeScan() !== null;
     const [root, oldToken, newToken, client] = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
     const t0 = performance.now();

@@ -38,12 +38,30 @@ export default tseslint.config(
     },
   },
   {
-    files: ['packages/vscode-extension/src/**/*.ts'],
+    files: ['packages/vscode-extension/src/**/*.ts', 'packages/cli/src/**/*.ts'],
     rules: {
-      // The bundle must not pull in a database driver: front ends take core's driver-free entry.
+      // Front ends install without the server: no core, no database driver, no JWT library.
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: '@profilegate/core', message: "Import from '@profilegate/core/client'." }] },
+        {
+          paths: ['better-sqlite3', 'pg', 'jsonwebtoken', 'express'],
+          patterns: [
+            { group: ['@profilegate/core', '@profilegate/core/*'], message: "Import from '@profilegate/client'." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['packages/client/src/**/*.ts'],
+    rules: {
+      // The client is the lowest package: driver-free, and it knows no other Profilegate package.
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ['better-sqlite3', 'pg', 'jsonwebtoken', 'express', 'vscode'],
+          patterns: ['@profilegate/core*', '@profilegate/middleware*', '@profilegate/cli*'],
+        },
       ],
     },
   },

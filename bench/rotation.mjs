@@ -1,6 +1,6 @@
 // Figure 5: token rotation across a project. updateTokenInFiles (what `profilegate token replace`
-// runs; the VS Code extension finds copies with the same functions but edits through VS Code's
-// workspace edits) over a generated tree of 10,000 files / about 100 MB holding 100 copies of a
+// runs; the VS Code extension finds copies with the same client functions but edits through VS
+// Code's workspace edits) over a generated tree of 10,000 files / about 100 MB holding 100 copies of a
 // profile token. Both sides are timed the same way (issue 18): each run is a whole process, from
 // spawn to exit, and the runs are interleaved. Anchors: `rg -F -l` only listing the files that
 // hold the token, and the same job done by `rg -F -l -0 | xargs -0 sed -i` followed by an fsync
@@ -145,23 +145,11 @@ function generateTree(root, token, other) {
   return { files: FILES + 2, bytes, holders: holders.length };
 }
 
-/** The rotation modules: in @profilegate/client (or, before it existed, in core). */
-function rotationModule(name) {
-  for (const dir of ['../packages/client/dist/src/rotation', '../packages/core/dist/src/rotation']) {
-    try {
-      return require.resolve(`${dir}/${name}.js`);
-    } catch {
-      // not built in this layout
-    }
-  }
-  throw new Error('Build first (npx tsc -b): no rotation module found');
-}
-
 /** One updater run in a fresh Node process; `ms` is the whole process, spawn to exit (as for rg). */
 function runUpdater(root, oldToken, newToken, env = {}) {
   const script = `
-    const { updateTokenInFiles } = require(${JSON.stringify(rotationModule('index'))});
-    const scanner = require(${JSON.stringify(rotationModule('scan-all'))});
+    const { updateTokenInFiles } = require(${JSON.stringify(require.resolve('../packages/client/dist/src/index.js'))});
+    const scanner = require(${JSON.stringify(require.resolve('../packages/client/dist/src/rotation/scan-all.js'))});
     const native = scanner.scanTuning.native && scanner.nativeScan() !== null;
     const [root, oldToken, newToken, client] = JSON.parse(require('node:fs').readFileSync(0, 'utf8'));
     updateTokenInFiles({ root, oldTokens: [oldToken], newToken, client }).then((r) => {

@@ -73,6 +73,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CLOCK_SHIFT_DAYS = 400;
 const FAKETIME = ['-m', '--exclude-monotonic', '-f', `+${CLOCK_SHIFT_DAYS}d`];
 const SHIFTED_SPEC = [
+  'packages/client/dist/test/**/*.test.js',
   'packages/core/dist/test/**/*.test.js',
   'packages/middleware/dist/test/**/*.test.js',
   'packages/cli/dist/test/**/*.test.js',

@@ -1,28 +1,27 @@
-// `npm run build`: bundles src/extension.ts and the part of core it uses into dist/extension.js
-// (CommonJS, Node 20, `vscode` left to the extension host). tsc type-checks; this only bundles.
-// Core is taken from its TypeScript sources, so the bundle never holds a stale core build.
+// `npm run build`: bundles src/extension.ts and the part of @profilegate/client it uses into
+// dist/extension.js (CommonJS, Node 20, `vscode` left to the extension host). tsc type-checks;
+// this only bundles. The client is taken from its TypeScript sources, so the bundle never holds a
+// stale client build.
 import * as esbuild from 'esbuild';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const coreClient = join(here, '..', 'core', 'src', 'client.ts');
+const clientEntry = join(here, '..', 'client', 'src', 'index.ts');
 const production = process.argv.includes('--production');
 
-/** `@profilegate/core/client` resolves to core's sources, never to its driver-loading main entry. */
-const coreFromSource = {
-  name: 'core-from-source',
+/** `@profilegate/client` resolves to its sources; core (the server, with its drivers) is refused. */
+const clientFromSource = {
+  name: 'client-from-source',
   setup(build) {
-    build.onResolve({ filter: /^@profilegate\/core(\/.*)?$/ }, (args) => {
-      if (args.path !== '@profilegate/core/client') {
-        return {
-          errors: [
-            { text: `Import ${args.path} pulls database drivers into the bundle; import @profilegate/core/client` },
-          ],
-        };
-      }
-      return { path: coreClient };
-    });
+    build.onResolve({ filter: /^@profilegate\/client$/ }, () => ({ path: clientEntry }));
+    build.onResolve({ filter: /^@profilegate\/core(\/.*)?$/ }, (args) => ({
+      errors: [
+        {
+          text: `Import ${args.path} pulls the server and its database drivers into the bundle; import @profilegate/client`,
+        },
+      ],
+    }));
   },
 };
 
@@ -34,18 +33,18 @@ const result = await esbuild.build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  // Core's optional native prefilter is not bundled: the extension scans files in JavaScript.
+  // The client's optional native prefilter is not bundled: the extension scans files in JavaScript.
   external: ['vscode', '@profilegate/native-scan'],
   sourcemap: true,
   sourcesContent: false,
   minify: production,
   metafile: true,
   logLevel: 'warning',
-  plugins: [coreFromSource],
+  plugins: [clientFromSource],
 });
 
-// The bundle must hold our code and core only: a package from node_modules would mean a
-// dependency (maybe a native one) slipped in through core's client entry.
+// The bundle must hold our code and the client only: a package from node_modules would mean a
+// dependency (maybe a native one) slipped in through the client.
 const foreign = Object.keys(result.metafile.inputs).filter((input) => input.includes('node_modules'));
 if (foreign.length > 0) {
   console.error(`dist/extension.js would bundle packages from node_modules: ${foreign.join(', ')}`);

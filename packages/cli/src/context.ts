@@ -1,4 +1,4 @@
-import { AdminClient, displayJson, displayText, isValidClientCode, maskToken } from '@profilegate/core';
+import { AdminClient, displayJson, displayText, isValidClientCode, maskToken } from '@profilegate/client';
 import type { Command } from 'commander';
 import { UsageError } from './errors';
 

@@ -1,4 +1,4 @@
-import { AdminApiError, ServerUnreachableError } from '@profilegate/core';
+import { AdminApiError, ServerUnreachableError } from '@profilegate/client';
 import { CommanderError } from 'commander';
 
 /** Exit codes of every command (documented in the README). */

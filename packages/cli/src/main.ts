@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `profilegate` command. Exit codes: 0 ok, 1 server refused, 2 usage, 3 cannot reach the server. */
-import { displayText } from '@profilegate/core';
+import { displayText } from '@profilegate/client';
 import { run } from './program';
 
 run(process.argv.slice(2), {

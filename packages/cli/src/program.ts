@@ -5,7 +5,7 @@ import { auditCommand } from './commands/audit';
 import { batchCommand } from './commands/batch';
 import { settingsCommand } from './commands/settings';
 import { tokenCommand } from './commands/token';
-import { displayJson, displayText } from '@profilegate/core';
+import { displayJson, displayText } from '@profilegate/client';
 import { displayLines, type Streams } from './context';
 import { CommandFailedError, EXIT, describeError } from './errors';
 

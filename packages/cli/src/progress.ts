@@ -1,4 +1,4 @@
-import { displayText } from '@profilegate/core';
+import { displayText } from '@profilegate/client';
 import { SingleBar, Presets } from 'cli-progress';
 import type { CommandContext } from './context';
 

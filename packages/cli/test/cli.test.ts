@@ -144,7 +144,7 @@ describe('profilegate CLI against the demo server', function () {
     );
   });
 
-  it('batch upload converts a plain CSV, and --wait --json reports success', async () => {
+  it('batch upload sends a plain CSV (quotes, CRLF, UTF-8), and --wait --json reports success', async () => {
     await fs.writeFile(
       path.join(work, 'good.csv'),
       'thirdPartyId,profile.tier,city\r\nu10,gold,"New York, NY"\r\nu11,silver,Zürich & Co\r\n',
@@ -167,6 +167,22 @@ describe('profilegate CLI against the demo server', function () {
     const plain = await cli(['batch', 'upload', 'good.csv']);
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout, /submitted for processing/);
+  });
+
+  it('batch upload sends the file as it is: one not saved as UTF-8 is refused, naming the line', async () => {
+    // "Zürich" in Latin-1: read as UTF-8 text, the ü would become U+FFFD and be stored silently.
+    await fs.writeFile(path.join(work, 'latin1.csv'), Buffer.from('thirdPartyId,city\nu20,Z\xfcrich\n', 'latin1'));
+    const result = await cli(['batch', 'upload', 'latin1.csv', '--wait', '--json']);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    const body = parse(result) as { error: { message: string } };
+    assert.match(body.error.message, /^Line 2: The body is not valid UTF-8 text/);
+  });
+
+  it('batch upload sends a file already in the batch= form (after a BOM) as it is', async () => {
+    await fs.writeFile(path.join(work, 'form.txt'), '\uFEFFbatch=thirdPartyId,city\nu21,New+York%2C+NY\n');
+    const result = await cli(['batch', 'upload', 'form.txt', '--wait', '--json']);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.equal((parse(result) as { successfulUpdates: number }).successfulUpdates, 1);
   });
 
   it('--json output parses for every command', async () => {

@@ -1,6 +1,6 @@
+import { maskToken } from '@profilegate/client';
 import { systemClock, type Clock } from './clock';
 import { ValidationError } from './errors';
-import { maskToken } from './rotation/mask';
 import { storableText } from './storable-text';
 import type { AuditEvent, Store } from './store/types';
 

@@ -42,8 +42,4 @@ export * from './permissions';
 export * from './audit';
 export * from './profile-service';
 export * from './settings-service';
-export * from './rotation';
-export * from './admin-client';
 export * from './store/postgres';
-export * from './durations';
-export { displayJson, displayText } from './display-text';

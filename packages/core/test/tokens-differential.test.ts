@@ -10,7 +10,8 @@ import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
 import { TokenError } from '../src/tokens/bearer';
-import { TOKEN_AUDIENCE, TOKEN_ISSUER, verifySignature } from '../src/tokens/jwt';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@profilegate/client';
+import { verifySignature } from '../src/tokens/jwt';
 import { KeyRing, generateSigningKey } from '../src/tokens/keys';
 
 const NOW = Date.UTC(2026, 5, 1) / 1000;

@@ -1,3 +1,4 @@
+import { batchFormPrefix } from '@profilegate/client';
 import { PayloadTooLargeError, ProfilegateError, ValidationError, type BatchFormat } from '@profilegate/core';
 import busboy from 'busboy';
 import type { Request } from 'express';
@@ -14,9 +15,6 @@ const UNSUPPORTED =
   'text/csv, multipart/form-data (a file part named "batch" or "file") or application/json';
 
 const MALFORMED = 'The multipart body is malformed or ends before its closing boundary; send the complete body';
-
-const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-const FORM_PREFIX = Buffer.from('batch=', 'latin1');
 
 /** Picks the batch format from Content-Type and unwraps multipart (API.md 2.1). */
 export async function readBatchBody(req: Request, maxBytes: number): Promise<BatchBody> {
@@ -128,19 +126,15 @@ async function readMultipart(req: Request, maxBytes: number): Promise<BatchBody>
   };
   // Read enough to see whether the file starts with `batch=` (Adobe's form) or is plain CSV.
   const head: Buffer[] = [];
-  let headBytes = 0;
   let done = false;
-  while (headBytes < BOM.length + FORM_PREFIX.length && !done) {
+  let prefix = batchFormPrefix(Buffer.alloc(0), false);
+  while (prefix === undefined) {
     const item = await next();
     if (item.done) done = true;
-    else {
-      head.push(item.value);
-      headBytes += item.value.length;
-    }
+    else head.push(item.value);
+    prefix = batchFormPrefix(Buffer.concat(head), done);
   }
-  let start = Buffer.concat(head);
-  if (start.subarray(0, BOM.length).equals(BOM)) start = start.subarray(BOM.length); // as Windows editors save UTF-8
-  const format: BatchFormat = start.subarray(0, FORM_PREFIX.length).equals(FORM_PREFIX) ? 'form' : 'csv';
+  const format: BatchFormat = prefix.form ? 'form' : 'csv';
   async function* source(): AsyncGenerator<Buffer> {
     yield* head;
     while (!done) {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { maskToken as coreMaskToken } from '@profilegate/core';
+import { maskToken as clientMaskToken } from '@profilegate/client';
 
 interface AuditEventLike {
   at?: string;
@@ -85,7 +85,7 @@ describe('admin page helpers (format.mjs)', () => {
       '0123456789abcdef',
       'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhY21lIn0.sig-nature_x',
     ];
-    for (const token of samples) assert.equal(f.maskToken(token), coreMaskToken(token), JSON.stringify(token));
+    for (const token of samples) assert.equal(f.maskToken(token), clientMaskToken(token), JSON.stringify(token));
     assert.equal(f.maskToken(undefined), '…');
   });
 

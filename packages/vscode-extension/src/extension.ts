@@ -3,7 +3,7 @@
  * and pushes every disposable. The logic lives in `logic/` and `commands/` (no `vscode` import,
  * unit-tested in plain Node); `vscode/` holds the adapters.
  */
-import { AdminClient } from '@profilegate/core/client';
+import { AdminClient } from '@profilegate/client';
 import * as vscode from 'vscode';
 import { commandHandlers, Exclusive } from './commands';
 import type { CommandServices, Ui } from './commands/ports';

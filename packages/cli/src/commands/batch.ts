@@ -1,8 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
-import { AdminApiError, displayText, type AdminClient, type BatchStatus } from '@profilegate/core';
+import { AdminApiError, batchFormPrefix, displayText, type AdminClient, type BatchStatus } from '@profilegate/client';
 import { Command } from 'commander';
-import { csvToBatchForm, isBatchForm } from '../batch-form';
 import { CommandContext, globalOptions, type Streams } from '../context';
 import { CommandFailedError, UsageError } from '../errors';
 import { startProgress } from '../progress';
@@ -15,7 +14,7 @@ export function batchCommand(streams: Streams): Command {
   const batch = new Command('batch').description('Upload profile batches');
   batch
     .command('upload')
-    .description("Upload a CSV batch file in Adobe's form (plain CSV is converted)")
+    .description("Upload a batch file: Adobe's form (batch=…) or plain CSV, sent as it is")
     .argument('<file>', 'CSV file: a header (thirdPartyId or pcId, then attribute names), then rows')
     .option('--v1', 'use the v1 route: update existing profiles only')
     .option('--wait', 'wait until the batch is applied; exit 1 when a row failed')
@@ -27,20 +26,22 @@ export function batchCommand(streams: Streams): Command {
 }
 
 async function upload(ctx: CommandContext, file: string, options: { v1?: boolean; wait?: boolean }): Promise<void> {
-  let text: string;
+  let body: Buffer;
   try {
-    text = await fs.readFile(resolve(ctx.streams.cwd, file), 'utf8');
+    body = await fs.readFile(resolve(ctx.streams.cwd, file));
   } catch {
     throw new UsageError(`Cannot read ${file}; give the path of a CSV file`);
   }
-  const body = Buffer.from(isBatchForm(text) ? text.replace(/^\uFEFF/, '') : csvToBatchForm(text), 'utf8');
+  // The bytes go as they are: the server reads both forms (API.md 2.1), checks the UTF-8 and
+  // names the line of any fault, so the CLI neither decodes nor re-encodes the CSV.
+  const contentType = batchFormPrefix(body)?.form ? 'application/x-www-form-urlencoded' : 'text/csv';
   const api = ctx.api(false);
   const profileToken = await profileTokenFor(ctx, api);
   const v1 = options.v1 === true;
 
   const progress = startProgress(ctx, 'Uploading', 'bytes');
   progress.update(0, body.length);
-  const submitted = await api.uploadBatch(body, { v1, ...(profileToken ? { profileToken } : {}) });
+  const submitted = await api.uploadBatch(body, { v1, contentType, ...(profileToken ? { profileToken } : {}) });
   progress.update(body.length, body.length);
   progress.stop();
   if (!options.wait) {

@@ -1,4 +1,4 @@
-import type { AuthenticationSettings } from '@profilegate/core';
+import type { AuthenticationSettings } from '@profilegate/client';
 import { Command, Option } from 'commander';
 import { CommandContext, globalOptions, type Streams } from '../context';
 

@@ -11,7 +11,7 @@ import {
   updateTokenInFiles,
   type ProfileTokenInfo,
   type UpdateTokenInFilesResult,
-} from '@profilegate/core';
+} from '@profilegate/client';
 import { Command, Option } from 'commander';
 import { CommandContext, globalOptions, type Streams } from '../context';
 import { parseDuration } from '../duration';

@@ -1,3 +1,4 @@
+import { batchFormPrefix } from '@profilegate/client';
 import { CsvError, parse, type Parser } from 'csv-parse';
 import { BatchRejectedError } from '../errors';
 import { BATCH_SHAPE_LIMITS, SLICE_BYTES, yieldToEventLoop } from './bounds';
@@ -7,9 +8,6 @@ import { asTypedError, batchIsEmpty, bodyTooLarge, notUtf8, toBuffer, Utf8Guard 
 import type { BatchLimits, ParsedRow, RowFailure } from './types';
 
 type Item = ParsedRow | RowFailure;
-
-const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
-const FORM_PREFIX = Buffer.from('batch=', 'ascii');
 
 /**
  * Parses a CSV batch body (`form`: Adobe's URL-encoded batch file after `batch=`; otherwise
@@ -124,20 +122,11 @@ function readRecords(parser: Parser, reader: RowReader): void {
  * short to tell (and `atEnd` is false).
  */
 function afterPrefix(head: Buffer, form: boolean, atEnd: boolean): Buffer | undefined {
-  let start = 0;
-  const bomBytes = Math.min(head.length, BOM.length);
-  if (head.subarray(0, bomBytes).equals(BOM.subarray(0, bomBytes))) {
-    if (bomBytes < BOM.length && !atEnd) return undefined;
-    if (bomBytes === BOM.length) start = BOM.length;
-  }
-  if (!form) return head.subarray(start);
-  const rest = head.subarray(start);
-  if (rest.length === 0 && atEnd) return rest; // an empty body: "Batch is empty"
-  const prefixBytes = Math.min(rest.length, FORM_PREFIX.length);
-  if (rest.subarray(0, prefixBytes).equals(FORM_PREFIX.subarray(0, prefixBytes))) {
-    if (prefixBytes === FORM_PREFIX.length) return rest.subarray(FORM_PREFIX.length);
-    if (!atEnd) return undefined;
-  }
+  const prefix = batchFormPrefix(head, atEnd);
+  if (prefix === undefined) return undefined;
+  if (!form) return head.subarray(prefix.bomBytes);
+  if (prefix.form) return head.subarray(prefix.contentStart);
+  if (head.length === prefix.bomBytes) return head.subarray(prefix.bomBytes); // an empty body: "Batch is empty"
   throw new BatchRejectedError(
     'A form body must start with "batch=" followed by the lines of the batch file (send the file with curl --data-binary @file)',
     1,

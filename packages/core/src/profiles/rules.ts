@@ -16,12 +16,9 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // eslint-disable-next-line no-control-regex -- the same, to escape them in messages
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/g;
 const FORBIDDEN_NAMES = new Set(['__proto__', 'constructor', 'prototype']);
-const CLIENT_CODE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
-/** Whether a client code has the shape API.md allows. */
-export function isValidClientCode(code: string): boolean {
-  return CLIENT_CODE.test(code);
-}
+/** The client-code rule is shared with the front ends: it lives in @profilegate/client. */
+export { isValidClientCode } from '@profilegate/client';
 
 /** Strips the optional `profile.` prefix from an attribute name. */
 export function normalizeAttributeName(raw: string): string {

@@ -1,11 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from '@profilegate/client';
 import jwt from 'jsonwebtoken';
 import type { TokenRecord } from '../store/types';
 import { MAX_TOKEN_LENGTH, TokenError } from './bearer';
 import type { KeyRing, SigningKey } from './keys';
-import { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from './constants';
-
-export { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER };
 
 /** What a signature-checked profile token says about itself. */
 export interface TokenClaims {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { AuditLog } from '../audit';
 import { systemClock, type Clock } from '../clock';
 import { ValidationError } from '../errors';
-import { maskToken } from '../rotation/mask';
+import { maskToken } from '@profilegate/client';
 import { storableText } from '../storable-text';
 import type { Store, TokenRecord, TokenState } from '../store/types';
 import { TokenError } from './bearer';

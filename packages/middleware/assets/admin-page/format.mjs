@@ -43,7 +43,7 @@ export function formatSeconds(seconds) {
 
 /**
  * A token as people may see it once it is no longer shown in full: first 6 and last 4 characters.
- * The same rule as `maskToken` of @profilegate/core (a unit test keeps them equal).
+ * The same rule as `maskToken` of @profilegate/client (a unit test keeps them equal).
  */
 export function maskToken(token) {
   if (typeof token !== 'string' || token.length < 16) return '…';

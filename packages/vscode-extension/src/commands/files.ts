@@ -3,7 +3,7 @@
  * old tokens, and if that fails or leaves copies behind, say what already happened (the new token
  * is stored) and offer the button that finishes the job.
  */
-import { maskToken } from '@profilegate/core/client';
+import { maskToken } from '@profilegate/client';
 import { leftCopiesBehind, REPLACE_OLD_TOKENS_TITLE, type FilesSummary } from '../logic/messages';
 import type { ExtensionSettings } from '../logic/settings';
 import { COMMANDS, report } from './common';

@@ -4,7 +4,7 @@
  * unreachable server fails before anything changes), then the user confirms, then the server
  * regenerates, then the new token is stored, and only then are the files rewritten.
  */
-import { describeSeconds, describeTimeLeft, maskToken, type ProfileTokenInfo } from '@profilegate/core/client';
+import { describeSeconds, describeTimeLeft, maskToken, type ProfileTokenInfo } from '@profilegate/client';
 import { describeGenerated } from '../logic/messages';
 import { secretKeys, type ExtensionSettings } from '../logic/settings';
 import { cancelled, failed, keepAdminKey, loadSettings, obtainAdminKey, report } from './common';

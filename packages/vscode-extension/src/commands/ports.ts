@@ -3,7 +3,7 @@
  * the answers), SecretStorage, the admin API, the workspace files and the workbench. The VS Code
  * adapters in `src/vscode` implement them; unit tests pass fakes. No `vscode` import here.
  */
-import type { AdminClient } from '@profilegate/core/client';
+import type { AdminClient } from '@profilegate/client';
 import type { ExtensionSettings, SettingsResult } from '../logic/settings';
 
 /** A password input box. */

@@ -5,7 +5,7 @@
  * (it is stored too), else the stored one once the server's settings show it is still current.
  * The edits are applied directly, never through the preview: the user asked to finish.
  */
-import { AdminApiError, maskToken } from '@profilegate/core/client';
+import { AdminApiError, maskToken } from '@profilegate/client';
 import { describeReplaced } from '../logic/messages';
 import { isServerToken, serverTokenFromInfo, serverTokenFromSettings, type ServerToken } from '../logic/server-token';
 import { secretKeys, type ExtensionSettings } from '../logic/settings';

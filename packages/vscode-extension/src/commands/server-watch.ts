@@ -4,7 +4,7 @@
  * bar and the diagnostics, and warns once per token replaced elsewhere, with the button that
  * finishes the job. When to ask is the Poller's business (logic/poller.ts).
  */
-import { AdminApiError } from '@profilegate/core/client';
+import { AdminApiError } from '@profilegate/client';
 import {
   rotationNotice,
   serverTokenFromInfo,

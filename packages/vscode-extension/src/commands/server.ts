@@ -3,7 +3,7 @@
  * Authentication Token and Show Token Status. Each reads the state first, says what the change
  * means, and stores a typed admin key only once the server has accepted it.
  */
-import type { AuthenticationSettings } from '@profilegate/core/client';
+import type { AuthenticationSettings } from '@profilegate/client';
 import { describeTokenStatus } from '../logic/status';
 import { secretKeys } from '../logic/settings';
 import { COMMANDS, cancelled, failed, keepAdminKey, loadSettings, obtainAdminKey, report } from './common';

@@ -4,7 +4,7 @@
  * or written anywhere; then the old copies in the workspace are replaced as after Generate.
  * An empty box re-applies the token already stored (to finish a rotation whose file step failed).
  */
-import { maskToken } from '@profilegate/core/client';
+import { maskToken } from '@profilegate/client';
 import { describeStored } from '../logic/messages';
 import { secretKeys } from '../logic/settings';
 import { checkPastedToken } from '../logic/token-check';

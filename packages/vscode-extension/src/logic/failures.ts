@@ -2,7 +2,7 @@
  * What the user reads when a server call fails: what went wrong, on which server, and what to do,
  * with the one action that fixes it (a button). Pure: the errors are core's typed ones.
  */
-import { AdminApiError, ServerUnreachableError } from '@profilegate/core/client';
+import { AdminApiError, ServerUnreachableError } from '@profilegate/client';
 import { scrubTokens } from './messages';
 
 /** The server operation that failed, as the sentence needs it. */

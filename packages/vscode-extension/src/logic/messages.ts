@@ -3,7 +3,7 @@
  * days, and the rotation summary ("New token expires in 90 days. Updated 3 copies in 2 files.").
  * `scrubTokens` is the last line of defence that keeps a whole JWT out of any text shown or logged.
  */
-import { describeSeconds, describeTimeLeft, maskToken } from '@profilegate/core/client';
+import { describeSeconds, describeTimeLeft, maskToken } from '@profilegate/client';
 
 /** Title of the command that finishes a replacement (package.json declares the same). */
 export const REPLACE_OLD_TOKENS_TITLE = 'Replace Old Tokens in Workspace';

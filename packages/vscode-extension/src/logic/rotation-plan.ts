@@ -4,7 +4,7 @@
  * ranges, each rewritten the way its copy was written (raw or JSON-escaped). Everything else in
  * the text is left alone. The VS Code adapter turns the plan into a WorkspaceEdit.
  */
-import { encodeToken, findTokenReferences, findTokensOfClient, maskToken } from '@profilegate/core/client';
+import { encodeToken, findTokenReferences, findTokensOfClient, maskToken } from '@profilegate/client';
 import { readClaims } from './token-check';
 
 /** One replacement: text offsets (UTF-16) in the file's text and what goes there. */

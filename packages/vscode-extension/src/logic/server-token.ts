@@ -3,7 +3,7 @@
  * still the current one, replaced by a rotation done elsewhere (the CLI, the admin page, a
  * colleague), or revoked. Pure: the server's answers are arguments.
  */
-import { maskToken, type AuthenticationSettings, type ProfileTokenInfo } from '@profilegate/core/client';
+import { maskToken, type AuthenticationSettings, type ProfileTokenInfo } from '@profilegate/client';
 import { isoDay } from './messages';
 import { readClaims } from './token-check';
 

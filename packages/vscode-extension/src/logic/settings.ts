@@ -3,7 +3,7 @@
  * sentence naming the setting and what to put there. No `vscode` import: the adapter passes the
  * raw values it read from the configuration.
  */
-import { DEFAULT_EXCLUDES, isValidClientCode } from '@profilegate/core/client';
+import { DEFAULT_EXCLUDES, isValidClientCode } from '@profilegate/client';
 
 /** Settings after validation, in the units the server takes. */
 export interface ExtensionSettings {

@@ -4,7 +4,7 @@
  * once the server has no token, every one. These become diagnostics with a quick fix that puts the
  * current token in. Pure: offsets, not editor positions.
  */
-import { encodeToken, findTokenReferences, findTokensOfClient, maskToken } from '@profilegate/core/client';
+import { encodeToken, findTokenReferences, findTokensOfClient, maskToken } from '@profilegate/client';
 import { isoDay } from './messages';
 import { readClaims } from './token-check';
 

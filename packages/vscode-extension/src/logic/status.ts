@@ -3,8 +3,8 @@
  * (once a day inside the warning window), and the text of Show Token Status. Pure: the clock and
  * the stored token are arguments.
  */
-import { maskToken, type AuthenticationSettings } from '@profilegate/core/client';
-import { describeTimeLeft } from '@profilegate/core/client';
+import { maskToken, type AuthenticationSettings } from '@profilegate/client';
+import { describeTimeLeft } from '@profilegate/client';
 import { isoDay } from './messages';
 import { storedTokenState, type ServerToken } from './server-token';
 import { readClaims } from './token-check';

@@ -9,7 +9,7 @@ import {
   TOKEN_ISSUER,
   decodeJwtPayloadUnverified,
   maskToken,
-} from '@profilegate/core/client';
+} from '@profilegate/client';
 import { isoDay } from './messages';
 
 /** The claims the extension uses. */

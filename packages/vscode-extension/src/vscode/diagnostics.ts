@@ -5,7 +5,7 @@
  * whole workspace is searched too, so copies in files nobody has open are flagged as well.
  * Messages show masked tokens only.
  */
-import { DEFAULT_MAX_FILE_BYTES } from '@profilegate/core/client';
+import { DEFAULT_MAX_FILE_BYTES } from '@profilegate/client';
 import * as vscode from 'vscode';
 import type { SecretStore } from '../commands/ports';
 import { LineIndex } from '../logic/positions';

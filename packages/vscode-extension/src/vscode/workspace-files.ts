@@ -5,7 +5,7 @@
  * the edits need confirmation (Refactor Preview); otherwise they are applied and saved.
  * The counts are taken from the documents afterwards, so they tell what really changed.
  */
-import { DEFAULT_MAX_FILE_BYTES } from '@profilegate/core/client';
+import { DEFAULT_MAX_FILE_BYTES } from '@profilegate/client';
 import * as vscode from 'vscode';
 import type { FileUpdateOutcome, FileUpdateRequest, TokenFileUpdater } from '../commands/ports';
 import { countCopies, planFileEdits, previewLabel, type FilePlan } from '../logic/rotation-plan';

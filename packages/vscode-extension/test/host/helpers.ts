@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { promises as fs, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdminClient } from '@profilegate/core/client';
+import { AdminClient } from '@profilegate/client';
 import * as vscode from 'vscode';
 import type { CommandResult } from '../../src/commands/ports';
 import { secretKeys } from '../../src/logic/settings';

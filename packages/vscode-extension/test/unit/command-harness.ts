@@ -1,6 +1,6 @@
 /** Fakes of every port of the commands, for the command unit tests. */
 import assert from 'node:assert/strict';
-import type { AuthenticationSettings, ProfileTokenInfo } from '@profilegate/core/client';
+import type { AuthenticationSettings, ProfileTokenInfo } from '@profilegate/client';
 import sinon from 'sinon';
 import { commandHandlers } from '../../src/commands';
 import type { AdminApi, CommandResult, CommandServices, FileUpdateOutcome } from '../../src/commands/ports';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AdminApiError, ServerUnreachableError, type ProfileTokenInfo } from '@profilegate/core/client';
+import { AdminApiError, ServerUnreachableError, type ProfileTokenInfo } from '@profilegate/client';
 import { commandHandlers, COMMANDS } from '../../src/commands';
 import type { CommandResult } from '../../src/commands/ports';
 import { fakeToken } from '../fixtures/jwt';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AdminApiError, type AuthenticationSettings } from '@profilegate/core/client';
+import { AdminApiError, type AuthenticationSettings } from '@profilegate/client';
 import { COMMANDS } from '../../src/commands';
 import { fakeToken } from '../fixtures/jwt';
 import { ADMIN_KEY, Harness, KEYS, NOW, outcome } from './command-harness';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AdminApiError, ServerUnreachableError } from '@profilegate/core/client';
+import { AdminApiError, ServerUnreachableError } from '@profilegate/client';
 import { COMMANDS } from '../../src/commands';
 import { fakeToken } from '../fixtures/jwt';
 import { ADMIN_KEY, Harness, KEYS, NOW, SERVER, outcome, tokenInfo } from './command-harness';

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { CLIENT_CODE_PATTERN } from '@profilegate/client';
 import { COMMANDS } from '../../src/commands';
 import { REPLACE_OLD_TOKENS_TITLE } from '../../src/logic/messages';
 import { SETTING_DEFAULTS } from '../../src/logic/settings';
@@ -19,7 +20,7 @@ const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8
   devDependencies: Record<string, string>;
   contributes: {
     commands: Array<{ command: string; title: string; category: string }>;
-    configuration: { properties: Record<string, { default: unknown }> };
+    configuration: { properties: Record<string, { default: unknown; pattern?: string }> };
   };
 };
 
@@ -68,18 +69,25 @@ describe('extension manifest', () => {
       'profilegate.expiryWarningDays': SETTING_DEFAULTS.expiryWarningDays,
     });
   });
+
+  it('checks the client setting with the client-code rule of @profilegate/client', () => {
+    assert.equal(
+      manifest.contributes.configuration.properties['profilegate.client']?.pattern,
+      CLIENT_CODE_PATTERN.source,
+    );
+  });
 });
 
 describe('layering', () => {
   const importsVscode = /from ['"]vscode['"]|require\(['"]vscode['"]\)/;
-  const importsCoreMain = /from ['"]@profilegate\/core['"]/;
+  const importsCore = /from ['"]@profilegate\/core(\/[^'"]*)?['"]/;
 
-  it('only src/vscode and src/extension.ts import vscode; nothing imports core’s driver-loading entry', () => {
+  it('only src/vscode and src/extension.ts import vscode; nothing imports core (the server)', () => {
     const offenders: string[] = [];
     for (const file of files(join(packageDir, 'src'))) {
       const rel = relative(packageDir, file).split('\\').join('/');
       const text = readFileSync(file, 'utf8');
-      if (importsCoreMain.test(text)) offenders.push(`${rel} imports @profilegate/core (use @profilegate/core/client)`);
+      if (importsCore.test(text)) offenders.push(`${rel} imports @profilegate/core (use @profilegate/client)`);
       if (!importsVscode.test(text)) continue;
       if (rel.startsWith('src/vscode/') || rel === 'src/extension.ts') continue;
       offenders.push(`${rel} imports vscode`);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AdminApiError, ServerUnreachableError } from '@profilegate/core/client';
+import { AdminApiError, ServerUnreachableError } from '@profilegate/client';
 import { describeFailure } from '../../src/logic/failures';
 import {
   count,

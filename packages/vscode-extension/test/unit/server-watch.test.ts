@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { AdminApiError, ServerUnreachableError } from '@profilegate/core/client';
+import { AdminApiError, ServerUnreachableError } from '@profilegate/client';
 import { COMMANDS } from '../../src/commands';
 import { ServerTokenWatch } from '../../src/commands/server-watch';
 import { readSettings } from '../../src/logic/settings';

@@ -1,16 +1,9 @@
 import assert from 'node:assert/strict';
-import jwt from 'jsonwebtoken';
 import { findTokensOfClient, isLikelyTokenOfClient } from '../src/rotation/jwt-client';
 import { maskToken } from '../src/rotation/mask';
 import { findTokenReferences, replaceTokens } from '../src/rotation/references';
 import { GlobSet, globToRegExp } from '../src/rotation/glob';
-
-const secret = 'test-secret-of-32-bytes-at-least!!';
-function token(client: string, jti: string, overrides: Record<string, unknown> = {}): string {
-  return jwt.sign({ iss: 'profilegate', aud: 'profile_api', sub: client, jti, ...overrides }, secret, {
-    algorithm: 'HS256',
-  });
-}
+import { profileToken as token } from './tokens';
 
 const OLD = token('demo', 'old');
 const NEW = token('demo', 'new');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { displayJson, displayText } from '../src/client';
+import { displayJson, displayText } from '../src/display-text';
 
 const UNSAFE = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}]/u;
 // eslint-disable-next-line no-control-regex -- the same, less the line feeds JSON layout writes

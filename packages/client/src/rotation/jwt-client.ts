@@ -1,4 +1,4 @@
-import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../tokens/constants';
+import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../token-format';
 
 /** A JWT in compact form: header and payload always start with `eyJ` (base64url of `{"`). */
 const JWT_PATTERN = /eyJ[A-Za-z0-9_-]*\.eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+/g;

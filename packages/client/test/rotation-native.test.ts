@@ -3,10 +3,6 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sinon from 'sinon';
-import { MemoryStore } from '../src/store/memory';
-import { KeyRing, generateSigningKey } from '../src/tokens/keys';
-import { TokenService } from '../src/tokens/service';
-import { tokenMarkerOf } from '../src/rotation/jwt-client';
 import { nativeScan, scanTuning } from '../src/rotation/scan-all';
 import { updateTokenInFiles } from '../src/rotation/update-files';
 
@@ -79,21 +75,6 @@ describe('rotation: the native prefilter (@profilegate/native-scan)', () => {
       assert.equal(result.copies, 2);
     } finally {
       Object.assign(scanTuning, saved);
-    }
-  });
-});
-
-describe('rotation: tokenMarkerOf (the quick test for tokens of a client)', () => {
-  it('is in every token the service mints for the client, and not in those of another', async () => {
-    const service = new TokenService({ store: new MemoryStore(), keys: new KeyRing([generateSigningKey(Date.now())]) });
-    try {
-      for (const client of ['demo', 'acme-shop', 'a', 'ab', 'abc']) {
-        const token = (await service.generate(client, { actor: 'test' })).accessToken;
-        assert.ok(token.includes(tokenMarkerOf(client)), client);
-        assert.ok(!token.includes(tokenMarkerOf(`${client}x`)), `${client}x`);
-      }
-    } finally {
-      service.dispose();
     }
   });
 });

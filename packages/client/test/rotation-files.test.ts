@@ -2,16 +2,13 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import jwt from 'jsonwebtoken';
 import sinon from 'sinon';
 import fc from 'fast-check';
 import { holds } from '../src/rotation/byte-search';
 import { nativeScan, scanTuning } from '../src/rotation/scan-all';
 import { updateTokenInFiles } from '../src/rotation/update-files';
+import { profileToken as tokenOf } from './tokens';
 
-const secret = 'test-secret-of-32-bytes-at-least!!';
-const tokenOf = (client: string, jti: string) =>
-  jwt.sign({ iss: 'profilegate', aud: 'profile_api', sub: client, jti }, secret, { algorithm: 'HS256' });
 const OLD = tokenOf('demo', 'old');
 const OLDER = tokenOf('demo', 'older');
 const NEW = tokenOf('demo', 'new');

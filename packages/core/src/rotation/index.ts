@@ -1,6 +1,0 @@
-export * from './mask';
-export * from './references';
-export * from './jwt-client';
-export * from './glob';
-export * from './walk';
-export * from './update-files';

@@ -93,6 +93,7 @@ const shape = fc.constantFrom(
   'padded',
   'bad char',
   'short signature',
+  'respelt signature',
 );
 
 /** Builds one token from a header, a payload and a change of its shape. */
@@ -115,6 +116,12 @@ function tokenOf(h: object, p: object, change: string): string {
       return `${input}.${sign(input)}=`;
     case 'bad char':
       return `${head}.${body}+.${sign(input)}`;
+    case 'respelt signature': {
+      // The same 32 bytes spelt differently: the last character's two unused low bits set.
+      const s = sign(input);
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+      return `${input}.${s.slice(0, -1)}${alphabet[alphabet.indexOf(s.at(-1)!) ^ 1]}`;
+    }
     case 'short signature':
       return `${input}.${sign(input).slice(0, 40)}`;
     default:

@@ -112,9 +112,12 @@ export function verifySignature(token: string, keys: KeyRing, nowSeconds: number
     throw new TokenError('bad_signature', `The token must be signed with ${TOKEN_ALGORITHM}`);
   }
   if (!SEGMENT.test(payloadPart) || !SEGMENT.test(signaturePart)) throw new TokenError('malformed');
-  const expected = createHmac('sha256', key.key).update(token.slice(0, second)).digest();
-  const given = Buffer.from(signaturePart, 'base64url');
-  if (signaturePart.length !== SIGNATURE_CHARS || !timingSafeEqual(expected, given)) {
+  // Compared as text, not as decoded bytes: base64url decoding ignores the last character's
+  // unused low bits, so one signature has several spellings, and only the canonical one (the one
+  // jsonwebtoken accepts) may pass.
+  const expected = Buffer.from(createHmac('sha256', key.key).update(token.slice(0, second)).digest('base64url'));
+  const given = Buffer.from(signaturePart);
+  if (given.length !== SIGNATURE_CHARS || !timingSafeEqual(expected, given)) {
     throw new TokenError('bad_signature');
   }
 

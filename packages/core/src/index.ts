@@ -47,3 +47,5 @@ export * from './admin-client';
 export * from './store/postgres';
 export * from './durations';
 export { displayJson, displayText } from './display-text';
+export { OptionChecks, OptionsError, type NumberBounds } from './options';
+export type { TokenStatus } from './tokens/service';

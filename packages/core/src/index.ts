@@ -49,3 +49,4 @@ export * from './durations';
 export { displayJson, displayText } from './display-text';
 export { OptionChecks, OptionsError, type NumberBounds } from './options';
 export type { TokenStatus } from './tokens/service';
+export { ProfileAccess, type ProfileAccessGrant, type ProfileAccessOptions } from './access';

@@ -1,6 +1,7 @@
-import { maskToken } from '@profilegate/client';
 import { systemClock, type Clock } from './clock';
 import { ValidationError } from './errors';
+import { maskToken } from '@profilegate/client';
+import { OptionChecks } from './options';
 import { storableText } from './storable-text';
 import type { AuditEvent, Store } from './store/types';
 
@@ -97,12 +98,18 @@ export class AuditLog {
   private readonly writes = new Set<Promise<void>>();
   private writeError: unknown = undefined;
 
+  /** Checks the options (OptionsError naming the option). */
   constructor(options: AuditLogOptions) {
-    const sample = options.denialSampleMs ?? 60_000;
-    if (!Number.isFinite(sample) || sample < 0) throw new Error('denialSampleMs must be a number >= 0');
+    const check: OptionChecks = new OptionChecks('AuditLog');
+    check.object(options);
+    check.methods('store', options.store, ['appendAudit', 'listAudit'], 'must implement Store');
     this.store = options.store;
-    this.clock = options.clock ?? systemClock;
-    this.denialSampleMs = sample;
+    this.clock = check.func('clock', options.clock, systemClock);
+    this.denialSampleMs = check.number('denialSampleMs', options.denialSampleMs, {
+      fallback: 60_000,
+      whole: false,
+      unit: 'milliseconds',
+    });
   }
 
   /**

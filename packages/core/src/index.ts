@@ -43,3 +43,6 @@ export * from './audit';
 export * from './profile-service';
 export * from './settings-service';
 export * from './store/postgres';
+export { OptionChecks, OptionsError, type NumberBounds } from './options';
+export type { TokenStatus } from './tokens/service';
+export { ProfileAccess, type ProfileAccessGrant, type ProfileAccessOptions } from './access';

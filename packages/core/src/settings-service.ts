@@ -36,9 +36,20 @@ export class SettingsService {
     return settings;
   }
 
-  /** Validates and stores a settings change made by `actor`, and audits it. */
-  async put(client: string, body: unknown, actor: string): Promise<Settings> {
-    const settings = parseSettingsBody(body);
+  /**
+   * The client's settings read from the store itself, never the cache: for an answer that must
+   * show a change made on another instance, or a decision that must not use a stale setting.
+   */
+  getFresh(client: string): Promise<Settings> {
+    return this.store.getSettings(client);
+  }
+
+  /** Stores a settings change made by `actor` and audits it (a front end parses its own wire format). */
+  async put(client: string, change: Settings, actor: string): Promise<Settings> {
+    if (typeof change?.requireAuthentication !== 'boolean') {
+      throw new ValidationError('requireAuthentication must be true or false');
+    }
+    const settings: Settings = { requireAuthentication: change.requireAuthentication };
     await this.store.putSettings(client, settings, (before) =>
       this.audit.event(actor, 'settings.changed', {
         requireAuthentication: { from: before.requireAuthentication, to: settings.requireAuthentication },
@@ -57,20 +68,4 @@ export class SettingsService {
   dispose(): void {
     this.unsubscribe();
   }
-}
-
-/** Accepts exactly `{"requireAuthentication": boolean}` (API.md 3.2). */
-export function parseSettingsBody(body: unknown): Settings {
-  if (
-    typeof body !== 'object' ||
-    body === null ||
-    Array.isArray(body) ||
-    Object.keys(body).length !== 1 ||
-    typeof (body as Record<string, unknown>)['requireAuthentication'] !== 'boolean'
-  ) {
-    throw new ValidationError(
-      'The body must be exactly {"requireAuthentication": true} or {"requireAuthentication": false}',
-    );
-  }
-  return { requireAuthentication: (body as { requireAuthentication: boolean }).requireAuthentication };
 }

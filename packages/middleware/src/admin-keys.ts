@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ROLES, type Actor, type Role } from '@profilegate/core';
+import { OptionChecks, ROLES, type Actor, type Role } from '@profilegate/core';
 import type { Request } from 'express';
 import type { AuthenticateAdmin } from './options';
 
@@ -24,19 +24,27 @@ const BEARER_KEY = /^Bearer +([\x21-\x7e]+) *$/i;
  * compared in constant time (as SHA-256 digests, so their lengths do not leak either).
  */
 export function adminKeyAuthenticator(keys: readonly AdminKey[]): AuthenticateAdmin {
-  if (!Array.isArray(keys) || keys.length === 0) throw new TypeError('adminKeyAuthenticator: give at least one key');
+  const check: OptionChecks = new OptionChecks('adminKeyAuthenticator');
+  if (!Array.isArray(keys) || keys.length === 0) check.fail('keys', 'must hold at least one key: [{ key, role }]');
   const entries = keys.map((entry, index) => {
     if (typeof entry?.key !== 'string' || entry.key.length < MIN_KEY_LENGTH) {
-      throw new TypeError(`adminKeyAuthenticator: key #${index + 1} must be at least ${MIN_KEY_LENGTH} characters`);
+      check.fail(`keys[${index}].key`, `must be at least ${MIN_KEY_LENGTH} characters`);
     }
     if (!/^[\x21-\x7e]+$/.test(entry.key) || entry.key.length > MAX_HEADER_LENGTH - 16) {
       // Such a key could never be sent in an Authorization header: refuse it now, not at sign-in.
-      throw new TypeError(
-        `adminKeyAuthenticator: key #${index + 1} must be printable ASCII without white space (and under ${MAX_HEADER_LENGTH - 16} characters)`,
+      check.fail(
+        `keys[${index}].key`,
+        `must be printable ASCII without white space (and under ${MAX_HEADER_LENGTH - 16} characters)`,
       );
     }
     if (entry.role !== 'sysadmin' && !ROLES.includes(entry.role)) {
-      throw new TypeError(`adminKeyAuthenticator: key #${index + 1} has an unknown role ${JSON.stringify(entry.role)}`);
+      check.fail(
+        `keys[${index}].role`,
+        `is an unknown role ${JSON.stringify(entry.role)}; use one of ${[...ROLES, 'sysadmin'].join(', ')}`,
+      );
+    }
+    if (entry.actorId !== undefined && (typeof entry.actorId !== 'string' || entry.actorId === '')) {
+      check.fail(`keys[${index}].actorId`, 'must be a non-empty id, or left out (admin-key-N)');
     }
     const id = entry.actorId ?? `admin-key-${index + 1}`;
     const actor: Actor = entry.role === 'sysadmin' ? { id, sysadmin: true } : { id, role: entry.role };

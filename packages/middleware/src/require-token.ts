@@ -1,8 +1,6 @@
-import { AuditLog, KeyRing, SettingsService, TokenService, isValidClientCode, type Store } from '@profilegate/core';
+import { OptionChecks, ProfileAccess, isValidClientCode, type KeyRing, type Store } from '@profilegate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { toErrorAnswer } from './errors';
-import { checkProfileAccess } from './gate';
-import type { Runtime } from './runtime';
 
 /** Options of `requireProfileToken()`. */
 export interface RequireProfileTokenOptions {
@@ -10,33 +8,34 @@ export interface RequireProfileTokenOptions {
   signingKeys: KeyRing;
   /** The client whose token and Require Authentication setting apply (or a function of the request). */
   client: string | ((req: Request) => string);
-  /** How long token state and settings may be cached, in ms (default 1000). */
+  /** How long token state and settings may be cached, in whole ms (default 1000). */
   cacheMs?: number;
 }
 
 /**
  * Puts a host app's own routes behind the same gate as the profile routes: while the client's
  * Require Authentication is on, a valid profile token is needed; refusals are JSON with the
- * RFC 6750 `WWW-Authenticate` header.
+ * RFC 6750 `WWW-Authenticate` header. The options are checked here, once (OptionsError).
  */
 export function requireProfileToken(options: RequireProfileTokenOptions): RequestHandler {
-  if (!(options?.signingKeys instanceof KeyRing))
-    throw new TypeError('requireProfileToken: signingKeys must be a KeyRing');
-  if (typeof options.store?.getSettings !== 'function')
-    throw new TypeError('requireProfileToken: store must be a Store');
-  if (typeof options.client === 'string' && !isValidClientCode(options.client)) {
-    throw new TypeError(`requireProfileToken: client ${JSON.stringify(options.client)} is not a valid client code`);
+  const check: OptionChecks = new OptionChecks('requireProfileToken');
+  check.object(options);
+  const { client } = options;
+  if (typeof client === 'string' ? !isValidClientCode(client) : typeof client !== 'function') {
+    check.fail(
+      'client',
+      `must be a client code (^[a-z0-9][a-z0-9-]{0,63}$) or a function (req) => client code; got ${JSON.stringify(client)}`,
+    );
   }
-  const cacheMs = options.cacheMs ?? 1000;
-  const audit = new AuditLog({ store: options.store });
-  const rt = {
-    tokens: new TokenService({ store: options.store, keys: options.signingKeys, stateCacheMs: cacheMs, audit }),
-    settings: new SettingsService(options.store, audit, cacheMs),
-    audit,
-  } as Pick<Runtime, 'tokens' | 'settings' | 'audit'> as Runtime;
-  const clientOf = typeof options.client === 'function' ? options.client : () => options.client as string;
+  const access = new ProfileAccess({
+    store: options.store,
+    signingKeys: options.signingKeys,
+    cacheMs: options.cacheMs,
+    factory: 'requireProfileToken',
+  });
+  const clientOf = typeof client === 'function' ? client : () => client;
   return (req: Request, res: Response, next: NextFunction) => {
-    checkProfileAccess(rt, clientOf(req), req).then(
+    access.check(clientOf(req), req.headers.authorization).then(
       () => next(),
       (error: unknown) => {
         const answer = toErrorAnswer(error);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { create } from 'xmlbuilder';
+import type { ErrorAnswer } from './errors';
 
 /** The body format of a profile-route answer. */
 export type Format = 'xml' | 'json';
@@ -80,4 +81,26 @@ export function sendAdminError(
       requestTime: new Date().toISOString(),
       errors: [{ errorCode, message }],
     });
+}
+
+/** A refused profile route (API.md 2): success=false, in XML or JSON as the request's Accept prefers. */
+export function sendProfileAnswer(req: Request, res: Response, answer: ErrorAnswer): void {
+  sendProfileError(res, negotiate(req), answer.status, answer.message, answer.headers);
+}
+
+/** The profile routes' refusal always in JSON (unknown paths under `/m2/:client/`, API.md 2.4). */
+export function sendProfileJsonAnswer(_req: Request, res: Response, answer: ErrorAnswer): void {
+  sendProfileError(res, 'json', answer.status, answer.message, answer.headers);
+}
+
+/** A refused fetch route (API.md 2.4): Adobe's `{status, message}` for a 404, success=false otherwise. */
+export function sendFetchAnswer(_req: Request, res: Response, answer: ErrorAnswer): void {
+  res.set(answer.headers);
+  if (answer.status === 404) res.status(404).json({ status: 404, message: answer.message });
+  else sendProfileBody(res, 'json', answer.status, { success: false, message: answer.message });
+}
+
+/** A refused admin route or admin page request: the admin error body of API.md 1. */
+export function sendAdminAnswer(_req: Request, res: Response, answer: ErrorAnswer): void {
+  sendAdminError(res, answer.status, answer.code, answer.message, answer.headers);
 }

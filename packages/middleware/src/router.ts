@@ -1,10 +1,10 @@
 import type { Router } from 'express';
 import { adminPageRoutes } from './admin-page/route';
 import { asyncRouter } from './async-handler';
-import { errorHandler } from './error-handler';
 import { openApiDocument } from './openapi';
 import type { ProfileApiOptions } from './options';
 import { adminRoutes } from './routes/admin';
+import { fetchRoutes } from './routes/fetch';
 import { profileRoutes } from './routes/profile';
 import { unknownPathRoutes } from './routes/unknown-paths';
 import { createRuntime } from './runtime';
@@ -30,19 +30,19 @@ export function profileApi(options: ProfileApiOptions): ProfileApiRouter {
   router.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
+  // Each group ends with its own error handler, which answers in that group's error shape.
   router.use(profileRoutes(rt));
+  router.use(fetchRoutes(rt));
   router.use(adminRoutes(rt));
   if (rt.adminPage) router.use(adminPageRoutes(rt));
   router.use(unknownPathRoutes(rt));
-  router.use(errorHandler(rt));
   let closing: Promise<void> | undefined;
   return Object.assign(router, {
     close: () =>
       (closing ??= (async () => {
         await rt.profiles.drain();
-        await rt.audit.flush().catch((error) => rt.onError(error));
-        rt.tokens.dispose();
-        rt.settings.dispose();
+        await rt.access.audit.flush().catch((error) => rt.onError(error));
+        rt.access.dispose();
       })()),
   });
 }

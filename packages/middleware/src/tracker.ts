@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import {
+  OptionChecks,
   ProfileService,
+  systemClock,
   isValidClientCode,
   newPcId,
   normalizeAttributeName,
@@ -44,15 +46,30 @@ export interface ProfileTrackerOptions {
  * skipped. A failure is reported to `onError`, never to the visitor.
  */
 export function profileTracker(options: ProfileTrackerOptions): RequestHandler {
-  if (!isValidClientCode(options?.client ?? ''))
-    throw new TypeError('profileTracker: client must be a valid client code');
-  if (typeof options.store?.updateProfile !== 'function') throw new TypeError('profileTracker: store must be a Store');
+  const check: OptionChecks = new OptionChecks('profileTracker');
+  check.object(options);
+  if (typeof options.client !== 'string' || !isValidClientCode(options.client)) {
+    check.fail('client', `must be a client code (^[a-z0-9][a-z0-9-]{0,63}$); got ${JSON.stringify(options.client)}`);
+  }
+  check.methods('store', options.store, ['getProfile', 'updateProfile'], 'must be a Store');
   const cookieName = options.cookieName ?? 'mboxPC';
-  const ecidSources = checkEcidSources(options, cookieName);
+  if (typeof cookieName !== 'string' || !COOKIE_NAME.test(cookieName)) {
+    check.fail('cookieName', `must be a cookie name (default "mboxPC"); got ${JSON.stringify(cookieName)}`);
+  }
+  const ecidSources = checkEcidSources(check, options, cookieName);
   const visitAttribute = options.visitCountAttribute ?? 'visitCount';
-  const clock = options.clock ?? Date.now;
+  if (typeof visitAttribute !== 'string' || attributeNameProblem(visitAttribute) !== null) {
+    check.fail(
+      'visitCountAttribute',
+      `must be an attribute name (default "visitCount"); got ${JSON.stringify(visitAttribute)}`,
+    );
+  }
+  check.func('identify', options.identify, () => undefined);
+  const clock = check.func('clock', options.clock, systemClock);
   const profiles = new ProfileService({ store: options.store, clock });
-  const onError = options.onError ?? ((error) => console.error(`profilegate tracker: ${String(error)}`));
+  const onError = check.func('onError', options.onError, (error: unknown) =>
+    console.error(`profilegate tracker: ${String(error)}`),
+  );
 
   return (req: Request, res: Response, next: NextFunction) => {
     let pcId = readCookie(req.headers.cookie, cookieName);
@@ -103,30 +120,30 @@ interface EcidSources {
 /** A cookie name as RFC 6265 allows it: an HTTP token. */
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** Checks the ECID options once, at creation; a mistake throws a TypeError saying what to give. */
-function checkEcidSources(options: ProfileTrackerOptions, cookieName: string): EcidSources {
+/** Checks the ECID options once, at creation; a mistake throws an OptionsError saying what to give. */
+function checkEcidSources(check: OptionChecks, options: ProfileTrackerOptions, cookieName: string): EcidSources {
   const parameter = options.ecidQueryParameter ?? 'mboxMCGVID';
   if (parameter !== false && (typeof parameter !== 'string' || parameter === '')) {
-    throw new TypeError('profileTracker: ecidQueryParameter must be a parameter name or false (default "mboxMCGVID")');
+    check.fail('ecidQueryParameter', 'must be a parameter name or false (default "mboxMCGVID")');
   }
   if (typeof parameter === 'string' && parameter.startsWith('profile.')) {
-    throw new TypeError(
-      `profileTracker: ecidQueryParameter must not start with "profile." (those parameters are attributes); got "${parameter}"`,
+    check.fail(
+      'ecidQueryParameter',
+      `must not start with "profile." (those parameters are attributes); got "${parameter}"`,
     );
   }
   const cookie = options.ecidCookieName ?? 'mboxMCGVID';
   if (cookie !== false && typeof cookie !== 'string') {
-    throw new TypeError('profileTracker: ecidCookieName must be a cookie name or false (default "mboxMCGVID")');
+    check.fail('ecidCookieName', 'must be a cookie name or false (default "mboxMCGVID")');
   }
   if (typeof cookie === 'string' && !COOKIE_NAME.test(cookie)) {
-    throw new TypeError(
-      `profileTracker: ecidCookieName must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~), or false; got ${JSON.stringify(cookie)}`,
+    check.fail(
+      'ecidCookieName',
+      `must be a cookie name (letters, digits and !#$%&'*+-.^_\`|~), or false; got ${JSON.stringify(cookie)}`,
     );
   }
   if (cookie === cookieName) {
-    throw new TypeError(
-      `profileTracker: ecidCookieName must differ from cookieName ("${cookieName}", which holds the pcId)`,
-    );
+    check.fail('ecidCookieName', `must differ from cookieName ("${cookieName}", which holds the pcId)`);
   }
   return { queryParameter: parameter || null, cookieName: cookie || null };
 }

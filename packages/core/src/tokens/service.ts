@@ -3,58 +3,33 @@ import { AuditLog } from '../audit';
 import { systemClock, type Clock } from '../clock';
 import { ValidationError } from '../errors';
 import { maskToken } from '@profilegate/client';
+import { OptionChecks } from '../options';
 import { storableText } from '../storable-text';
 import type { Store, TokenRecord, TokenState } from '../store/types';
 import { TokenError } from './bearer';
 import { TokenStateCache, VerifiedTokenCache } from './caches';
 import { mintToken, verifySignature, type TokenClaims } from './jwt';
-import type { KeyRing } from './keys';
+import { KeyRing } from './keys';
+import {
+  TOKEN_LIMITS,
+  type GenerateTokenOptions,
+  type IssuedToken,
+  type ReplacedToken,
+  type TokenStatus,
+  type VerifiedToken,
+} from './types';
 
-/** Limits of API.md 3.1, in seconds. */
-export const TOKEN_LIMITS = Object.freeze({
-  minExpiresIn: 300,
-  maxExpiresIn: 31_536_000,
-  defaultExpiresIn: 7_776_000,
-  maxGrace: 86_400,
-});
+// The types live beside, so this file keeps to the lifecycle; importers keep importing them from here.
+export {
+  TOKEN_LIMITS,
+  type GenerateTokenOptions,
+  type IssuedToken,
+  type ReplacedToken,
+  type TokenStatus,
+  type VerifiedToken,
+} from './types';
 
-/** A token as handed to an admin: the JWT and what the store keeps of it. */
-export interface IssuedToken {
-  accessToken: string;
-  record: TokenRecord;
-}
-
-/** A token that passed `verify`. */
-export interface VerifiedToken {
-  client: string;
-  jti: string;
-  kid: string;
-  /** Epoch milliseconds. */
-  expiresAt: number;
-  /** Set when the token was replaced and works only until then (epoch milliseconds). */
-  graceUntil: number | null;
-}
-
-/** A replaced token still in its grace period, as admins may see it. */
-export interface ReplacedToken {
-  /** The first 8 characters of its `jti`, as in the audit log. */
-  jtiPrefix: string;
-  /** The token masked (`eyJhbG…Xy9Q`), or null when its signing key is gone or the state predates it. */
-  maskedToken: string | null;
-  /** When it stops working (epoch milliseconds). */
-  graceUntil: number;
-}
-
-/** Options of `generate`. */
-export interface GenerateTokenOptions {
-  /** Lifetime in whole seconds, TOKEN_LIMITS.minExpiresIn to maxExpiresIn; default defaultExpiresIn. */
-  expiresInSeconds?: number;
-  /** How long the replaced token keeps working, 0 to TOKEN_LIMITS.maxGrace whole seconds; default 0. */
-  previousTokenGraceSeconds?: number;
-  /** Id of the admin generating it (recorded as `createdBy` and in the audit log). */
-  actor: string;
-}
-
+/** Options of a TokenService; each is checked when it is created (OptionsError naming the option). */
 export interface TokenServiceOptions {
   store: Store;
   keys: KeyRing;
@@ -75,13 +50,8 @@ function wholeSeconds(name: string, value: number | undefined, min: number, max:
   return value;
 }
 
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new Error(`TokenService option ${name} must be a number >= 0`);
-  }
-  return value;
-}
+/** Store methods a TokenService calls. */
+const TOKEN_STORE_METHODS = ['getTokenState', 'replaceToken', 'revokeTokens', 'appendAudit', 'onChange'];
 
 /** Seconds since the epoch, as JWT claims count them. */
 function secondsOf(ms: number): number {
@@ -102,16 +72,25 @@ export class TokenService {
   private readonly verified: VerifiedTokenCache;
   private readonly unsubscribe: () => void;
 
+  /** Checks the options (OptionsError naming the option) and starts listening to the store's changes. */
   constructor(options: TokenServiceOptions) {
+    const check: OptionChecks = new OptionChecks('TokenService');
+    check.object(options);
+    check.methods('store', options.store, TOKEN_STORE_METHODS, 'must implement Store');
     this.store = options.store;
-    this.keys = options.keys;
-    this.clock = options.clock ?? systemClock;
-    this.audit = options.audit ?? new AuditLog({ store: options.store, clock: this.clock });
-    this.stateCacheMs = nonNegative('stateCacheMs', options.stateCacheMs, 1000);
+    this.keys = check.instance('keys', options.keys, KeyRing, 'must be a KeyRing');
+    this.clock = check.func('clock', options.clock, systemClock);
+    this.audit =
+      options.audit === undefined
+        ? new AuditLog({ store: options.store, clock: this.clock })
+        : check.instance('audit', options.audit, AuditLog, 'must be an AuditLog, or left out');
+    this.stateCacheMs = check.number('stateCacheMs', options.stateCacheMs, { fallback: 1000, whole: false });
     this.states = new TokenStateCache(options.store, this.stateCacheMs);
-    this.verified = new VerifiedTokenCache(
-      Math.floor(nonNegative('verifiedCacheSize', options.verifiedCacheSize, 1000)),
-    );
+    const verifiedCacheSize = check.number('verifiedCacheSize', options.verifiedCacheSize, {
+      fallback: 1000,
+      whole: false,
+    });
+    this.verified = new VerifiedTokenCache(Math.floor(verifiedCacheSize));
     this.unsubscribe = options.store.onChange((change) => {
       if (change.kind === 'token') this.states.invalidate(change.client);
     });
@@ -185,8 +164,21 @@ export class TokenService {
    * with when they stop. Read from the store, like `current`.
    */
   async replaced(client: string): Promise<ReplacedToken[]> {
+    return this.replacedIn(client, await this.store.getTokenState(client), this.clock());
+  }
+
+  /**
+   * What admins see of `client`'s tokens, from one store read: the current token's record while
+   * it has not expired (even when its signing key is gone), and the replaced tokens still working.
+   */
+  async status(client: string): Promise<TokenStatus> {
     const now = this.clock();
     const state = await this.store.getTokenState(client);
+    const current = state.current !== null && state.current.expiresAt > now ? state.current : null;
+    return { current, replaced: this.replacedIn(client, state, now) };
+  }
+
+  private replacedIn(client: string, state: TokenState, now: number): ReplacedToken[] {
     return state.graced
       .filter((graced) => graced.graceUntil > now)
       .map((graced) => {

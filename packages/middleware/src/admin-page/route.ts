@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { NotFoundError } from '@profilegate/core';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { asyncRouter } from '../async-handler';
-import { setErrorStyle } from '../error-handler';
+import { errorHandler } from '../error-handler';
+import { sendAdminAnswer } from '../respond';
 import type { Runtime } from '../runtime';
 import { adminPageHtml } from './html';
 
@@ -82,8 +83,7 @@ export function adminPageRoutes(rt: Runtime): Router {
   const router = asyncRouter();
   const pages = new Map<string, string>();
 
-  const knownClient = (req: Request, res: Response, next: NextFunction) => {
-    setErrorStyle(res, 'admin');
+  const knownClient = (req: Request, _res: Response, next: NextFunction) => {
     const client = req.params['client'] as string;
     if (!rt.clients.has(client)) throw new NotFoundError(`Unknown client ${client}`, 'ClientNotFound');
     next();
@@ -107,5 +107,6 @@ export function adminPageRoutes(rt: Runtime): Router {
     if (asset === undefined) throw new NotFoundError(`The admin page has no file ${name}`, 'NotFound');
     res.set(PAGE_HEADERS).type(asset.type).send(asset.body);
   });
+  router.use(errorHandler(rt, sendAdminAnswer));
   return router;
 }

@@ -2,22 +2,25 @@ import {
   ForbiddenError,
   NotFoundError,
   ProfilegateError,
-  ValidationError,
   authorize,
   isActor,
   type Actor,
   type AdminAction,
   type IssuedToken,
   type ReplacedToken,
+  type Settings,
+  type TokenStatus,
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { asyncRouter } from '../async-handler';
 import { withBodyIdleTimeout } from '../body-idle';
 import { bodyOfType } from '../body-type';
 import { declaredLengthAtMost } from '../declared-length';
-import { setErrorStyle } from '../error-handler';
+import { errorHandler } from '../error-handler';
 import { queryParam, queryParams } from '../query';
+import { sendAdminAnswer } from '../respond';
 import type { Runtime } from '../runtime';
+import { parseGenerateBody, parseLimit, parseScope, parseSettingsBody } from './admin-bodies';
 
 /** JSON under any JSON media type: Adobe's Admin API clients send application/vnd.adobe.target.v1+json. */
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -27,6 +30,7 @@ const ADMIN_BODY_LIMIT = 16 * 1024;
 
 /** The admin routes of API.md section 3. */
 export function adminRoutes(rt: Runtime): Router {
+  const { tokens, settings, audit } = rt.access;
   const router = asyncRouter();
   const json = withBodyIdleTimeout(
     rt.bodyIdleTimeoutMs,
@@ -35,7 +39,6 @@ export function adminRoutes(rt: Runtime): Router {
   const jsonLength = declaredLengthAtMost(ADMIN_BODY_LIMIT, 'The JSON body');
 
   const prepare = async (req: Request, res: Response, next: NextFunction) => {
-    setErrorStyle(res, 'admin');
     const client = req.params['client'] as string;
     if (!rt.clients.has(client)) throw new NotFoundError(`Unknown client ${client}`, 'ClientNotFound');
     const actor = await rt.authenticateAdmin(req);
@@ -54,17 +57,8 @@ export function adminRoutes(rt: Runtime): Router {
     next();
   };
   const scope = (req: Request, _res: Response, next: NextFunction) => {
-    // `scope=` is the older spelling of Adobe's Admin API; every value given must be profile_api.
-    const given = [...queryParams(req, 'authorizationScope'), ...queryParams(req, 'scope')];
-    if (given.length === 0) {
-      throw new ValidationError('Add ?authorizationScope=profile_api; it is the only scope of this token');
-    }
-    const other = given.find((value) => value !== 'profile_api');
-    if (other !== undefined) {
-      throw new ValidationError(
-        `Give authorizationScope=profile_api (or scope=profile_api), the only scope of this token; got ${JSON.stringify(other)}`,
-      );
-    }
+    // `scope=` is the older spelling of Adobe's Admin API.
+    parseScope([...queryParams(req, 'authorizationScope'), ...queryParams(req, 'scope')]);
     next();
   };
   const jsonOnly = bodyOfType(
@@ -76,34 +70,37 @@ export function adminRoutes(rt: Runtime): Router {
 
   const tokenPath = '/:client/target/authentication/token';
   router.get(tokenPath, prepare, allow('token.read'), scope, async (req, res) => {
-    const issued = await rt.tokens.current(clientOf(req));
+    const issued = await tokens.current(clientOf(req));
     if (!issued) throw new NotFoundError('There is no profile token; generate one with POST', 'TokenNotFound');
-    const replacedTokens = replacedBody(await rt.tokens.replaced(clientOf(req)));
+    const replacedTokens = replacedBody(await tokens.replaced(clientOf(req)));
     noStore(res).json({ ...tokenBody(issued, rt.clock()), replacedTokens });
   });
   router.post(tokenPath, prepare, allow('token.generate'), scope, jsonOnly, jsonLength, json, async (req, res) => {
     const options = parseGenerateBody(req.body);
-    const issued = await rt.tokens.generate(clientOf(req), { ...options, actor: actorOf(res) });
+    const issued = await tokens.generate(clientOf(req), { ...options, actor: actorOf(res) });
     noStore(res).status(201).json(tokenBody(issued, rt.clock()));
   });
   router.delete(tokenPath, prepare, allow('token.revoke'), scope, async (req, res) => {
-    await rt.tokens.revoke(clientOf(req), actorOf(res));
+    await tokens.revoke(clientOf(req), actorOf(res));
     res.status(204).end();
   });
 
   const settingsPath = '/:client/target/authentication/settings';
+  // Read from the store, not the cache: an admin must see a change made on another instance.
+  const settingsBody = async (client: string) =>
+    settingsJson(await settings.getFresh(client), await tokens.status(client));
   router.get(settingsPath, prepare, allow('settings.read'), async (req, res) => {
-    res.json(await settingsBody(rt, clientOf(req)));
+    res.json(await settingsBody(clientOf(req)));
   });
   router.put(settingsPath, prepare, allow('settings.write'), jsonOnly, jsonLength, json, async (req, res) => {
-    await rt.settings.put(clientOf(req), req.body, actorOf(res));
-    res.json(await settingsBody(rt, clientOf(req)));
+    await settings.put(clientOf(req), parseSettingsBody(req.body), actorOf(res));
+    res.json(await settingsBody(clientOf(req)));
   });
 
   router.get('/:client/target/authentication/audit', prepare, allow('audit.read'), async (req, res) => {
     const limit = parseLimit(queryParam(req, 'limit'));
-    await rt.audit.flush();
-    const events = await rt.audit.list(clientOf(req), limit);
+    await audit.flush();
+    const events = await audit.list(clientOf(req), limit);
     res.json({
       events: events.map((e) => ({
         at: new Date(e.at).toISOString(),
@@ -113,6 +110,7 @@ export function adminRoutes(rt: Runtime): Router {
       })),
     });
   });
+  router.use(errorHandler(rt, sendAdminAnswer));
   return router;
 }
 
@@ -134,19 +132,22 @@ function tokenBody(issued: IssuedToken, now: number): object {
   };
 }
 
-async function settingsBody(rt: Runtime, client: string): Promise<object> {
-  const settings = await rt.store.getSettings(client);
-  const { current } = await rt.store.getTokenState(client);
+/** The settings answer of API.md 3.2: the setting and what admins see of the tokens. */
+function settingsJson(settings: Settings, status: TokenStatus): object {
+  const { current } = status;
   const token =
-    current && current.expiresAt > rt.clock()
+    current !== null
       ? {
           createdAt: new Date(current.createdAt).toISOString(),
           expiresAt: new Date(current.expiresAt).toISOString(),
           createdBy: current.createdBy,
         }
       : null;
-  const replacedTokens = replacedBody(await rt.tokens.replaced(client));
-  return { requireAuthentication: settings.requireAuthentication, token, replacedTokens };
+  return {
+    requireAuthentication: settings.requireAuthentication,
+    token,
+    replacedTokens: replacedBody(status.replaced),
+  };
 }
 
 /** Replaced tokens that still work (API.md 3.1): masked, with when they stop. */
@@ -156,41 +157,4 @@ function replacedBody(replaced: ReplacedToken[]): object[] {
     jtiPrefix: r.jtiPrefix,
     worksUntil: new Date(r.graceUntil).toISOString(),
   }));
-}
-
-const GENERATE_KEYS = new Set(['expiresIn', 'previousTokenGraceSeconds']);
-
-function parseGenerateBody(body: unknown): { expiresInSeconds?: number; previousTokenGraceSeconds?: number } {
-  if (body === undefined || body === null) return {};
-  if (typeof body !== 'object' || Array.isArray(body)) {
-    throw new ValidationError('The body must be a JSON object: {"expiresIn": seconds, "previousTokenGraceSeconds": s}');
-  }
-  const unknown = Object.keys(body).filter((k) => !GENERATE_KEYS.has(k));
-  if (unknown.length > 0) {
-    throw new ValidationError(
-      `Unknown field ${JSON.stringify(unknown[0])}; allowed: expiresIn, previousTokenGraceSeconds`,
-    );
-  }
-  const { expiresIn, previousTokenGraceSeconds } = body as Record<string, unknown>;
-  for (const [name, value] of [
-    ['expiresIn', expiresIn],
-    ['previousTokenGraceSeconds', previousTokenGraceSeconds],
-  ] as const) {
-    if (value !== undefined && typeof value !== 'number')
-      throw new ValidationError(`${name} must be a number of seconds`);
-  }
-  return {
-    ...(expiresIn !== undefined ? { expiresInSeconds: expiresIn as number } : {}),
-    ...(previousTokenGraceSeconds !== undefined
-      ? { previousTokenGraceSeconds: previousTokenGraceSeconds as number }
-      : {}),
-  };
-}
-
-function parseLimit(raw: string | undefined): number {
-  if (raw === undefined) return 50;
-  const limit = Number(raw);
-  if (!/^\d+$/.test(raw) || limit < 1 || limit > 1000)
-    throw new ValidationError('limit must be a whole number from 1 to 1000');
-  return limit;
 }

@@ -3,9 +3,7 @@ import {
   PayloadTooLargeError,
   ProfilegateError,
   ValidationError,
-  notFoundMessage,
   type BatchRecord,
-  type Profile,
   type ProfileKey,
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -14,23 +12,14 @@ import { readBatchBody } from '../batch-body';
 import { withBodyIdleTimeout } from '../body-idle';
 import { bodyOfType } from '../body-type';
 import { declaredLengthAtMost } from '../declared-length';
-import { checkProfileAccess, recheckProfileAccess } from '../gate';
 import { rawQuery, queryParam, uniqueParams } from '../query';
 import { requestOrigin } from '../request-origin';
-import { negotiate, sendProfileBody } from '../respond';
+import { negotiate, sendProfileAnswer, sendProfileBody } from '../respond';
 import type { Runtime } from '../runtime';
 import { FixedWindowLimiter } from '../rate-limit';
-import { setErrorStyle, type ErrorStyle } from '../error-handler';
+import { errorHandler } from '../error-handler';
 
-/** Tells the error handler which body a refusal of this route gets. */
-function profileRoute(style: ErrorStyle) {
-  return (_req: Request, res: Response, next: NextFunction) => {
-    setErrorStyle(res, style);
-    next();
-  };
-}
-
-/** The routes of API.md section 2. */
+/** The batch, batch status and single update routes of API.md section 2 (the fetch routes are in fetch.ts). */
 export function profileRoutes(rt: Runtime): Router {
   const router = asyncRouter();
   const limiter = rt.bulkRateLimit ? new FixedWindowLimiter(rt.bulkRateLimit, rt.clock) : null;
@@ -41,7 +30,7 @@ export function profileRoutes(rt: Runtime): Router {
     next();
   };
   const gate = async (req: Request, _res: Response, next: NextFunction) => {
-    await checkProfileAccess(rt, req.params['client'] as string, req);
+    await rt.access.check(req.params['client'] as string, req.headers.authorization);
     next();
   };
   const rateLimit = (req: Request, res: Response, next: NextFunction) => {
@@ -61,7 +50,9 @@ export function profileRoutes(rt: Runtime): Router {
       const client = req.params['client'] as string;
       const body = await readBatchBody(req, rt.limits.maxBytes);
       const { batch } = await rt.profiles.submitBatch(client, version, body.source, body.format, {
-        beforeAccept: () => recheckProfileAccess(rt, client, req),
+        beforeAccept: async () => {
+          await rt.access.recheck(client, req.headers.authorization);
+        },
       });
       const batchStatus = `${requestOrigin(req)}${req.baseUrl}${base.replace(':client', client)}/batchStatus?batchId=${encodeURIComponent(batch.batchId)}`;
       const message = 'Batch submitted for processing';
@@ -80,13 +71,12 @@ export function profileRoutes(rt: Runtime): Router {
     };
     router.post(
       `${base}/batchUpdate`,
-      profileRoute('profile'),
       knownClient,
       gate,
       rateLimit,
       withBodyIdleTimeout(rt.bodyIdleTimeoutMs, batchUpdate),
     );
-    router.get(`${base}/batchStatus`, profileRoute('profile'), knownClient, gate, async (req, res) => {
+    router.get(`${base}/batchStatus`, knownClient, gate, async (req, res) => {
       const batchId = queryParam(req, 'batchId');
       if (!batchId) throw new ValidationError('Give the batch id: batchStatus?batchId=ID');
       const batch = await rt.profiles.getBatch(req.params['client'] as string, batchId);
@@ -133,58 +123,10 @@ export function profileRoutes(rt: Runtime): Router {
   // of any other method).
   const notOnHead = (req: Request, _res: Response, next: NextFunction) =>
     next(req.method === 'HEAD' ? 'route' : undefined);
-  router.get('/m2/:client/profile/update', notOnHead, profileRoute('profile'), knownClient, gate, update);
-  router.post(
-    '/m2/:client/profile/update',
-    profileRoute('profile'),
-    knownClient,
-    gate,
-    formOnly,
-    updateLength,
-    updateBody,
-    update,
-  );
+  router.get('/m2/:client/profile/update', notOnHead, knownClient, gate, update);
+  router.post('/m2/:client/profile/update', knownClient, gate, formOnly, updateLength, updateBody, update);
 
-  const fetchClient = (req: Request, _res: Response, next: NextFunction) => {
-    const client = queryParam(req, 'client');
-    if (!client) throw new NotFoundError('Give the client code: ?client=CLIENT', 'ClientNotFound');
-    if (!rt.clients.has(client)) throw new NotFoundError(`Unknown client ${client}`, 'ClientNotFound');
-    next();
-  };
-  const fetchGate = async (req: Request, _res: Response, next: NextFunction) => {
-    await checkProfileAccess(rt, queryParam(req, 'client') as string, req);
-    next();
-  };
-  const fetchProfile = (kind: ProfileKey['kind'], param: string) => async (req: Request, res: Response) => {
-    const client = queryParam(req, 'client') as string;
-    const key: ProfileKey = { kind, id: req.params[param] as string };
-    const profile = await rt.profiles.getProfile(client, key);
-    if (!profile) throw new NotFoundError(notFoundMessage(client, key), 'ProfileNotFound');
-    res.json(profileJson(client, profile));
-  };
-  router.get(
-    '/rest/v1/profiles/thirdPartyId/:id',
-    profileRoute('fetch'),
-    fetchClient,
-    fetchGate,
-    fetchProfile('thirdPartyId', 'id'),
-  );
-  router.get(
-    '/rest/v1/profiles/marketingCloudVisitorId/:ecid',
-    profileRoute('fetch'),
-    fetchClient,
-    fetchGate,
-    fetchProfile('marketingCloudVisitorId', 'ecid'),
-  );
-  // Last: `/rest/v1/profiles/thirdPartyId/` (no id) reaches it, as pcId "thirdPartyId".
-  router.get(
-    '/rest/v1/profiles/:pcId',
-    profileRoute('fetch'),
-    missingFetchId,
-    fetchClient,
-    fetchGate,
-    fetchProfile('pcId', 'pcId'),
-  );
+  router.use(errorHandler(rt, sendProfileAnswer));
   return router;
 }
 
@@ -226,25 +168,6 @@ function profileKeyFrom(params: Map<string, string>): ProfileKey {
   return { kind, id: params.get(param)! };
 }
 
-/** Path words of the fetch routes keyed by something else than a pcId. */
-const FETCH_KEY_WORDS = new Map([
-  ['thirdpartyid', 'thirdPartyId/ID'],
-  ['marketingcloudvisitorid', 'marketingCloudVisitorId/ECID'],
-]);
-
-/**
- * Refuses `/rest/v1/profiles/thirdPartyId/` and `/rest/v1/profiles/marketingCloudVisitorId/`
- * with no id, which the pcId route matches (a trailing slash is optional) as that pcId.
- */
-function missingFetchId(req: Request, _res: Response, next: NextFunction): void {
-  const route = FETCH_KEY_WORDS.get(String(req.params['pcId']).toLowerCase());
-  if (route !== undefined && req.path.endsWith('/')) {
-    const [word] = route.split('/');
-    throw new NotFoundError(`Give the ${word}: /rest/v1/profiles/${route}?client=CLIENT`, 'ProfileNotFound');
-  }
-  next();
-}
-
 function batchStatusXml(batch: BatchRecord, details: boolean) {
   const body: Record<string, string | number | Array<Record<string, string>>> = {
     batchId: batch.batchId,
@@ -268,25 +191,4 @@ function batchStatusXml(batch: BatchRecord, details: boolean) {
 function batchStatusJson(batch: BatchRecord, details: boolean): object {
   const { profile, ...rest } = batchStatusXml(batch, details) as Record<string, unknown>;
   return details ? { ...rest, profiles: profile ?? [] } : rest;
-}
-
-function profileJson(client: string, profile: Profile): object {
-  const profileAttributes: Record<string, { value: string; modifiedAt: string }> = {};
-  for (const name of Object.keys(profile.attributes)) {
-    const attribute = profile.attributes[name]!;
-    Object.defineProperty(profileAttributes, name, {
-      value: { value: attribute.value, modifiedAt: new Date(attribute.modifiedAt).toISOString() },
-      enumerable: true,
-    });
-  }
-  return {
-    client,
-    visitorId: profile.pcId,
-    ...(profile.thirdPartyId !== undefined ? { thirdPartyId: profile.thirdPartyId } : {}),
-    ...(profile.marketingCloudVisitorId !== undefined
-      ? { marketingCloudVisitorId: profile.marketingCloudVisitorId }
-      : {}),
-    modifiedAt: new Date(profile.modifiedAt).toISOString(),
-    profileAttributes,
-  };
 }

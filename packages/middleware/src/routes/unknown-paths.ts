@@ -1,6 +1,7 @@
 import { NotFoundError } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { setErrorStyle } from '../error-handler';
+import { errorHandler } from '../error-handler';
+import { sendFetchAnswer, sendProfileJsonAnswer } from '../respond';
 import type { Runtime } from '../runtime';
 
 const FETCH_ROUTES =
@@ -15,27 +16,30 @@ const SHOWN_PATH_CHARS = 200;
  * (API.md 2.4), so that a mistyped path never meets the host's HTML error page. Mount it after
  * every route of the router. Prefix middleware, not wildcard routes: `*` and `{*splat}` mean
  * different things to Express 4 and 5. A known path asked with another method gets the same 404.
+ * Each prefix is a router of its own, ending with the error handler of its shape.
  */
 export function unknownPathRoutes(rt: Runtime): Router {
-  const router = express.Router();
-  router.use('/rest/v1/profiles', (req: Request, res: Response, next: NextFunction) => {
-    setErrorStyle(res, 'fetch');
+  const fetchPaths = express.Router();
+  fetchPaths.use('/rest/v1/profiles', (req: Request, _res: Response, next: NextFunction) => {
     next(new NotFoundError(`No route ${req.method} ${shownPath(req)}: ${FETCH_ROUTES}`));
   });
-  router.use('/m2', (req: Request, res: Response, next: NextFunction) => {
+  fetchPaths.use(errorHandler(rt, sendFetchAnswer));
+
+  const clientPaths = express.Router();
+  clientPaths.use('/m2', (req: Request, _res: Response, next: NextFunction) => {
     // `/m2` and `/m2/` are no client's: they stay the host's.
     const client = /^\/([^/]+)/.exec(req.path)?.[1];
     if (client === undefined) {
       next();
       return;
     }
-    setErrorStyle(res, 'profileJson');
     const message = rt.clients.has(client)
       ? `No route ${req.method} ${shownPath(req)}: the profile routes of client ${client} are ${CLIENT_ROUTES}`
       : `Unknown client ${client.length > 64 ? `${client.slice(0, 64)}…` : client}`;
     next(new NotFoundError(message, rt.clients.has(client) ? 'NotFound' : 'ClientNotFound'));
   });
-  return router;
+  clientPaths.use(errorHandler(rt, sendProfileJsonAnswer));
+  return express.Router().use(fetchPaths, clientPaths);
 }
 
 /** The request's path as sent (mount included, query left out), cut short when long. */

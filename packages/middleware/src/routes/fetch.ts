@@ -1,0 +1,80 @@
+import { NotFoundError, notFoundMessage, type Profile, type ProfileKey } from '@profilegate/core';
+import type { NextFunction, Request, Response, Router } from 'express';
+import { asyncRouter } from '../async-handler';
+import { errorHandler } from '../error-handler';
+import { queryParam } from '../query';
+import { sendFetchAnswer } from '../respond';
+import type { Runtime } from '../runtime';
+
+/** The fetch routes of API.md section 2.4: `GET /rest/v1/profiles/…?client=CLIENT`, answered in JSON. */
+export function fetchRoutes(rt: Runtime): Router {
+  const router = asyncRouter();
+  const fetchClient = (req: Request, _res: Response, next: NextFunction) => {
+    const client = queryParam(req, 'client');
+    if (!client) throw new NotFoundError('Give the client code: ?client=CLIENT', 'ClientNotFound');
+    if (!rt.clients.has(client)) throw new NotFoundError(`Unknown client ${client}`, 'ClientNotFound');
+    next();
+  };
+  const gate = async (req: Request, _res: Response, next: NextFunction) => {
+    await rt.access.check(queryParam(req, 'client') as string, req.headers.authorization);
+    next();
+  };
+  const fetchProfile = (kind: ProfileKey['kind'], param: string) => async (req: Request, res: Response) => {
+    const client = queryParam(req, 'client') as string;
+    const key: ProfileKey = { kind, id: req.params[param] as string };
+    const profile = await rt.profiles.getProfile(client, key);
+    if (!profile) throw new NotFoundError(notFoundMessage(client, key), 'ProfileNotFound');
+    res.json(profileJson(client, profile));
+  };
+  router.get('/rest/v1/profiles/thirdPartyId/:id', fetchClient, gate, fetchProfile('thirdPartyId', 'id'));
+  router.get(
+    '/rest/v1/profiles/marketingCloudVisitorId/:ecid',
+    fetchClient,
+    gate,
+    fetchProfile('marketingCloudVisitorId', 'ecid'),
+  );
+  // Last: `/rest/v1/profiles/thirdPartyId/` (no id) reaches it, as pcId "thirdPartyId".
+  router.get('/rest/v1/profiles/:pcId', missingFetchId, fetchClient, gate, fetchProfile('pcId', 'pcId'));
+  router.use(errorHandler(rt, sendFetchAnswer));
+  return router;
+}
+
+/** Path words of the fetch routes keyed by something else than a pcId. */
+const FETCH_KEY_WORDS = new Map([
+  ['thirdpartyid', 'thirdPartyId/ID'],
+  ['marketingcloudvisitorid', 'marketingCloudVisitorId/ECID'],
+]);
+
+/**
+ * Refuses `/rest/v1/profiles/thirdPartyId/` and `/rest/v1/profiles/marketingCloudVisitorId/`
+ * with no id, which the pcId route matches (a trailing slash is optional) as that pcId.
+ */
+function missingFetchId(req: Request, _res: Response, next: NextFunction): void {
+  const route = FETCH_KEY_WORDS.get(String(req.params['pcId']).toLowerCase());
+  if (route !== undefined && req.path.endsWith('/')) {
+    const [word] = route.split('/');
+    throw new NotFoundError(`Give the ${word}: /rest/v1/profiles/${route}?client=CLIENT`, 'ProfileNotFound');
+  }
+  next();
+}
+
+function profileJson(client: string, profile: Profile): object {
+  const profileAttributes: Record<string, { value: string; modifiedAt: string }> = {};
+  for (const name of Object.keys(profile.attributes)) {
+    const attribute = profile.attributes[name]!;
+    Object.defineProperty(profileAttributes, name, {
+      value: { value: attribute.value, modifiedAt: new Date(attribute.modifiedAt).toISOString() },
+      enumerable: true,
+    });
+  }
+  return {
+    client,
+    visitorId: profile.pcId,
+    ...(profile.thirdPartyId !== undefined ? { thirdPartyId: profile.thirdPartyId } : {}),
+    ...(profile.marketingCloudVisitorId !== undefined
+      ? { marketingCloudVisitorId: profile.marketingCloudVisitorId }
+      : {}),
+    modifiedAt: new Date(profile.modifiedAt).toISOString(),
+    profileAttributes,
+  };
+}

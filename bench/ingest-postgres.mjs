@@ -13,10 +13,10 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  BATCH_ATTRIBUTES,
   BENCH_CLIENT,
   argValue,
   batchRowId,
+  decodedBatchLines,
   emitJson,
   makeBatch,
   postBatch,
@@ -56,20 +56,9 @@ async function floor(db, body) {
     ids = [];
     attributes = [];
   };
-  let start = body.indexOf('\n') + 1;
-  while (start < body.length) {
-    let end = body.indexOf('\n', start);
-    if (end === -1) end = body.length;
-    const line = body.slice(start, end);
-    start = end + 1;
-    if (line === '') continue;
-    const cells = line.split(',');
-    const row = {};
-    for (let n = 0; n < BATCH_ATTRIBUTES.length; n++) {
-      row[BATCH_ATTRIBUTES[n]] = decodeURIComponent(cells[n + 1].replaceAll('+', ' '));
-    }
-    ids.push(decodeURIComponent(cells[0]));
-    attributes.push(JSON.stringify(row));
+  for (const [id, attrs] of decodedBatchLines(body)) {
+    ids.push(id);
+    attributes.push(attrs);
     if (ids.length >= STATEMENT_ROWS) await flush();
   }
   if (ids.length > 0) await flush();

@@ -13,6 +13,7 @@ import {
   BENCH_CLIENT,
   argValue,
   batchRowId,
+  decodedBatchLines,
   emitJson,
   makeBatch,
   percentile,
@@ -159,23 +160,6 @@ function rawSqlite(rows) {
   }
 }
 
-/** A batch body's data lines decoded as the floor reads them: thirdPartyId and the attributes as JSON text. */
-function* decodedLines(body) {
-  let start = body.indexOf('\n') + 1; // after the header line
-  while (start < body.length) {
-    let end = body.indexOf('\n', start);
-    if (end === -1) end = body.length;
-    const line = body.slice(start, end);
-    start = end + 1;
-    if (line === '') continue;
-    const cells = line.split(',');
-    const attributes = {};
-    for (let n = 0; n < ATTRIBUTES.length; n++)
-      attributes[ATTRIBUTES[n]] = decodeURIComponent(cells[n + 1].replaceAll('+', ' '));
-    yield [decodeURIComponent(cells[0]), JSON.stringify(attributes)];
-  }
-}
-
 /**
  * The independent floor (issue 18): the plainest fast way to keep these profiles with the same
  * all-or-nothing guarantee. A rowid table keyed by (client, thirdPartyId), the attributes as one
@@ -198,10 +182,10 @@ function floorSqlite(body, parse) {
       `INSERT INTO profiles (client, third_party_id, attributes) VALUES (?, ?, ?)
        ON CONFLICT (client, third_party_id) DO UPDATE SET attributes = json_patch(attributes, excluded.attributes)`,
     );
-    const decoded = parse ? null : [...decodedLines(body)];
+    const decoded = parse ? null : [...decodedBatchLines(body)];
     const t0 = performance.now();
     db.transaction(() => {
-      for (const [id, attributes] of decoded ?? decodedLines(body)) upsert.run(CLIENT, id, attributes);
+      for (const [id, attributes] of decoded ?? decodedBatchLines(body)) upsert.run(CLIENT, id, attributes);
     }).immediate();
     return (performance.now() - t0) / 1000;
   } finally {

@@ -266,3 +266,24 @@ export async function waitComplete(statusUrl, everyMs) {
     await sleep(everyMs);
   }
 }
+
+/**
+ * The data lines of a makeBatch body as the benchmarks' floors read them, one at a time: the
+ * thirdPartyId and the attributes as JSON text, each cell URL-decoded ("+" is a space).
+ */
+export function* decodedBatchLines(body) {
+  let start = body.indexOf('\n') + 1; // after the header line
+  while (start < body.length) {
+    let end = body.indexOf('\n', start);
+    if (end === -1) end = body.length;
+    const line = body.slice(start, end);
+    start = end + 1;
+    if (line === '') continue;
+    const cells = line.split(',');
+    const attributes = {};
+    for (let n = 0; n < BATCH_ATTRIBUTES.length; n++) {
+      attributes[BATCH_ATTRIBUTES[n]] = decodeURIComponent(cells[n + 1].replaceAll('+', ' '));
+    }
+    yield [decodeURIComponent(cells[0]), JSON.stringify(attributes)];
+  }
+}

@@ -147,7 +147,7 @@ function express4Suite(label) {
  * every publishable workspace, installed into fresh apps in a temporary folder (offline from the
  * npm cache where it can), the CLI run there, a strict TypeScript consumer type-checked, the
  * middleware serving requests on Express 4 and 5. A pass of its own, left out of the root
- * .mocharc.json: about 3 minutes here while the CLI's install compiles better-sqlite3.
+ * .mocharc.json: about 2 minutes here, half of it the CLI app compiling better-sqlite3 (through core).
  */
 function tarballSuite(label) {
   const configFile = mochaConfig('tarballs', { spec: ['test/dist/packaging/**/*.test.js'], ignore: [] });

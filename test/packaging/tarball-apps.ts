@@ -44,19 +44,41 @@ export function publishableWorkspaces(): Workspace[] {
     .filter(({ manifest }) => manifest.private !== true && manifest.engines?.['vscode'] === undefined);
 }
 
-/** The named workspace and every workspace it needs (dependencies and optional ones), itself first. */
-export function withWorkspaceDependencies(name: string, workspaces: readonly Workspace[]): Workspace[] {
+/** Which workspaces an app installs: those it needs, and those only ever wanted as optional dependencies. */
+export interface InstallPlan {
+  required: Workspace[];
+  optional: Workspace[];
+}
+
+/**
+ * The workspaces an app that wants `roots` installs: the roots and every workspace they depend on
+ * (required), and the workspaces reached only through `optionalDependencies` (optional: an app
+ * lists them as optional too, so a failed native build does not fail its install).
+ */
+export function installPlan(roots: readonly string[], workspaces: readonly Workspace[]): InstallPlan {
   const byName = new Map(workspaces.map((w) => [w.manifest.name, w]));
-  const found: Workspace[] = [];
-  const visit = (current: string) => {
-    const workspace = byName.get(current);
-    if (!workspace || found.includes(workspace)) return;
-    found.push(workspace);
+  const required = new Set<Workspace>();
+  const optional = new Set<Workspace>();
+  const visit = (name: string, isOptional: boolean) => {
+    const workspace = byName.get(name);
+    if (!workspace || required.has(workspace) || (isOptional && optional.has(workspace))) return;
+    if (isOptional) optional.add(workspace);
+    else {
+      optional.delete(workspace);
+      required.add(workspace);
+    }
     const { dependencies = {}, optionalDependencies = {} } = workspace.manifest;
-    for (const dependency of Object.keys({ ...dependencies, ...optionalDependencies })) visit(dependency);
+    for (const dependency of Object.keys(dependencies)) visit(dependency, isOptional);
+    for (const dependency of Object.keys(optionalDependencies)) visit(dependency, true);
   };
-  visit(name);
-  return found;
+  for (const root of roots) visit(root, false);
+  return { required: [...required], optional: [...optional] };
+}
+
+/** Every publishable workspace that no other one lists as an optional dependency: what a full app installs. */
+export function nonOptionalNames(workspaces: readonly Workspace[]): string[] {
+  const optional = new Set(workspaces.flatMap((w) => Object.keys(w.manifest.optionalDependencies ?? {})));
+  return workspaces.map((w) => w.manifest.name).filter((name) => !optional.has(name));
 }
 
 /**
@@ -127,10 +149,18 @@ export async function packWorkspaces(workspaces: readonly Workspace[], destinati
   return tarballs;
 }
 
-/** A fresh app folder's package.json (the install scripts approved as the repo approves them). */
-export function writeAppManifest(app: string, name: string): void {
+/**
+ * A fresh app folder's package.json, its dependencies as a user would write them (`file:` paths
+ * to tarballs, registry versions); install scripts approved as the repo approves them.
+ */
+export function writeAppManifest(
+  app: string,
+  name: string,
+  dependencies: Record<string, string>,
+  optionalDependencies: Record<string, string> = {},
+): void {
   const { allowScripts } = readJson<{ allowScripts?: Record<string, boolean> }>(join(ROOT, 'package.json'));
-  const manifest = { name, version: '0.0.0', private: true, allowScripts };
+  const manifest = { name, version: '0.0.0', private: true, dependencies, optionalDependencies, allowScripts };
   writeFileSync(join(app, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
 }
 
@@ -144,10 +174,10 @@ export interface Installed {
 }
 
 /**
- * `npm install` of `specs` (tarball paths, `name@version`) in `app`: first `--offline`, from the
- * npm cache alone; when the cache lacks something (ENOTCACHED), again with `--prefer-offline`.
+ * `npm install` in `app` (of its package.json, and of `specs` when given): first `--offline`, from
+ * the npm cache alone; when the cache lacks something (ENOTCACHED), again with `--prefer-offline`.
  */
-export async function npmInstall(app: string, specs: readonly string[]): Promise<Installed> {
+export async function npmInstall(app: string, specs: readonly string[] = []): Promise<Installed> {
   const attempt = async (mode: Installed['mode']) => {
     const started = performance.now();
     const result = await run('npm', ['install', mode, '--no-audit', '--no-fund', ...specs], app);
@@ -160,7 +190,7 @@ export async function npmInstall(app: string, specs: readonly string[]): Promise
     ({ result, seconds } = await attempt(mode));
   }
   if (result.code !== 0) {
-    throw new Error(`npm install ${mode} ${specs.join(' ')} failed in ${app}:\n${tail(result.stderr)}`);
+    throw new Error(`npm install ${mode} ${specs.join(' ')}failed in ${app}:\n${tail(result.stderr)}`);
   }
   const summary = /^(added|changed|up to date).*$/m.exec(result.stdout)?.[0] ?? '';
   return { seconds, mode, summary };

@@ -26,8 +26,10 @@ import {
   run,
   tail,
   typedEntries,
-  withWorkspaceDependencies,
+  installPlan,
+  nonOptionalNames,
   writeAppManifest,
+  type InstallPlan,
   type Manifest,
   type Workspace,
 } from './tarball-apps';
@@ -40,9 +42,13 @@ const SERVER_ONLY = ['better-sqlite3', 'pg', 'jsonwebtoken'];
 const middlewareDev = readJson<Manifest>(join(ROOT, 'packages', 'middleware', 'package.json')).devDependencies ?? {};
 const rootDev = readJson<Manifest>(join(ROOT, 'package.json')).devDependencies ?? {};
 /** The Express releases the repo's own tests run on, so the npm cache holds them. */
-const EXPRESS_5 = `express@${middlewareDev['express']}`;
+const EXPRESS_5 = middlewareDev['express'] as string;
 const EXPRESS_4 = (middlewareDev['express4'] ?? '').replace(/^npm:/, '');
-const CONSUMER_TYPES = [`@types/express@${middlewareDev['@types/express']}`, `@types/node@${rootDev['@types/node']}`];
+/** What a TypeScript host app installs beside Express, whatever it uses of Profilegate. */
+const CONSUMER_TYPES = {
+  '@types/express': middlewareDev['@types/express'] as string,
+  '@types/node': rootDev['@types/node'] as string,
+};
 
 const seconds = (value: number) => `${value.toFixed(1)} s`;
 
@@ -69,15 +75,20 @@ describe('tarballs: every publishable workspace packed and installed into fresh 
     else rmSync(work, { recursive: true, force: true });
   });
 
-  /** A new empty app folder with its package.json. */
-  function newApp(name: string): string {
+  /** A new app folder whose package.json wants the workspaces of `plan` (as tarballs) and `registry`. */
+  function newApp(name: string, plan: InstallPlan, registry: Record<string, string> = {}): string {
     const app = join(work, name);
     mkdirSync(app);
-    writeAppManifest(app, name);
+    const specs = (list: readonly Workspace[]) =>
+      Object.fromEntries(list.map((w) => [w.manifest.name, `file:${tarballs.get(w.manifest.name)}`]));
+    writeAppManifest(app, name, { ...specs(plan.required), ...registry }, specs(plan.optional));
     return app;
   }
 
-  const tarballsOf = (list: readonly Workspace[]) => list.map((w) => tarballs.get(w.manifest.name) as string);
+  const names = (plan: InstallPlan) =>
+    [...plan.required.map((w) => w.manifest.name), ...plan.optional.map((w) => `${w.manifest.name} (optional)`)].join(
+      ', ',
+    );
 
   describe('the CLI, from an app that installed only its tarball and what it depends on', function () {
     let app: string;
@@ -85,14 +96,14 @@ describe('tarballs: every publishable workspace packed and installed into fresh 
 
     before(async function () {
       this.timeout(600_000);
-      const needed = withWorkspaceDependencies(CLI, workspaces);
-      assert.equal(needed[0]?.manifest.name, CLI, `${CLI} is not a publishable workspace`);
-      version = needed[0].manifest.version;
-      app = newApp('cli-app');
-      const installed = await npmInstall(app, tarballsOf(needed));
+      const plan = installPlan([CLI], workspaces);
+      assert.equal(plan.required[0]?.manifest.name, CLI, `${CLI} is not a publishable workspace`);
+      version = plan.required[0].manifest.version;
+      app = newApp('cli-app', plan);
+      const installed = await npmInstall(app);
       console.log(
         `      CLI tarball install: ${seconds(installed.seconds)} (npm install ${installed.mode} of ` +
-          `${needed.map((w) => w.manifest.name).join(', ')}; ${installed.summary})`,
+          `${names(plan)}; ${installed.summary})`,
       );
     });
 
@@ -130,13 +141,17 @@ describe('tarballs: every publishable workspace packed and installed into fresh 
 
     before(async function () {
       this.timeout(600_000);
-      app = newApp('host-app');
+      const plan = installPlan(nonOptionalNames(workspaces), workspaces);
+      const registry = { express: EXPRESS_5, ...CONSUMER_TYPES };
+      app = newApp('host-app', plan, registry);
       for (const fixture of ['exercise.cjs', 'host.cjs', 'host.mjs'])
         copyFileSync(join(FIXTURES, fixture), join(app, fixture));
-      const installed = await npmInstall(app, [...tarballs.values(), EXPRESS_5, ...CONSUMER_TYPES]);
+      const installed = await npmInstall(app);
       console.log(
-        `      host app install: ${seconds(installed.seconds)} (npm install ${installed.mode} of every tarball, ` +
-          `${EXPRESS_5}, ${CONSUMER_TYPES.join(', ')}; ${installed.summary})`,
+        `      host app install: ${seconds(installed.seconds)} (npm install ${installed.mode} of ${names(plan)}, ` +
+          `${Object.entries(registry)
+            .map(([name, version]) => `${name}@${version}`)
+            .join(', ')}; ${installed.summary})`,
       );
     });
 
@@ -169,7 +184,7 @@ describe('tarballs: every publishable workspace packed and installed into fresh 
       assert.equal(checked.code, 0, `tsc found errors in the published declarations:\n${tail(checked.stdout, 40)}`);
     });
 
-    describe(`on Express 5 (${EXPRESS_5})`, function () {
+    describe(`on Express 5 (express@${EXPRESS_5})`, function () {
       it('serves real requests from a CommonJS host (require)', async function () {
         assertServed(await host('host.cjs'), 5);
       });

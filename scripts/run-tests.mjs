@@ -143,6 +143,17 @@ function express4Suite(label) {
   const configFile = mochaConfig('express4', { spec: EXPRESS_4_SPEC, ignore: SHIFTED_IGNORE, require: [hook] });
   suite(label, bin('mocha'), ['--config', configFile], { PROFILEGATE_EXPRESS: '4' });
 }
+/**
+ * The packages as an outside user installs them (test/packaging/tarballs.test.ts): `npm pack` of
+ * every publishable workspace, installed into fresh apps in a temporary folder (offline from the
+ * npm cache where it can), the CLI run there, a strict TypeScript consumer type-checked, the
+ * middleware serving requests on Express 4 and 5. A pass of its own, left out of the root
+ * .mocharc.json: about 2 minutes here, half of it the CLI app compiling better-sqlite3 (through core).
+ */
+function tarballSuite(label) {
+  const configFile = mochaConfig('tarballs', { spec: ['test/dist/packaging/**/*.test.js'], ignore: [] });
+  suite(label, bin('mocha'), ['--config', configFile]);
+}
 const extension = join(root, 'packages', 'vscode-extension');
 
 check('type-check', bin('tsc'), ['-b']);
@@ -151,6 +162,7 @@ check('prettier', bin('prettier'), ['--check', '.']);
 suite('mocha', bin('mocha'), [], { PROFILEGATE_EXPRESS: '5' });
 shiftedClockSuite(`unit (clock +${CLOCK_SHIFT_DAYS} days)`);
 express4Suite(EXPRESS_4_LABEL);
+tarballSuite('tarballs (npm pack, fresh installs, Express 4 and 5, strict TypeScript consumer)');
 browserSuite('vscode-extension-host', process.execPath, [join(extension, 'scripts', 'run-host-tests.mjs')]);
 browserSuite('vscode-command-palette', bin('mocha'), [
   '--no-config',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { LISTEN_APPLICATION_NAME, PostgresStore } from '../src/store/postgres';
+import { PostgresStore } from '../src/store/postgres';
+import { LISTEN_APPLICATION_NAME } from '../src/store/postgres-listener';
 import { POSTGRES_MIGRATIONS } from '../src/store/postgres-schema';
 import type { BatchRow, StoreChange } from '../src/store/types';
 import {

@@ -1,8 +1,8 @@
 import type { BatchKey, Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 import { nextProfileState, startTally, tallyRow } from './apply-row';
-import { keptFailures, newBatchFailures } from './failure-log';
+import { keptFailures } from './failure-log';
 import { MemoryProfileLinks } from './memory-links';
-import { formatBatchId } from './batch-ids';
+import { newBatchRecord } from './batch-ids';
 import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
 import { applySigningKeyChanges, checkSigningKeyChanges, sortedSigningKeys } from './signing-key-records';
@@ -80,19 +80,7 @@ export class MemoryStore implements Store {
 
   createBatch(batch: NewBatch): Promise<BatchRecord> {
     return this.writes.run(() => {
-      const record: BatchRecord = {
-        batchId: formatBatchId(batch.client, batch.now, ++this.batchSeq),
-        client: batch.client,
-        version: batch.version,
-        status: 'incomplete',
-        batchSize: batch.batchSize,
-        consumedCount: batch.parseFailedCount,
-        successfulUpdates: 0,
-        profilesNotFound: 0,
-        failedUpdates: batch.parseFailedCount,
-        ...newBatchFailures(batch),
-        createdAt: batch.now,
-      };
+      const record = newBatchRecord(batch, ++this.batchSeq);
       this.data(batch.client).batches.set(record.batchId, record);
       return structuredClone(record);
     });

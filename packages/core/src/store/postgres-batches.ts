@@ -4,9 +4,12 @@ import type { BatchTally } from './apply-row';
 import { applyProfileRows } from './postgres-profiles';
 import type { RowResult } from './postgres-profiles';
 import { keptFailures } from './failure-log';
-import { failureLogOf, toBatch } from './postgres-rows';
+import { newBatchRecord } from './batch-ids';
+import { BATCH_COLUMNS, batchParams, failureLogOf, toBatch } from './postgres-rows';
 import type { PgBatchRow } from './postgres-rows';
-import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
+import { DB_NOW_MS } from './postgres-schema';
+import type { PostgresAccess } from './postgres-transaction';
+import type { ApplyBatchOptions, BatchRecord, BatchRow, NewBatch } from './types';
 
 /** One batch application: which batch, its rows (one reading of them) and its options. */
 export interface BatchApplication {
@@ -74,4 +77,66 @@ export async function applyBatchOnce(
 /** Adds one applied chunk's results to the tally. */
 export function tallyRows(tally: BatchTally, rows: readonly BatchRow[], results: readonly RowResult[]): void {
   for (let i = 0; i < rows.length; i++) tallyRow(tally, rows[i]!, results[i]!);
+}
+
+/** Records a new batch, leased to `owner` for `leaseMs` from the database's clock. */
+export async function insertBatch(
+  db: Pick<PostgresAccess, 'query'>,
+  schema: string,
+  batch: NewBatch,
+  owner: string,
+  leaseMs: number,
+): Promise<BatchRecord> {
+  const { rows } = await db.query<{ n: string }>(`SELECT nextval('${schema}.batch_seq') AS n`);
+  const record = newBatchRecord(batch, Number(rows[0]!.n));
+  await db.query(
+    `INSERT INTO ${schema}.batches (${BATCH_COLUMNS}, owner, lease_until)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, ${DB_NOW_MS} + $16)`,
+    [...batchParams(record), owner, leaseMs],
+  );
+  return record;
+}
+
+/** Marks a batch stuck with `message`, unless it is no longer incomplete. */
+export async function markBatchStuckIn(
+  db: Pick<PostgresAccess, 'query'>,
+  schema: string,
+  client: string,
+  batchId: string,
+  message: string,
+): Promise<void> {
+  await db.query(
+    `UPDATE ${schema}.batches SET status = 'stuck', message = $1
+     WHERE batch_id = $2 AND client = $3 AND status = 'incomplete'`,
+    [message, batchId, client],
+  );
+}
+
+/** A client's batch, or null. */
+export async function readBatch(
+  db: Pick<PostgresAccess, 'query'>,
+  schema: string,
+  client: string,
+  batchId: string,
+): Promise<BatchRecord | null> {
+  const { rows } = await db.query<PgBatchRow>(`SELECT * FROM ${schema}.batches WHERE batch_id = $1 AND client = $2`, [
+    batchId,
+    client,
+  ]);
+  return rows[0] ? toBatch(rows[0]) : null;
+}
+
+/** Deletes a client's batches created before `olderThan`, except its `keepLast` newest. */
+export async function pruneBatchesIn(
+  db: Pick<PostgresAccess, 'query'>,
+  schema: string,
+  client: string,
+  keepLast: number,
+  olderThan: number,
+): Promise<void> {
+  await db.query(
+    `DELETE FROM ${schema}.batches WHERE client = $1 AND created_at < $2 AND batch_id NOT IN
+       (SELECT batch_id FROM ${schema}.batches WHERE client = $1 ORDER BY created_at DESC LIMIT $3)`,
+    [client, olderThan, keepLast],
+  );
 }

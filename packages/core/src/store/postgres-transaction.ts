@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 
 /** How many times a transaction runs before a deadlock or serialization failure is reported. */
 export const MAX_TRANSACTION_ATTEMPTS = 5;
@@ -41,6 +41,31 @@ export async function runTransaction<T>(
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
     }
   }
+}
+
+/** How the store's modules reach the database; both refuse once the store is closed. */
+export interface PostgresAccess {
+  /** One statement on any pooled connection. */
+  query<R extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /** `work` in one transaction, run again after a deadlock (runTransaction). */
+  transaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T>;
+}
+
+/** The PostgresAccess of a store over `pool`, closed once `isClosed()` says so. */
+export function poolAccess(pool: Pool, isClosed: () => boolean): PostgresAccess {
+  const checkOpen = () => {
+    if (isClosed()) throw new Error('The PostgreSQL store is closed');
+  };
+  return {
+    async query<R extends object = Record<string, unknown>>(sql: string, params: unknown[] = []) {
+      checkOpen();
+      return pool.query<R>(sql, params);
+    },
+    async transaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
+      checkOpen();
+      return runTransaction(pool, work);
+    },
+  };
 }
 
 async function runOnce<T>(pool: Pool, work: (db: PoolClient) => Promise<T>): Promise<T> {

@@ -1,21 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Pool } from 'pg';
-import type { PoolClient } from 'pg';
 import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
-import { formatBatchId } from './batch-ids';
-import { newBatchFailures } from './failure-log';
-import { ChangeEmitter } from './change-emitter';
 import { ChangeListener, postgresChannel } from './postgres-listener';
-import { applyBatchOnce } from './postgres-batches';
+import { applyBatchOnce, insertBatch, markBatchStuckIn, pruneBatchesIn, readBatch } from './postgres-batches';
+import { PostgresChanges } from './postgres-changes';
+import { PostgresControl } from './postgres-control';
 import { BatchLeases } from './postgres-leases';
 import { PG_PROFILE_COLUMNS, linkMarketingCloudVisitorIdIn, resolveLinkedUpdate } from './postgres-links';
 import { applyProfileRows } from './postgres-profiles';
-import { BATCH_COLUMNS, batchParams, toBatch, toProfile, toTokenState } from './postgres-rows';
-import type { PgAuditRow, PgBatchRow, PgProfileRow, PgTokenStateRow } from './postgres-rows';
-import { DB_NOW_MS, migratePostgres, quoteSchema } from './postgres-schema';
-import { SIGNING_KEYS_CHANGED, listSigningKeysIn, syncSigningKeysIn } from './postgres-signing-keys';
-import { runTransaction } from './postgres-transaction';
+import { toProfile } from './postgres-rows';
+import type { PgProfileRow } from './postgres-rows';
+import { migratePostgres, quoteSchema } from './postgres-schema';
+import { listSigningKeysIn, syncSigningKeysIn } from './postgres-signing-keys';
+import { poolAccess, type PostgresAccess } from './postgres-transaction';
 import type {
   ApplyBatchOptions,
   AuditEvent,
@@ -33,9 +30,6 @@ import type {
   UpdateOutcome,
   UpdateProfileOptions,
 } from './types';
-import { DEFAULT_SETTINGS, gracedAfterReplacing } from './types';
-
-export { LISTEN_APPLICATION_NAME, postgresChannel } from './postgres-listener';
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
@@ -66,12 +60,11 @@ export const DEFAULT_BATCH_LEASE_MS = 30_000;
  */
 export class PostgresStore implements Store {
   readonly kind = 'postgres';
-  private readonly changes = new ChangeEmitter();
-  /** Clients whose token state or settings this instance has read or heard about. */
-  private readonly seenClients = new Set<string>();
-  /** Tells this instance's own notifications apart: it already emitted them locally. */
-  private readonly origin = randomUUID();
-  private readonly channel: string;
+  /** Statements and transactions on the pool, refused once the store is closed. */
+  private readonly db: PostgresAccess;
+  private readonly changes: PostgresChanges;
+  /** Settings, token state and audit. */
+  private readonly control: PostgresControl;
   private readonly listener: ChangeListener;
   private readonly chunkRows: number;
   private readonly leases: BatchLeases;
@@ -90,14 +83,16 @@ export class PostgresStore implements Store {
   ) {
     this.chunkRows = Math.max(1, options.batchChunkRows ?? 1000);
     this.leaseMs = options.batchLeaseMs ?? DEFAULT_BATCH_LEASE_MS;
-    this.owner = `${hostname()}/${process.pid}/${this.origin.slice(0, 8)}`;
+    this.changes = new PostgresChanges(postgresChannel(schema));
+    this.owner = `${hostname()}/${process.pid}/${this.changes.origin.slice(0, 8)}`;
     this.leases = new BatchLeases({ pool, schema: q, leaseMs: this.leaseMs });
-    this.channel = postgresChannel(schema);
+    this.db = poolAccess(pool, () => this.closed);
+    this.control = new PostgresControl(this.db, q, this.changes);
     this.listener = new ChangeListener({
       connectionString: url,
-      channel: this.channel,
-      onPayload: (payload) => this.heard(payload),
-      onReconnect: () => this.everythingMayHaveChanged(),
+      channel: this.changes.channel,
+      onPayload: (payload) => this.changes.heard(payload),
+      onReconnect: () => this.changes.everythingMayHaveChanged(),
     });
   }
 
@@ -154,7 +149,7 @@ export class PostgresStore implements Store {
       thirdPartyId: 'third_party_id',
       marketingCloudVisitorId: 'marketing_cloud_visitor_id',
     }[key.kind];
-    const { rows } = await this.query<PgProfileRow>(
+    const { rows } = await this.db.query<PgProfileRow>(
       `SELECT ${PG_PROFILE_COLUMNS} FROM ${this.q}.profiles WHERE client = $1 AND ${column} = $2`,
       [client, key.id],
     );
@@ -162,7 +157,7 @@ export class PostgresStore implements Store {
   }
 
   updateProfile(client: string, update: ProfileUpdate, options: UpdateProfileOptions): Promise<UpdateOutcome> {
-    return this.transaction(async (db): Promise<UpdateOutcome> => {
+    return this.db.transaction(async (db): Promise<UpdateOutcome> => {
       const row = await resolveLinkedUpdate(db, this.q, client, update);
       if (row === null) return { status: 'notFound' };
       const [result] = await applyProfileRows(db, this.q, client, [row], { ...options, withProfiles: true });
@@ -172,29 +167,13 @@ export class PostgresStore implements Store {
   }
 
   linkMarketingCloudVisitorId(client: string, pcId: string, marketingCloudVisitorId: string): Promise<LinkOutcome> {
-    return this.transaction((db) => linkMarketingCloudVisitorIdIn(db, this.q, client, pcId, marketingCloudVisitorId));
+    return this.db.transaction((db) =>
+      linkMarketingCloudVisitorIdIn(db, this.q, client, pcId, marketingCloudVisitorId),
+    );
   }
 
   async createBatch(batch: NewBatch): Promise<BatchRecord> {
-    const { rows } = await this.query<{ n: string }>(`SELECT nextval('${this.q}.batch_seq') AS n`);
-    const record: BatchRecord = {
-      batchId: formatBatchId(batch.client, batch.now, Number(rows[0]!.n)),
-      client: batch.client,
-      version: batch.version,
-      status: 'incomplete',
-      batchSize: batch.batchSize,
-      consumedCount: batch.parseFailedCount,
-      successfulUpdates: 0,
-      profilesNotFound: 0,
-      failedUpdates: batch.parseFailedCount,
-      ...newBatchFailures(batch),
-      createdAt: batch.now,
-    };
-    await this.query(
-      `INSERT INTO ${this.q}.batches (${BATCH_COLUMNS}, owner, lease_until)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, ${DB_NOW_MS} + $16)`,
-      [...batchParams(record), this.owner, this.leaseMs],
-    );
+    const record = await insertBatch(this.db, this.q, batch, this.owner, this.leaseMs);
     this.leases.hold(record.batchId);
     return record;
   }
@@ -205,7 +184,7 @@ export class PostgresStore implements Store {
     try {
       // One transaction on one pooled connection; reads use the other connections and see the
       // last commit. After a deadlock it runs again from the first row.
-      return await this.transaction((db) =>
+      return await this.db.transaction((db) =>
         applyBatchOnce(db, this.q, this.chunkRows, { client, batchId, rows: rows(), options }),
       );
     } finally {
@@ -215,19 +194,11 @@ export class PostgresStore implements Store {
 
   async markBatchStuck(client: string, batchId: string, message: string): Promise<void> {
     this.leases.release(batchId);
-    await this.query(
-      `UPDATE ${this.q}.batches SET status = 'stuck', message = $1
-       WHERE batch_id = $2 AND client = $3 AND status = 'incomplete'`,
-      [message, batchId, client],
-    );
+    await markBatchStuckIn(this.db, this.q, client, batchId, message);
   }
 
-  async getBatch(client: string, batchId: string): Promise<BatchRecord | null> {
-    const { rows } = await this.query<PgBatchRow>(
-      `SELECT * FROM ${this.q}.batches WHERE batch_id = $1 AND client = $2`,
-      [batchId, client],
-    );
-    return rows[0] ? toBatch(rows[0]) : null;
+  getBatch(client: string, batchId: string): Promise<BatchRecord | null> {
+    return readBatch(this.db, this.q, client, batchId);
   }
 
   recoverIncompleteBatches(): Promise<number> {
@@ -235,105 +206,46 @@ export class PostgresStore implements Store {
     return this.leases.recover();
   }
 
-  async pruneBatches(client: string, keepLast: number, olderThan: number): Promise<void> {
-    await this.query(
-      `DELETE FROM ${this.q}.batches WHERE client = $1 AND created_at < $2 AND batch_id NOT IN
-         (SELECT batch_id FROM ${this.q}.batches WHERE client = $1 ORDER BY created_at DESC LIMIT $3)`,
-      [client, olderThan, keepLast],
-    );
+  pruneBatches(client: string, keepLast: number, olderThan: number): Promise<void> {
+    return pruneBatchesIn(this.db, this.q, client, keepLast, olderThan);
   }
 
-  async getSettings(client: string): Promise<Settings> {
-    this.seenClients.add(client);
-    const { rows } = await this.query<{ require_authentication: boolean }>(
-      `SELECT require_authentication FROM ${this.q}.settings WHERE client = $1`,
-      [client],
-    );
-    return rows[0] ? { requireAuthentication: rows[0].require_authentication } : { ...DEFAULT_SETTINGS };
+  getSettings(client: string): Promise<Settings> {
+    return this.control.getSettings(client);
   }
 
-  async putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
-    const before = await this.transaction(async (db) => {
-      // Locks the client's settings row (creating it first), so `before` is the state replaced.
-      await db.query(
-        `INSERT INTO ${this.q}.settings (client, require_authentication) VALUES ($1, $2) ON CONFLICT (client) DO NOTHING`,
-        [client, DEFAULT_SETTINGS.requireAuthentication],
-      );
-      const { rows } = await db.query<{ require_authentication: boolean }>(
-        `SELECT require_authentication FROM ${this.q}.settings WHERE client = $1 FOR UPDATE`,
-        [client],
-      );
-      const previous: Settings = { requireAuthentication: rows[0]!.require_authentication };
-      await db.query(`UPDATE ${this.q}.settings SET require_authentication = $2 WHERE client = $1`, [
-        client,
-        settings.requireAuthentication,
-      ]);
-      if (audit) await this.insertAudit(db, client, audit(previous));
-      await this.notify(db, { client, kind: 'settings' });
-      return previous;
-    });
-    this.changed({ client, kind: 'settings' });
-    return before;
+  putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
+    return this.control.putSettings(client, settings, audit);
   }
 
-  async getTokenState(client: string): Promise<TokenState> {
-    this.seenClients.add(client);
-    const { rows } = await this.query<PgTokenStateRow>(
-      `SELECT current, graced FROM ${this.q}.token_state WHERE client = $1`,
-      [client],
-    );
-    return toTokenState(rows[0]);
+  getTokenState(client: string): Promise<TokenState> {
+    return this.control.getTokenState(client);
   }
 
-  async replaceToken(
+  replaceToken(
     client: string,
     token: TokenRecord,
     graceUntil: number | null,
     now: number,
     audit?: AuditEvent,
   ): Promise<TokenState> {
-    const next = await this.transaction(async (db) => {
-      const previous = await this.lockTokenState(db, client);
-      const state: TokenState = {
-        current: { ...token },
-        graced: gracedAfterReplacing(previous.current, graceUntil, now),
-      };
-      await this.writeTokenState(db, client, state);
-      if (audit) await this.insertAudit(db, client, audit);
-      await this.notify(db, { client, kind: 'token' });
-      return state;
-    });
-    this.changed({ client, kind: 'token' });
-    return next;
+    return this.control.replaceToken(client, token, graceUntil, now, audit);
   }
 
-  async revokeTokens(client: string, audit?: (hadToken: boolean) => AuditEvent): Promise<boolean> {
-    const had = await this.transaction(async (db) => {
-      const previous = await this.lockTokenState(db, client);
-      await this.writeTokenState(db, client, { current: null, graced: [] });
-      if (audit) await this.insertAudit(db, client, audit(previous.current !== null));
-      await this.notify(db, { client, kind: 'token' });
-      return previous.current !== null;
-    });
-    this.changed({ client, kind: 'token' });
-    return had;
+  revokeTokens(client: string, audit?: (hadToken: boolean) => AuditEvent): Promise<boolean> {
+    return this.control.revokeTokens(client, audit);
   }
 
-  async appendAudit(client: string, event: AuditEvent): Promise<void> {
-    if (this.closed) throw new Error('The PostgreSQL store is closed');
-    await this.insertAudit(this.pool, client, event);
+  appendAudit(client: string, event: AuditEvent): Promise<void> {
+    return this.control.appendAudit(client, event);
   }
 
-  async listAudit(client: string, limit: number): Promise<AuditEvent[]> {
-    const { rows } = await this.query<PgAuditRow>(
-      `SELECT at, actor, action, details FROM ${this.q}.audit WHERE client = $1 ORDER BY id DESC LIMIT $2`,
-      [client, limit],
-    );
-    return rows.map((r) => ({ at: Number(r.at), actor: r.actor, action: r.action, details: r.details }));
+  listAudit(client: string, limit: number): Promise<AuditEvent[]> {
+    return this.control.listAudit(client, limit);
   }
 
   onChange(listener: (change: StoreChange) => void): () => void {
-    return this.changes.subscribe(listener);
+    return this.changes.onChange(listener);
   }
 
   async close(): Promise<void> {
@@ -344,109 +256,23 @@ export class PostgresStore implements Store {
     await this.pool.end();
   }
 
-  /** One statement on any pooled connection; refuses once the store is closed. */
-  private async query<R extends object = Record<string, unknown>>(sql: string, params: unknown[] = []) {
-    if (this.closed) throw new Error('The PostgreSQL store is closed');
-    return this.pool.query<R>(sql, params);
-  }
-
-  /** Runs `work` in one transaction, again after a deadlock (see runTransaction). */
-  private async transaction<T>(work: (db: PoolClient) => Promise<T>): Promise<T> {
-    if (this.closed) throw new Error('The PostgreSQL store is closed');
-    return runTransaction(this.pool, work);
-  }
-
-  /** Locks a client's token state row (creating it first when missing) and reads it. */
-  private async lockTokenState(db: PoolClient, client: string): Promise<TokenState> {
-    await db.query(
-      `INSERT INTO ${this.q}.token_state (client, current, graced) VALUES ($1, NULL, '[]') ON CONFLICT (client) DO NOTHING`,
-      [client],
-    );
-    const { rows } = await db.query<PgTokenStateRow>(
-      `SELECT current, graced FROM ${this.q}.token_state WHERE client = $1 FOR UPDATE`,
-      [client],
-    );
-    return toTokenState(rows[0]);
-  }
-
-  private async writeTokenState(db: PoolClient, client: string, state: TokenState): Promise<void> {
-    await db.query(`UPDATE ${this.q}.token_state SET current = $2, graced = $3 WHERE client = $1`, [
-      client,
-      state.current === null ? null : JSON.stringify(state.current),
-      JSON.stringify(state.graced),
-    ]);
-  }
-
-  private async insertAudit(db: Pick<PoolClient, 'query'>, client: string, event: AuditEvent): Promise<void> {
-    await db.query(`INSERT INTO ${this.q}.audit (client, at, actor, action, details) VALUES ($1, $2, $3, $4, $5)`, [
-      client,
-      event.at,
-      event.actor,
-      event.action,
-      JSON.stringify(event.details),
-    ]);
-  }
-
-  /** Queues a NOTIFY in the caller's transaction: PostgreSQL delivers it on commit, never on rollback. */
-  private async notify(db: PoolClient, change: StoreChange): Promise<void> {
-    const payload = JSON.stringify({ client: change.client, kind: change.kind, origin: this.origin });
-    await db.query('SELECT pg_notify($1, $2)', [this.channel, payload]);
-  }
-
-  /** A local change: subscribers hear it at once, without waiting for the notification. */
-  private changed(change: StoreChange): void {
-    this.seenClients.add(change.client);
-    this.changes.emit(change);
-  }
-
-  /** A notification from the LISTEN connection. */
-  private heard(payload: string): void {
-    let message: { client?: unknown; kind?: unknown; origin?: unknown };
-    try {
-      message = JSON.parse(payload);
-    } catch {
-      return;
-    }
-    if (message.kind === SIGNING_KEYS_CHANGED && message.origin !== this.origin) this.signingKeyChanges.emit();
-    if (message.origin === this.origin || typeof message.client !== 'string') return;
-    if (message.kind !== 'token' && message.kind !== 'settings') return;
-    this.changed({ client: message.client, kind: message.kind });
-  }
-
-  /**
-   * After the LISTEN connection came back, notifications sent meanwhile are lost: tell
-   * subscribers every client they may have cached changed, so they read the store again.
-   */
-  private everythingMayHaveChanged(): void {
-    for (const client of [...this.seenClients]) {
-      this.changes.emit({ client, kind: 'token' });
-      this.changes.emit({ client, kind: 'settings' });
-    }
-    this.signingKeyChanges.emit();
-  }
-
   // Signing key fingerprints (docs/multi-instance.md).
-  private readonly signingKeyChanges = new ChangeEmitter<void>();
-
   listSigningKeys(): Promise<SigningKeyRecord[]> {
     if (this.closed) return Promise.reject(new Error('The PostgreSQL store is closed'));
     return listSigningKeysIn(this.pool, this.q);
   }
 
   async syncSigningKeys(decide: DecideSigningKeys, now: number): Promise<SigningKeyRecord[]> {
-    const { records, changed } = await this.transaction(async (db) => {
+    const { records, changed } = await this.db.transaction(async (db) => {
       const result = await syncSigningKeysIn(db, this.q, decide, now);
-      if (result.changed) {
-        const payload = JSON.stringify({ kind: SIGNING_KEYS_CHANGED, origin: this.origin });
-        await db.query('SELECT pg_notify($1, $2)', [this.channel, payload]);
-      }
+      if (result.changed) await this.changes.notifySigningKeys(db);
       return result;
     });
-    if (changed) this.signingKeyChanges.emit();
+    if (changed) this.changes.signingKeysChanged();
     return records;
   }
 
   onSigningKeysChange(listener: () => void): () => void {
-    return this.signingKeyChanges.subscribe(listener);
+    return this.changes.onSigningKeysChange(listener);
   }
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BatchMode, BatchWorkerReply, BatchWorkerRequest } from './sqlite-batch-worker';
+import { SqliteLocalBatches } from './sqlite-batch-local';
 import { freshRowOf } from './sqlite-rows';
 import type { TouchedProfile } from './sqlite-stage';
 import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
@@ -189,5 +190,41 @@ export class SqliteBatchWorker {
   /** Resolves once `ready()` holds, checked again after each reply of the worker. */
   private async until(ready: () => boolean): Promise<void> {
     while (!ready()) await new Promise<void>((resolve) => (this.wake = resolve));
+  }
+}
+
+/** How SqliteStore applies batches (its options `batchWorker`, `batchChunkRows`, `batchSliceMs`). */
+export interface SqliteBatchEngineOptions {
+  useWorker: boolean;
+  chunkRows: number;
+  sliceMs: number;
+}
+
+/** Where a SqliteStore stages and merges its batches: a worker thread, or this thread's own connection. */
+export class SqliteBatchEngines {
+  private worker: SqliteBatchWorker | null = null;
+  private local: SqliteLocalBatches | null = null;
+
+  constructor(
+    private readonly path: string,
+    private readonly options: SqliteBatchEngineOptions,
+  ) {}
+
+  /** The worker (started again if it died), or this thread's batch connection. */
+  get(): SqliteBatchWorker | SqliteLocalBatches {
+    if (this.options.useWorker) {
+      if (!this.worker?.alive) this.worker = SqliteBatchWorker.start(this.path);
+      if (this.worker) return this.worker;
+    }
+    this.local ??= new SqliteLocalBatches(this.path, this.options.chunkRows, this.options.sliceMs);
+    return this.local;
+  }
+
+  /** Stops the worker and closes this thread's batch connection, if they were started. */
+  async close(): Promise<void> {
+    await this.worker?.close();
+    this.worker = null;
+    await this.local?.close();
+    this.local = null;
   }
 }

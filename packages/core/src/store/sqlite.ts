@@ -1,22 +1,12 @@
 import { chmodSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
-import { formatBatchId } from './batch-ids';
-import { newBatchFailures } from './failure-log';
 import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
-import { SqliteBatchWorker } from './sqlite-batch';
-import { SqliteLocalBatches } from './sqlite-batch-local';
+import { SqliteBatchEngines } from './sqlite-batch';
+import { SqliteBatchRecords } from './sqlite-batch-records';
 import { SqliteProfileLinks } from './sqlite-links';
-import {
-  LINKED_PROFILE_COLUMNS,
-  SqliteProfileWriter,
-  fromBatch,
-  toBatch,
-  toProfile,
-  type BatchRowRecord,
-  type ProfileRow,
-} from './sqlite-rows';
+import { LINKED_PROFILE_COLUMNS, SqliteProfileWriter, toProfile, type ProfileRow } from './sqlite-rows';
 import { SqliteControl, controlPathOf } from './sqlite-control';
 import { configureSqliteWriter, migrateSqlite } from './sqlite-schema';
 import type { TouchedProfile } from './sqlite-stage';
@@ -37,7 +27,6 @@ import type {
   UpdateOutcome,
   UpdateProfileOptions,
 } from './types';
-import { ABANDONED_BATCH_MESSAGE } from './types';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -75,11 +64,7 @@ export class SqliteStore implements Store {
   private readonly reader: Database.Database;
   private readonly writes = new Mutex();
   private readonly changes = new ChangeEmitter();
-  private readonly chunkRows: number;
-  private readonly sliceMs: number;
-  private readonly useWorker: boolean;
-  private worker: SqliteBatchWorker | null = null;
-  private local: SqliteLocalBatches | null = null;
+  private readonly engines: SqliteBatchEngines;
   /** One batch at a time; its stage runs outside `writes`, its merge inside. */
   private readonly batchRuns = new Mutex();
   /** Profiles written while a batch is staged, for its merge to check (null when none is). */
@@ -87,9 +72,8 @@ export class SqliteStore implements Store {
   private readonly rows: SqliteProfileWriter;
   private readonly links: SqliteProfileLinks;
   private readonly control: SqliteControl;
+  private readonly batches: SqliteBatchRecords;
   private readonly sql: ReturnType<typeof prepare>;
-  /** Batches this store created that are not finished yet: recovery leaves them alone. */
-  private readonly created = new Set<string>();
   private closed = false;
 
   /** Opens (creating if needed) the database file and runs pending migrations. */
@@ -109,12 +93,15 @@ export class SqliteStore implements Store {
     migrateSqlite(this.writer);
     this.reader = new Database(path, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
-    this.chunkRows = options.batchChunkRows ?? 2000;
-    this.sliceMs = options.batchSliceMs ?? 10;
-    this.useWorker = options.batchWorker ?? true;
-    this.sql = prepare(this.writer, this.reader);
+    this.engines = new SqliteBatchEngines(path, {
+      useWorker: options.batchWorker ?? true,
+      chunkRows: options.batchChunkRows ?? 2000,
+      sliceMs: options.batchSliceMs ?? 10,
+    });
+    this.sql = prepare(this.reader);
     this.rows = new SqliteProfileWriter(this.writer);
     this.links = new SqliteProfileLinks(this.writer);
+    this.batches = new SqliteBatchRecords(this.writer, this.reader);
   }
 
   async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
@@ -153,29 +140,7 @@ export class SqliteStore implements Store {
   }
 
   createBatch(batch: NewBatch): Promise<BatchRecord> {
-    return this.write(() =>
-      this.writer
-        .transaction((): BatchRecord => {
-          const n = (this.sql.nextCounter.get('batch') as { value: number }).value;
-          const record: BatchRecord = {
-            batchId: formatBatchId(batch.client, batch.now, n),
-            client: batch.client,
-            version: batch.version,
-            status: 'incomplete',
-            batchSize: batch.batchSize,
-            consumedCount: batch.parseFailedCount,
-            successfulUpdates: 0,
-            profilesNotFound: 0,
-            failedUpdates: batch.parseFailedCount,
-            ...newBatchFailures(batch),
-            createdAt: batch.now,
-          };
-          this.sql.insertBatch.run(fromBatch(record));
-          this.created.add(record.batchId);
-          return record;
-        })
-        .immediate(),
-    );
+    return this.write(() => this.batches.create(batch));
   }
 
   /**
@@ -186,7 +151,7 @@ export class SqliteStore implements Store {
   applyBatch(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord> {
     return this.batchRuns.run(async () => {
       this.checkOpen();
-      const engine = this.batchEngine();
+      const engine = this.engines.get();
       this.touched = [];
       try {
         await engine.stage(client, batchId, rows(), options);
@@ -195,7 +160,7 @@ export class SqliteStore implements Store {
           this.touched = null;
           return (await engine.merge(touched)) ?? (await engine.apply(client, batchId, rows(), options));
         });
-        this.created.delete(batchId);
+        this.batches.finished(batchId);
         return done;
       } finally {
         this.touched = null;
@@ -203,40 +168,20 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** The worker (started again if it died), or this thread's batch connection. */
-  private batchEngine(): SqliteBatchWorker | SqliteLocalBatches {
-    if (this.useWorker) {
-      if (!this.worker?.alive) this.worker = SqliteBatchWorker.start(this.path);
-      if (this.worker) return this.worker;
-    }
-    this.local ??= new SqliteLocalBatches(this.path, this.chunkRows, this.sliceMs);
-    return this.local;
-  }
-
   markBatchStuck(client: string, batchId: string, message: string): Promise<void> {
-    return this.write(() => {
-      this.sql.markStuck.run(message, batchId, client);
-      this.created.delete(batchId);
-    });
+    return this.write(() => this.batches.markStuck(client, batchId, message));
   }
 
   async getBatch(client: string, batchId: string): Promise<BatchRecord | null> {
-    const row = this.sql.readBatch.get(batchId, client) as BatchRowRecord | undefined;
-    return row ? toBatch(row) : null;
+    return this.batches.get(client, batchId);
   }
 
   recoverIncompleteBatches(): Promise<number> {
-    // One process owns the file: an incomplete batch this store did not create was left by an
-    // earlier run that stopped before applying it.
-    return this.write(
-      () => this.sql.recoverStuck.run(ABANDONED_BATCH_MESSAGE, JSON.stringify([...this.created])).changes,
-    );
+    return this.write(() => this.batches.recoverAbandoned());
   }
 
   pruneBatches(client: string, keepLast: number, olderThan: number): Promise<void> {
-    return this.write(() => {
-      this.sql.pruneBatches.run(client, olderThan, client, keepLast);
-    });
+    return this.write(() => this.batches.prune(client, keepLast, olderThan));
   }
 
   async getSettings(client: string): Promise<Settings> {
@@ -296,10 +241,7 @@ export class SqliteStore implements Store {
     return this.writes.run(async () => {
       if (this.closed) return;
       this.closed = true;
-      await this.worker?.close();
-      this.worker = null;
-      await this.local?.close();
-      this.local = null;
+      await this.engines.close();
       this.reader.close();
       this.writer.close();
       this.control.close();
@@ -338,7 +280,8 @@ export class SqliteStore implements Store {
   }
 }
 
-function prepare(writer: Database.Database, reader: Database.Database) {
+/** The profile reads, on the reader connection: they see the last commit, never wait for a write. */
+function prepare(reader: Database.Database) {
   const profileColumns = LINKED_PROFILE_COLUMNS;
   return {
     readByPcId: reader.prepare(`SELECT ${profileColumns} FROM profiles WHERE client = ? AND pc_id = ?`),
@@ -347,28 +290,6 @@ function prepare(writer: Database.Database, reader: Database.Database) {
     ),
     readByMarketingCloudVisitorId: reader.prepare(
       `SELECT ${profileColumns} FROM profiles WHERE client = ? AND marketing_cloud_visitor_id = ?`,
-    ),
-    nextCounter: writer.prepare(
-      `INSERT INTO counters (name, value) VALUES (?, 1)
-       ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value`,
-    ),
-    insertBatch: writer.prepare(
-      `INSERT INTO batches (batch_id, client, version, status, batch_size, consumed_count, successful_updates,
-         profiles_not_found, failed_updates, failures, failure_log, message, created_at, completed_at)
-       VALUES (@batch_id, @client, @version, @status, @batch_size, @consumed_count, @successful_updates,
-         @profiles_not_found, @failed_updates, @failures, @failure_log, @message, @created_at, @completed_at)`,
-    ),
-    readBatch: reader.prepare('SELECT * FROM batches WHERE batch_id = ? AND client = ?'),
-    markStuck: writer.prepare(
-      `UPDATE batches SET status = 'stuck', message = ? WHERE batch_id = ? AND client = ? AND status = 'incomplete'`,
-    ),
-    recoverStuck: writer.prepare(
-      `UPDATE batches SET status = 'stuck', message = ?
-       WHERE status = 'incomplete' AND batch_id NOT IN (SELECT value FROM json_each(?))`,
-    ),
-    pruneBatches: writer.prepare(
-      `DELETE FROM batches WHERE client = ? AND created_at < ? AND batch_id NOT IN
-         (SELECT batch_id FROM batches WHERE client = ? ORDER BY created_at DESC LIMIT ?)`,
     ),
   };
 }

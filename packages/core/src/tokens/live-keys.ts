@@ -1,16 +1,9 @@
-import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../clock';
 import type { SigningKeyRecord, Store } from '../store/types';
-import { agreeOnSigningKeys, lackingKeysWarning, missingKeysError } from './key-agreement';
-import {
-  createSigningKeyFile,
-  describeKeyOrigin,
-  parseSigningKeys,
-  tightenKeyFileMode,
-  type SigningKeyOrigin,
-  type SigningKeySet,
-} from './key-file';
+import { agreeOnSigningKeys, lackingKeysWarning } from './key-agreement';
+import { describeKeyOrigin, parseSigningKeys, type SigningKeyOrigin, type SigningKeySet } from './key-file';
+import { readKeyFileText, readStartingKeys } from './key-source';
 import { KeyRing, type SigningKey } from './keys';
 
 /** Options of {@link openSigningKeys}: exactly one of `file` and `variable`. */
@@ -118,25 +111,7 @@ export class LiveSigningKeys {
     const origin: SigningKeyOrigin =
       options.file !== undefined ? { file: options.file } : { variable: options.variable!.name };
     const registeredBy = `${options.instance ?? `${hostname()}/${process.pid}`} with the ${describeKeyOrigin(origin)}`;
-
-    let text: string | undefined;
-    let set: SigningKeySet;
-    if (options.file !== undefined) {
-      text = await readText(options.file);
-      if (text === undefined) {
-        const inUse = (await store.listSigningKeys()).filter((r) => r.retiredAt === null);
-        // Never create a key of our own beside keys other instances already use.
-        if (inUse.length > 0)
-          throw missingKeysError(origin, inUse, `the signing key file ${options.file} does not exist`);
-        set = await createSigningKeyFile(options.file, clock);
-        text = await readText(options.file);
-      } else {
-        await tightenKeyFileMode(options.file);
-        set = parseSigningKeys(text, origin);
-      }
-    } else {
-      set = parseSigningKeys(options.variable!.value, origin);
-    }
+    const { set, text } = await readStartingKeys(origin, { store, clock, variableValue: options.variable?.value });
     const agreed = await agreeOnSigningKeys(store, set, { origin, registeredBy, now: clock() });
     const ring = new KeyRing(agreed.keys);
     const keys = new LiveSigningKeys(
@@ -178,7 +153,7 @@ export class LiveSigningKeys {
       if (this.closed || !('file' in this.origin)) return;
       let text: string | undefined;
       try {
-        text = await readText(this.origin.file);
+        text = await readKeyFileText(this.origin.file);
       } catch (error) {
         this.once(`Signing keys not reloaded (${this.still()}): ${describe(error)}`);
         return;
@@ -221,7 +196,7 @@ export class LiveSigningKeys {
     let readError: string | undefined;
     try {
       if ('file' in this.origin) {
-        const text = await readText(this.origin.file);
+        const text = await readKeyFileText(this.origin.file);
         this.lastText = text;
         if (text === undefined) throw new Error(`Signing key file ${this.origin.file} does not exist`);
         set = parseSigningKeys(text, this.origin);
@@ -297,16 +272,6 @@ export class LiveSigningKeys {
     if (line === this.lastLogged) return;
     this.lastLogged = line;
     this.options.log(line);
-  }
-}
-
-/** The file's text, or undefined when it does not exist. */
-async function readText(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
   }
 }
 

@@ -72,6 +72,8 @@ export class TokenStateCache {
 
   /** The client's token state: synchronously when cached, else a store read. */
   get(client: string, now: number): TokenState | Promise<TokenState> {
+    // Nothing is kept (ttlMs 0): every check reads the store itself.
+    if (this.ttlMs === 0) return this.store.getTokenState(client);
     const cached = this.states.get(client);
     if (cached !== undefined && now - cached.fetchedAt < this.ttlMs && now >= cached.fetchedAt) return cached.state;
     return this.pending.get(client) ?? this.fetch(client, now);

@@ -20,6 +20,11 @@ export class MemoryProfileLinks {
     return pcId === undefined ? null : { key: { kind: 'pcId', id: pcId }, attributes: update.attributes };
   }
 
+  /** Drops the ECID link of `profile` (being deleted), if it has one. */
+  unlink(profile: Profile): void {
+    if (profile.marketingCloudVisitorId !== undefined) this.pcIds.delete(profile.marketingCloudVisitorId);
+  }
+
   /** Links the ECID to the profile `pcId` of `profiles`, taking it from the profile that held it. */
   link(profiles: Map<string, Profile>, pcId: string, marketingCloudVisitorId: string): LinkOutcome {
     const profile = profiles.get(pcId);

@@ -78,6 +78,21 @@ export class MemoryStore implements Store {
     });
   }
 
+  deleteProfile(client: string, key: ProfileKey, audit?: (deleted: Profile) => AuditEvent): Promise<Profile | null> {
+    // In the write queue: a batch being applied holds it, so its rows never see half a deletion.
+    return this.writes.run(() => {
+      const data = this.data(client);
+      const profile = this.find(data, key);
+      if (profile === null) return null;
+      const event = audit?.(structuredClone(profile));
+      data.profiles.delete(profile.pcId);
+      if (profile.thirdPartyId !== undefined) data.byThirdPartyId.delete(profile.thirdPartyId);
+      data.links.unlink(profile);
+      if (event) data.audit.push(structuredClone(event));
+      return structuredClone(profile);
+    });
+  }
+
   createBatch(batch: NewBatch): Promise<BatchRecord> {
     return this.writes.run(() => {
       const record = newBatchRecord(batch, ++this.batchSeq);

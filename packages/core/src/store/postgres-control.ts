@@ -131,7 +131,8 @@ export class PostgresControl {
     ]);
   }
 
-  private async insertAudit(db: Queryable, client: string, event: AuditEvent): Promise<void> {
+  /** Writes one audit event on `db` (a transaction's connection, to commit with it). */
+  async insertAudit(db: Queryable, client: string, event: AuditEvent): Promise<void> {
     await db.query(`INSERT INTO ${this.q}.audit (client, at, actor, action, details) VALUES ($1, $2, $3, $4, $5)`, [
       client,
       event.at,

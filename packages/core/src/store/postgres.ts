@@ -172,6 +172,29 @@ export class PostgresStore implements Store {
     );
   }
 
+  /**
+   * Deletes the profile's row (attributes and both id links) and writes the audit event in one
+   * transaction. A batch that wrote the row first holds its lock until it commits; the DELETE
+   * then removes what it wrote. One that comes after finds no row: v2 creates a new profile.
+   */
+  deleteProfile(client: string, key: ProfileKey, audit?: (deleted: Profile) => AuditEvent): Promise<Profile | null> {
+    const column = {
+      pcId: 'pc_id',
+      thirdPartyId: 'third_party_id',
+      marketingCloudVisitorId: 'marketing_cloud_visitor_id',
+    }[key.kind];
+    return this.db.transaction(async (db) => {
+      const { rows } = await db.query<PgProfileRow>(
+        `DELETE FROM ${this.q}.profiles WHERE client = $1 AND ${column} = $2 RETURNING ${PG_PROFILE_COLUMNS}`,
+        [client, key.id],
+      );
+      if (!rows[0]) return null;
+      const deleted = toProfile(rows[0]);
+      if (audit) await this.control.insertAudit(db, client, audit(deleted));
+      return deleted;
+    });
+  }
+
   async createBatch(batch: NewBatch): Promise<BatchRecord> {
     const record = await insertBatch(this.db, this.q, batch, this.owner, this.leaseMs);
     this.leases.hold(record.batchId);

@@ -5,6 +5,7 @@ import { ChangeEmitter } from './change-emitter';
 import { Mutex } from './mutex';
 import { SqliteBatchEngines } from './sqlite-batch';
 import { SqliteBatchRecords } from './sqlite-batch-records';
+import { SqliteProfileDeletion } from './sqlite-delete';
 import { SqliteProfileLinks } from './sqlite-links';
 import { LINKED_PROFILE_COLUMNS, SqliteProfileWriter, toProfile, type ProfileRow } from './sqlite-rows';
 import { SqliteControl, controlPathOf } from './sqlite-control';
@@ -71,6 +72,7 @@ export class SqliteStore implements Store {
   private touched: TouchedProfile[] | null = null;
   private readonly rows: SqliteProfileWriter;
   private readonly links: SqliteProfileLinks;
+  private readonly deletion: SqliteProfileDeletion;
   private readonly control: SqliteControl;
   private readonly batches: SqliteBatchRecords;
   private readonly sql: ReturnType<typeof prepare>;
@@ -101,6 +103,7 @@ export class SqliteStore implements Store {
     this.sql = prepare(this.reader);
     this.rows = new SqliteProfileWriter(this.writer);
     this.links = new SqliteProfileLinks(this.writer);
+    this.deletion = new SqliteProfileDeletion(this.writer);
     this.batches = new SqliteBatchRecords(this.writer, this.reader);
   }
 
@@ -137,6 +140,22 @@ export class SqliteStore implements Store {
         .transaction(() => this.links.linkMarketingCloudVisitorId(client, pcId, marketingCloudVisitorId))
         .immediate(),
     );
+  }
+
+  /**
+   * Deletes on the writer connection, then writes the audit event to the control file: two files,
+   * so two transactions (the deletion commits first; an audit write that fails is thrown). A batch
+   * being staged learns of it as of any write (`touched`) and, if it read the profile, is applied
+   * again under the lock, where the profile is gone.
+   */
+  deleteProfile(client: string, key: ProfileKey, audit?: (deleted: Profile) => AuditEvent): Promise<Profile | null> {
+    return this.write(() => {
+      const deleted = this.writer.transaction(() => this.deletion.deleteProfile(client, key)).immediate();
+      if (deleted === null) return null;
+      if (this.touched) this.touched.push({ client, pcId: deleted.pcId, thirdPartyId: deleted.thirdPartyId ?? null });
+      if (audit) this.control.appendAudit(client, audit(deleted));
+      return deleted;
+    });
   }
 
   createBatch(batch: NewBatch): Promise<BatchRecord> {

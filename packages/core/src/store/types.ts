@@ -52,7 +52,7 @@ export interface AuditEvent {
   /** Epoch milliseconds. */
   at: number;
   actor: string;
-  action: 'token.generated' | 'token.revoked' | 'settings.changed' | 'auth.denied';
+  action: 'token.generated' | 'token.revoked' | 'settings.changed' | 'auth.denied' | 'profile.deleted';
   details: Record<string, unknown>;
 }
 
@@ -184,6 +184,14 @@ export interface Store {
    * it (the latest link wins). Never creates a profile; attributes and `modifiedAt` stay as they are.
    */
   linkMarketingCloudVisitorId(client: string, pcId: string, marketingCloudVisitorId: string): Promise<LinkOutcome>;
+
+  /**
+   * Deletes the profile `key` names, with its attributes and its id links (thirdPartyId, ECID), and
+   * returns it as it was, or null when there is none (nothing is then written). `audit`, given the
+   * deleted profile, makes the event written with the deletion: in the same transaction where the
+   * store keeps both in one database. A batch applied meanwhile never brings the profile back.
+   */
+  deleteProfile(client: string, key: ProfileKey, audit?: (deleted: Profile) => AuditEvent): Promise<Profile | null>;
 
   /** Records a new batch with status `incomplete` and returns it with its new `batchId`. */
   createBatch(batch: NewBatch): Promise<BatchRecord>;

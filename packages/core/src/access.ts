@@ -1,8 +1,10 @@
 import { AuditLog } from './audit';
 import { systemClock, type Clock } from './clock';
 import { OptionChecks } from './options';
+import { profileDeletedDetails } from './profile-deletion';
+import type { Profile } from './profiles/types';
 import { SettingsService } from './settings-service';
-import type { Store } from './store/types';
+import type { AuditEvent, Store } from './store/types';
 import { TokenError, extractBearerToken } from './tokens/bearer';
 import { KeyRing } from './tokens/keys';
 import { TokenService, type VerifiedToken } from './tokens/service';
@@ -59,6 +61,7 @@ export class ProfileAccess {
   readonly settings: SettingsService;
   /** Where refusals are counted (and token and settings changes recorded). */
   readonly audit: AuditLog;
+  private readonly keys: KeyRing;
 
   constructor(options: ProfileAccessOptions) {
     const check: OptionChecks = new OptionChecks(
@@ -78,6 +81,7 @@ export class ProfileAccess {
       KeyRing,
       'must be a KeyRing (see loadOrCreateKeyRing in @profilegate/core)',
     );
+    this.keys = keys;
     const cacheMs = check.number('cacheMs', options.cacheMs, { fallback: 1000, unit: 'milliseconds' });
     const clock = check.func('clock', options.clock, systemClock);
     this.audit =
@@ -109,6 +113,14 @@ export class ProfileAccess {
     const settings = await this.settings.getFresh(client);
     if (!settings.requireAuthentication) return OPEN;
     return this.verify(client, authorization, (token) => this.tokens.verifyFresh(client, token));
+  }
+
+  /**
+   * The `profile.deleted` event of `profile`, deleted by `actor` (a token's jti prefix, or
+   * ANONYMOUS_ACTOR): its ids only as keyed hashes under the active signing key (profileIdHash).
+   */
+  profileDeletedEvent(client: string, actor: string, profile: Profile): AuditEvent {
+    return this.audit.event(actor, 'profile.deleted', profileDeletedDetails(this.keys, client, profile));
   }
 
   /** Stops listening to the store (call it when the front end closes). */

@@ -143,3 +143,4 @@ export { DEFAULT_BATCH_LEASE_MS, PostgresStore, type PostgresStoreOptions } from
 export { OptionChecks, OptionsError, type NumberBounds } from './options';
 // The access decision: Require Authentication, the token, the denial audit.
 export { ProfileAccess, type ProfileAccessGrant, type ProfileAccessOptions } from './access';
+export { PROFILE_ID_HASH_LABEL, profileIdHash } from './profile-deletion';

@@ -11,7 +11,7 @@ import {
 import type { Profile, ProfileKey } from './profiles/types';
 import { textProblem } from './storable-text';
 import { failedRowBytes, failureMessage } from './store/failure-log';
-import type { BatchFailure, BatchRecord, Store } from './store/types';
+import type { AuditEvent, BatchFailure, BatchRecord, Store } from './store/types';
 import { MAX_REPORTED_FAILURES } from './store/types';
 
 /** Options of the profile service. */
@@ -68,6 +68,19 @@ export class ProfileService {
     const problem = textProblem(key.kind, key.id);
     if (problem) throw new ValidationError(problem);
     return this.store.getProfile(client, key);
+  }
+
+  /**
+   * Deletes a profile with its attributes and id links (API.md 5); `audit`, given the deleted
+   * profile, makes the event written with the deletion. Throws ValidationError for an id no
+   * profile can have, NotFoundError when there is no such profile (nothing is then audited).
+   */
+  async deleteProfile(client: string, key: ProfileKey, audit?: (deleted: Profile) => AuditEvent): Promise<Profile> {
+    const problem = textProblem(key.kind, key.id);
+    if (problem) throw new ValidationError(problem);
+    const deleted = await this.store.deleteProfile(client, key, audit);
+    if (!deleted) throw new NotFoundError(notFoundMessage(client, key), 'ProfileNotFound');
+    return deleted;
   }
 
   /**

@@ -326,7 +326,7 @@ export const ADOBE_EXAMPLE_FILE =
 /** Every profile route of API.md 2, as [label, method, path, body type, body]. */
 export interface ProfileRoute {
   label: string;
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   path: (client: string) => string;
   type?: string;
   body?: string;
@@ -364,15 +364,24 @@ export const PROFILE_ROUTES: ProfileRoute[] = [
     method: 'get',
     path: (c) => `/rest/v1/profiles/marketingCloudVisitorId/${SEEDED_ECID}?client=${c}`,
   },
+  { label: 'delete by thirdPartyId', method: 'delete', path: (c) => `/rest/v1/profiles/thirdPartyId/u1?client=${c}` },
+  { label: 'delete by pcId', method: 'delete', path: (c) => `/rest/v1/profiles/pc-1?client=${c}` },
+  {
+    label: 'delete by marketingCloudVisitorId',
+    method: 'delete',
+    path: (c) => `/rest/v1/profiles/marketingCloudVisitorId/${SEEDED_ECID}?client=${c}`,
+  },
 ];
+
+/** Whether a route answers in the fetch routes' JSON shape (the fetch and delete routes, API.md 2.4 and 5). */
+export const answersLikeFetch = (route: ProfileRoute) => /^(fetch|delete) /.test(route.label);
 
 /** The Experience Cloud ID seedProfiles links to pc-1. */
 export const SEEDED_ECID = '12345678901234567890123456789012345678';
 
 /** Sends one profile route with extra headers. */
 export function callRoute(t: TestApp, route: ProfileRoute, client = CLIENT, headers: Record<string, string> = {}) {
-  const req =
-    route.method === 'get' ? t.http.get(t.mount + route.path(client)) : t.http.post(t.mount + route.path(client));
+  const req = t.http[route.method](t.mount + route.path(client));
   for (const [name, value] of Object.entries(headers)) req.set(name, value);
   if (route.type) req.set('Content-Type', route.type);
   return route.body !== undefined ? req.send(route.body) : req;

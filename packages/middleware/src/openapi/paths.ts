@@ -3,7 +3,7 @@
  * operations (profile-operations.ts) and the admin routes', written here.
  */
 import { jsonContent, jsonRequestContent, ref, type Json } from './common';
-import { batchStatus, batchUpdate, fetchProfile, singleUpdate } from './profile-operations';
+import { batchStatus, batchUpdate, deleteProfile, fetchProfile, singleUpdate } from './profile-operations';
 
 const ADMIN_SECURITY = [{ adminKey: [] }];
 
@@ -40,9 +40,12 @@ export const paths: Json = {
     get: singleUpdate('get'),
     post: singleUpdate('post'),
   },
-  '/rest/v1/profiles/{pcId}': { get: fetchProfile('pcId') },
-  '/rest/v1/profiles/thirdPartyId/{id}': { get: fetchProfile('thirdPartyId') },
-  '/rest/v1/profiles/marketingCloudVisitorId/{ecid}': { get: fetchProfile('marketingCloudVisitorId') },
+  '/rest/v1/profiles/{pcId}': { get: fetchProfile('pcId'), delete: deleteProfile('pcId') },
+  '/rest/v1/profiles/thirdPartyId/{id}': { get: fetchProfile('thirdPartyId'), delete: deleteProfile('thirdPartyId') },
+  '/rest/v1/profiles/marketingCloudVisitorId/{ecid}': {
+    get: fetchProfile('marketingCloudVisitorId'),
+    delete: deleteProfile('marketingCloudVisitorId'),
+  },
   '/{client}/target/authentication/token': {
     parameters: [ref('parameters', 'client'), ref('parameters', 'authorizationScope'), ref('parameters', 'scope')],
     get: adminOperation({

@@ -168,3 +168,41 @@ export function fetchProfile(by: keyof typeof FETCH_BY): Json {
     },
   };
 }
+
+const DELETE_BY = {
+  pcId: { param: 'pcId', operationId: 'deleteProfile', summary: 'Delete a profile by pcId' },
+  thirdPartyId: {
+    param: 'id',
+    operationId: 'deleteProfileByThirdPartyId',
+    summary: 'Delete a profile by third-party id',
+  },
+  marketingCloudVisitorId: {
+    param: 'ecid',
+    operationId: 'deleteProfileByMarketingCloudVisitorId',
+    summary: 'Delete a profile by Experience Cloud ID',
+  },
+} as const;
+
+/** The delete routes of API.md 5: the fetch routes' paths, gate and 404, answering 204. */
+export function deleteProfile(by: keyof typeof DELETE_BY): Json {
+  const { param, operationId, summary } = DELETE_BY[by];
+  return {
+    tags: ['Profiles'],
+    operationId,
+    summary,
+    description:
+      'Not in Adobe Target. Deletes the profile, its attributes and its id links (thirdPartyId, Experience Cloud ID) at once; a later fetch answers 404, and a later v2 batch row with its thirdPartyId creates a new profile with a new pcId. Audited as `profile.deleted`, with keyed hashes of the ids, never the ids.' +
+      GATE_NOTE,
+    security: PROFILE_SECURITY,
+    parameters: [
+      { name: param, in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 256 } },
+      ref('parameters', 'clientQuery'),
+    ],
+    responses: {
+      '204': { description: 'Deleted.' },
+      '400': ref('responses', 'FetchBadRequest'),
+      '401': ref('responses', 'FetchUnauthorized'),
+      '404': ref('responses', 'FetchNotFound'),
+    },
+  };
+}

@@ -248,8 +248,15 @@ export const schemas: Json = {
     properties: {
       at: ISO_TIME,
       actor: { type: 'string' },
-      action: { type: 'string', enum: ['token.generated', 'token.revoked', 'settings.changed', 'auth.denied'] },
-      details: { type: 'object', description: 'Never holds a token. `auth.denied` events count sampled denials.' },
+      action: {
+        type: 'string',
+        enum: ['token.generated', 'token.revoked', 'settings.changed', 'auth.denied', 'profile.deleted'],
+      },
+      details: {
+        type: 'object',
+        description:
+          'Never holds a token. `auth.denied` events count sampled denials. `profile.deleted` events hold `kid` and `ids`: an HMAC-SHA256 (base64url) of each id of the deleted profile, never the ids.',
+      },
     },
   },
   AuditLog: {

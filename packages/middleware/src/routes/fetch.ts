@@ -1,4 +1,4 @@
-import { NotFoundError, notFoundMessage, type Profile, type ProfileKey } from '@profilegate/core';
+import { ANONYMOUS_ACTOR, NotFoundError, notFoundMessage, type Profile, type ProfileKey } from '@profilegate/core';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { asyncRouter } from '../async-handler';
 import { errorHandler } from '../error-handler';
@@ -6,7 +6,10 @@ import { queryParam } from '../query';
 import { sendFetchAnswer } from '../respond';
 import type { Runtime } from '../runtime';
 
-/** The fetch routes of API.md section 2.4: `GET /rest/v1/profiles/…?client=CLIENT`, answered in JSON. */
+/**
+ * The fetch routes of API.md section 2.4, `GET /rest/v1/profiles/…?client=CLIENT`, answered in
+ * JSON, and the delete routes of section 5 (`DELETE`, same paths, same gate, same 404).
+ */
 export function fetchRoutes(rt: Runtime): Router {
   const router = asyncRouter();
   const fetchClient = (req: Request, _res: Response, next: NextFunction) => {
@@ -26,6 +29,22 @@ export function fetchRoutes(rt: Runtime): Router {
     if (!profile) throw new NotFoundError(notFoundMessage(client, key), 'ProfileNotFound');
     res.json(profileJson(client, profile));
   };
+  // The gate's grant names the actor of the audit event: the token's jti prefix, or anonymous.
+  const deleteProfile = (kind: ProfileKey['kind'], param: string) => async (req: Request, res: Response) => {
+    const client = queryParam(req, 'client') as string;
+    const grant = await rt.access.check(client, req.headers.authorization);
+    const actor = grant.authenticated ? grant.token.jti.slice(0, 8) : ANONYMOUS_ACTOR;
+    const key: ProfileKey = { kind, id: req.params[param] as string };
+    await rt.profiles.deleteProfile(client, key, (deleted) => rt.access.profileDeletedEvent(client, actor, deleted));
+    res.status(204).end();
+  };
+  router.delete('/rest/v1/profiles/thirdPartyId/:id', fetchClient, deleteProfile('thirdPartyId', 'id'));
+  router.delete(
+    '/rest/v1/profiles/marketingCloudVisitorId/:ecid',
+    fetchClient,
+    deleteProfile('marketingCloudVisitorId', 'ecid'),
+  );
+  router.delete('/rest/v1/profiles/:pcId', missingFetchId, fetchClient, deleteProfile('pcId', 'pcId'));
   router.get('/rest/v1/profiles/thirdPartyId/:id', fetchClient, gate, fetchProfile('thirdPartyId', 'id'));
   router.get(
     '/rest/v1/profiles/marketingCloudVisitorId/:ecid',

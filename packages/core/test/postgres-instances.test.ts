@@ -39,6 +39,48 @@ describe('PostgresStore instances on one schema', function () {
   });
   after(dropSchemas);
 
+  it('a profile one instance deletes is gone for the other at once, while it batch-updates it (issue 19)', async () => {
+    const schema = newSchema();
+    const [a, b] = [await openStore(schema), await openStore(schema)];
+    await a.updateProfile('acme', row('thirdPartyId', 'u1', { seed: 's' }), { createMissing: true, now: NOW });
+    const pcId = (await a.getProfile('acme', { kind: 'thirdPartyId', id: 'u1' }))!.pcId;
+    const batch = await b.createBatch(newBatch('v2', 2));
+    const firstTaken = signal();
+    const gate = signal();
+    const applying = b.applyBatch(
+      'acme',
+      batch.batchId,
+      async function* () {
+        yield [row('thirdPartyId', 'u1', { plan: 'b' })];
+        firstTaken.fire();
+        await gate.promise;
+        yield [row('pcId', 'other', { plan: 'c' })];
+      },
+      { createMissing: true, now: NOW + 1 },
+    );
+    await firstTaken.promise;
+    const deleting = a.deleteProfile('acme', { kind: 'pcId', id: pcId }, (p) => ({
+      at: NOW,
+      actor: 'anonymous',
+      action: 'profile.deleted',
+      details: { ids: p.pcId === pcId ? 'hash' : 'wrong' },
+    }));
+    gate.fire();
+    const [done, deleted] = await Promise.all([applying, deleting]);
+    assert.equal(done.status, 'complete');
+    assert.equal(deleted?.pcId, pcId);
+    assert.equal(await b.getProfile('acme', { kind: 'thirdPartyId', id: 'u1' }), null);
+    assert.deepEqual(
+      (await b.listAudit('acme', 5)).map((e) => e.details),
+      [{ ids: 'hash' }],
+    );
+    // A later v2 row makes a new profile, with a new pcId.
+    await b.updateProfile('acme', row('thirdPartyId', 'u1', { plan: 'd' }), { createMissing: true, now: NOW + 2 });
+    const again = await a.getProfile('acme', { kind: 'thirdPartyId', id: 'u1' });
+    assert.notEqual(again?.pcId, pcId);
+    assert.deepEqual(Object.keys(again!.attributes), ['plan']);
+  });
+
   it('loses no attribute when two instances update and batch-update one profile at once', async () => {
     const schema = newSchema();
     const [a, b] = [await openStore(schema, { batchChunkRows: 7 }), await openStore(schema, { batchChunkRows: 7 })];

@@ -1,3 +1,5 @@
+// Over 300 lines on purpose: this is the Store interface's one entry point for PostgreSQL; each
+// method picks its transaction and retry rule and delegates to a sibling module (postgres-*.ts).
 import { hostname } from 'node:os';
 import { Pool } from 'pg';
 import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';

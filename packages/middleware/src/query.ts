@@ -79,10 +79,19 @@ export function uniqueParams(...sources: string[]): Map<string, string> {
   return params;
 }
 
+/** Each request's query pairs, decoded once however many parameters its routes read. */
+const decodedQueries = new WeakMap<Request, { raw: string; pairs: Array<[string, string] | undefined> }>();
+
 /** Every value of one query parameter, in order (400 when one is not UTF-8). */
 export function queryParams(req: Request, name: string): string[] {
+  const raw = rawQuery(req);
+  let decoded = decodedQueries.get(req);
+  if (decoded === undefined || decoded.raw !== raw) {
+    decoded = { raw, pairs: formPairs(raw) };
+    decodedQueries.set(req, decoded);
+  }
   const values: string[] = [];
-  for (const pair of formPairs(rawQuery(req))) {
+  for (const pair of decoded.pairs) {
     if (pair === undefined) throw notUtf8();
     if (pair[0] === name) values.push(pair[1]);
   }

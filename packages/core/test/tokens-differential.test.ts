@@ -93,7 +93,9 @@ const shape = fc.constantFrom(
   'padded',
   'bad char',
   'short signature',
-  'respelt signature',
+  'respelt signature 1',
+  'respelt signature 2',
+  'respelt signature 3',
 );
 
 /** Builds one token from a header, a payload and a change of its shape. */
@@ -116,11 +118,13 @@ function tokenOf(h: object, p: object, change: string): string {
       return `${input}.${sign(input)}=`;
     case 'bad char':
       return `${head}.${body}+.${sign(input)}`;
-    case 'respelt signature': {
+    case 'respelt signature 1':
+    case 'respelt signature 2':
+    case 'respelt signature 3': {
       // The same 32 bytes spelt differently: the last character's two unused low bits set.
       const s = sign(input);
       const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-      return `${input}.${s.slice(0, -1)}${alphabet[alphabet.indexOf(s.at(-1)!) ^ 1]}`;
+      return `${input}.${s.slice(0, -1)}${alphabet[alphabet.indexOf(s.at(-1)!) ^ Number(change.at(-1))]}`;
     }
     case 'short signature':
       return `${input}.${sign(input).slice(0, 40)}`;

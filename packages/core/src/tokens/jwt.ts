@@ -42,6 +42,14 @@ export function mintToken(client: string, record: TokenRecord, key: SigningKey):
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 /** HS256 signatures are 32 bytes: 43 base64url characters. */
 const SIGNATURE_CHARS = 43;
+/** Base64url digits whose two low bits are zero: the only ones that may end a canonical 32-byte signature. */
+const CANONICAL_LAST = /[AEIMQUYcgkosw048]$/;
+
+/** Whether a 43-character base64url signature ends in a digit whose unused low bits are zero. */
+function canonicalLastChar(signature: string): boolean {
+  return CANONICAL_LAST.test(signature);
+}
+
 /** Decoded headers by their base64url text: a key's tokens all share one header. */
 const headers = new Map<string, { alg: unknown; kid: unknown }>();
 const MAX_CACHED_HEADERS = 64;
@@ -112,14 +120,13 @@ export function verifySignature(token: string, keys: KeyRing, nowSeconds: number
     throw new TokenError('bad_signature', `The token must be signed with ${TOKEN_ALGORITHM}`);
   }
   if (!SEGMENT.test(payloadPart) || !SEGMENT.test(signaturePart)) throw new TokenError('malformed');
-  // Compared as text, not as decoded bytes: base64url decoding ignores the last character's
-  // unused low bits, so one signature has several spellings, and only the canonical one (the one
-  // jsonwebtoken accepts) may pass.
-  const expected = Buffer.from(createHmac('sha256', key.key).update(token.slice(0, second)).digest('base64url'));
-  const given = Buffer.from(signaturePart);
-  if (given.length !== SIGNATURE_CHARS || !timingSafeEqual(expected, given)) {
+  // Base64url decoding ignores the last character's two unused low bits, so one signature has
+  // four spellings; only the canonical one (low bits zero, the one jsonwebtoken accepts) may pass.
+  if (signaturePart.length !== SIGNATURE_CHARS || !canonicalLastChar(signaturePart)) {
     throw new TokenError('bad_signature');
   }
+  const expected = createHmac('sha256', key.key).update(token.slice(0, second)).digest();
+  if (!timingSafeEqual(expected, Buffer.from(signaturePart, 'base64url'))) throw new TokenError('bad_signature');
 
   const payload = decodeJson(payloadPart, 'payload');
   const { exp, nbf, iss, aud, jti, sub, iat } = payload;

@@ -103,6 +103,27 @@ export class ProfileAccess {
   }
 
   /**
+   * `check`'s decision from the caches alone, synchronously, for the hot path of a gated route: the
+   * grant when the cached setting and token state let the request through; a thrown TokenError
+   * (counted in the denials, like `check`'s) when the cached setting requires a token and the
+   * header or token is refused on its own; undefined when the caches cannot decide (nothing cached,
+   * or a refusal that `check` would confirm against the store), and then the caller calls `check`.
+   * Saves `check`'s promise hops on every request (issue 18).
+   */
+  checkCached(client: string, authorization: string | undefined): ProfileAccessGrant | undefined {
+    const settings = this.settings.cached(client);
+    if (settings === undefined) return undefined;
+    if (!settings.requireAuthentication) return OPEN;
+    try {
+      const token = this.tokens.verifyCached(client, extractBearerToken(authorization));
+      return token === undefined ? undefined : { authenticated: true, token };
+    } catch (error) {
+      if (error instanceof TokenError) this.audit.recordDenial(client, error.reason);
+      throw error;
+    }
+  }
+
+  /**
    * The same decision again, for a request whose long body has been received (API.md 3.1), from
    * the store itself: a cached setting or token state may predate a change made while the body
    * was arriving. The setting is read again too: an admin who switches Require Authentication on

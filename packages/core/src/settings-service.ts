@@ -26,14 +26,20 @@ export class SettingsService {
 
   /** The client's settings (at most `cacheMs` old, or fresh after any change through the store). */
   async get(client: string): Promise<Settings> {
-    const hit = this.cache.get(client);
-    if (hit && hit.until > this.now()) return hit.settings;
+    const hit = this.cached(client);
+    if (hit !== undefined) return hit;
     const generation = this.generations.get(client) ?? 0;
     const settings = await this.store.getSettings(client);
     if ((this.generations.get(client) ?? 0) === generation) {
       this.cache.set(client, { settings, until: this.now() + this.cacheMs });
     }
     return settings;
+  }
+
+  /** The client's cached settings while they are fresh (at most `cacheMs` old), else undefined. */
+  cached(client: string): Settings | undefined {
+    const hit = this.cache.get(client);
+    return hit && hit.until > this.now() ? hit.settings : undefined;
   }
 
   /**

@@ -163,6 +163,62 @@ describe('ProfileAccess: the access decision (API.md 2.0)', () => {
     });
   }
 
+  describe("checkCached, then check when it cannot decide (the gate's synchronous fast path, issue 18)", () => {
+    /** checkCached's decision, or check's when checkCached answers undefined. */
+    async function decide(access: ProfileAccess, header: string | undefined): Promise<ProfileAccessGrant> {
+      return access.checkCached(CLIENT, header) ?? (await access.check(CLIENT, header));
+    }
+
+    for (const row of ROWS) {
+      it(`Require Authentication on, ${row.label}: the same decision as check, a refusal audited once`, async () => {
+        const s = await setup(true);
+        const header = await row.header(s);
+        // Warm the caches the way an earlier request with this header does.
+        const first = await s.access.check(CLIENT, header).catch((error: unknown) => error);
+        const before = (await s.denials()).reduce(
+          (n, e) => n + Number(Object.values(e.details['reasons'] as object)[0]),
+          0,
+        );
+        const second = await decide(s.access, header).catch((error: unknown) => error);
+        if (first instanceof TokenError) {
+          assert.ok(second instanceof TokenError, `granted what check refused: ${String(second)}`);
+          assert.equal(second.reason, first.reason);
+          assert.equal(second.status, first.status);
+          const after = (await s.denials()).reduce(
+            (n, e) => n + Number(Object.values(e.details['reasons'] as object)[0]),
+            0,
+          );
+          assert.equal(after, before + 1, 'the refusal is counted once');
+        } else {
+          assert.deepEqual(second, first);
+        }
+        s.access.dispose();
+      });
+    }
+
+    it('decides a valid token from the caches alone once they are warm, and nothing before', async () => {
+      const s = await setup(true);
+      const header = `Bearer ${await s.generate()}`;
+      const fresh = new ProfileAccess({ store: s.store, signingKeys: new KeyRing([generateSigningKey(START)]) });
+      assert.equal(fresh.checkCached(CLIENT, header), undefined, 'nothing cached yet: undecided');
+      fresh.dispose();
+      assert.equal(s.access.checkCached(CLIENT, header), undefined, 'the setting is not cached yet');
+      const granted = await s.access.check(CLIENT, header);
+      assert.deepEqual(s.access.checkCached(CLIENT, header), granted);
+      s.advance(60_001);
+      assert.equal(s.access.checkCached(CLIENT, header), undefined, 'a cache past cacheMs is not used');
+      s.access.dispose();
+    });
+
+    it('Require Authentication off: open from the cached setting, whatever the header', async () => {
+      const s = await setup(false);
+      assert.equal(s.access.checkCached(CLIENT, 'Basic x'), undefined);
+      await s.access.check(CLIENT, undefined);
+      assert.deepEqual(s.access.checkCached(CLIENT, 'Basic x'), { authenticated: false });
+      s.access.dispose();
+    });
+  });
+
   /** The store as an instance sees it that never hears of changes made elsewhere. */
   function deaf(store: Store): Store {
     return new Proxy(store, {

@@ -1,6 +1,7 @@
 import { OptionChecks, ProfileAccess, isValidClientCode, type KeyRing, type Store } from '@profilegate/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { toErrorAnswer } from './errors';
+import { decideAccess } from './gate';
 
 /** Options of `requireProfileToken()`. */
 export interface RequireProfileTokenOptions {
@@ -35,16 +36,22 @@ export function requireProfileToken(options: RequireProfileTokenOptions): Reques
   });
   const clientOf = typeof client === 'function' ? client : () => client;
   return (req: Request, res: Response, next: NextFunction) => {
-    access.check(clientOf(req), req.headers.authorization).then(
-      () => next(),
-      (error: unknown) => {
-        const answer = toErrorAnswer(error);
-        if (answer.unexpected) {
-          next(error);
-          return;
-        }
-        res.status(answer.status).set(answer.headers).json({ success: false, message: answer.message });
-      },
-    );
+    const refuse = (error: unknown) => {
+      const answer = toErrorAnswer(error);
+      if (answer.unexpected) {
+        next(error);
+        return;
+      }
+      res.status(answer.status).set(answer.headers).json({ success: false, message: answer.message });
+    };
+    let decision: ReturnType<typeof decideAccess>;
+    try {
+      decision = decideAccess(access, clientOf(req), req.headers.authorization);
+    } catch (error) {
+      refuse(error);
+      return;
+    }
+    if (decision instanceof Promise) decision.then(() => next(), refuse);
+    else next();
   };
 }

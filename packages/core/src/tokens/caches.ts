@@ -74,9 +74,14 @@ export class TokenStateCache {
   get(client: string, now: number): TokenState | Promise<TokenState> {
     // Nothing is kept (ttlMs 0): every check reads the store itself.
     if (this.ttlMs === 0) return this.store.getTokenState(client);
+    return this.peek(client, now) ?? this.pending.get(client) ?? this.fetch(client, now);
+  }
+
+  /** The client's cached token state while it is fresh, else undefined; never reads the store. */
+  peek(client: string, now: number): TokenState | undefined {
     const cached = this.states.get(client);
     if (cached !== undefined && now - cached.fetchedAt < this.ttlMs && now >= cached.fetchedAt) return cached.state;
-    return this.pending.get(client) ?? this.fetch(client, now);
+    return undefined;
   }
 
   /** Forgets the client's state (a token was generated or revoked, here or on another instance). */

@@ -1,6 +1,7 @@
 import { ANONYMOUS_ACTOR, NotFoundError, notFoundMessage, type Profile, type ProfileKey } from '@profilegate/core';
 import type { NextFunction, Request, Response, Router } from 'express';
 import { asyncRouter } from '../async-handler';
+import { accessGate, decideAccess } from '../gate';
 import { errorHandler } from '../error-handler';
 import { queryParam } from '../query';
 import { sendFetchAnswer } from '../respond';
@@ -18,10 +19,7 @@ export function fetchRoutes(rt: Runtime): Router {
     if (!rt.clients.has(client)) throw new NotFoundError(`Unknown client ${client}`, 'ClientNotFound');
     next();
   };
-  const gate = async (req: Request, _res: Response, next: NextFunction) => {
-    await rt.access.check(queryParam(req, 'client') as string, req.headers.authorization);
-    next();
-  };
+  const gate = accessGate(rt.access, (req) => queryParam(req, 'client') as string);
   const fetchProfile = (kind: ProfileKey['kind'], param: string) => async (req: Request, res: Response) => {
     const client = queryParam(req, 'client') as string;
     const key: ProfileKey = { kind, id: req.params[param] as string };
@@ -32,7 +30,7 @@ export function fetchRoutes(rt: Runtime): Router {
   // The gate's grant names the actor of the audit event: the token's jti prefix, or anonymous.
   const deleteProfile = (kind: ProfileKey['kind'], param: string) => async (req: Request, res: Response) => {
     const client = queryParam(req, 'client') as string;
-    const grant = await rt.access.check(client, req.headers.authorization);
+    const grant = await decideAccess(rt.access, client, req.headers.authorization);
     const actor = grant.authenticated ? grant.token.jti.slice(0, 8) : ANONYMOUS_ACTOR;
     const key: ProfileKey = { kind, id: req.params[param] as string };
     await rt.profiles.deleteProfile(client, key, (deleted) => rt.access.profileDeletedEvent(client, actor, deleted));

@@ -8,6 +8,7 @@ import {
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { asyncRouter } from '../async-handler';
+import { accessGate } from '../gate';
 import { readBatchBody } from '../batch-body';
 import { withBodyIdleTimeout } from '../body-idle';
 import { bodyOfType } from '../body-type';
@@ -29,10 +30,7 @@ export function profileRoutes(rt: Runtime): Router {
     if (!rt.clients.has(client)) throw new NotFoundError(`Unknown client ${client}`, 'ClientNotFound');
     next();
   };
-  const gate = async (req: Request, _res: Response, next: NextFunction) => {
-    await rt.access.check(req.params['client'] as string, req.headers.authorization);
-    next();
-  };
+  const gate = accessGate(rt.access, (req) => req.params['client'] as string);
   const rateLimit = (req: Request, res: Response, next: NextFunction) => {
     if (limiter) {
       const retryAfter = limiter.take(req.params['client'] as string);

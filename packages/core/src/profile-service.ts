@@ -7,6 +7,7 @@ import {
   attributeValueProblem,
   normalizeAttributeName,
   profileIdProblem,
+  shownName,
 } from './profiles/rules';
 import type { Profile, ProfileKey } from './profiles/types';
 import { textProblem } from './storable-text';
@@ -87,25 +88,28 @@ export class ProfileService {
    * Updates one profile with raw `profile.`-style parameters. Throws ValidationError for a bad
    * name, value or id, NotFoundError when the profile does not exist and `createMissing` is off
    * (or the key is an Experience Cloud ID: no profile is created by one). Without attributes (and
-   * `createMissing` off) nothing is written: the profile is answered as it is.
+   * `createMissing` off) nothing is written: the profile is answered as it is. `options.remove`
+   * names attributes to remove (API.md 5; `profile.` prefix optional, the same name rules): a
+   * name both removed and given a non-empty value is a ValidationError.
    */
   async updateProfile(
     client: string,
     key: ProfileKey,
     rawAttributes: Record<string, string>,
-    options: { createMissing?: boolean } = {},
+    options: { createMissing?: boolean; remove?: readonly string[] } = {},
   ): Promise<Profile> {
     const idProblem = profileIdProblem(key);
     if (idProblem) throw new ValidationError(idProblem);
     const attributes = validateAttributes(rawAttributes);
-    if (!options.createMissing && Object.keys(attributes).length === 0) {
+    const remove = validateRemovals(options.remove ?? [], attributes);
+    if (!options.createMissing && Object.keys(attributes).length === 0 && remove.length === 0) {
       const profile = await this.store.getProfile(client, key);
       if (!profile) throw new NotFoundError(notFoundMessage(client, key), 'ProfileNotFound');
       return profile;
     }
     const outcome = await this.store.updateProfile(
       client,
-      { key, attributes },
+      remove.length > 0 ? { key, attributes, remove } : { key, attributes },
       { createMissing: options.createMissing ?? false, now: this.clock() },
     );
     if (outcome.status === 'notFound') throw new NotFoundError(notFoundMessage(client, key), 'ProfileNotFound');
@@ -261,6 +265,25 @@ export function validateAttributes(raw: Record<string, string>): Record<string, 
     if (value !== '') attributes[name] = value;
   }
   return attributes;
+}
+
+/**
+ * Validates the names of attributes to remove (`profile.` prefix optional) under the rules of
+ * attribute names; returns them without the prefix, each once. A name that `attributes` (already
+ * validated, empty values left out) also sets is refused: the update would mean two things.
+ */
+export function validateRemovals(raw: readonly string[], attributes: Record<string, string>): string[] {
+  const names = new Set<string>();
+  for (const rawName of raw) {
+    const name = normalizeAttributeName(rawName);
+    const nameProblem = attributeNameProblem(name);
+    if (nameProblem) throw new ValidationError(nameProblem);
+    if (Object.hasOwn(attributes, name)) {
+      throw new ValidationError(`Attribute "${shownName(name)}" is both set and removed; send one or the other`);
+    }
+    names.add(name);
+  }
+  return [...names];
 }
 
 /** The 404 message of the fetch and update routes, in Adobe's wording (API.md 2.4). */

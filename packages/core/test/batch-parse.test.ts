@@ -454,6 +454,44 @@ describe('parseBatch', function () {
       assert.match(messages[10]!, /"a" is given more than once/);
     });
 
+    it('reads a null value as removing the attribute (issue 19), after the same name checks', async () => {
+      const profiles = [
+        { pcId: 'p1', attributes: { a: null, 'profile.b': null, c: 'x', d: '' } },
+        { thirdPartyId: 'u2', attributes: { only: null } },
+        { thirdPartyId: 'u3', attributes: { '': null } },
+        { thirdPartyId: 'u4', attributes: { __proto__: null } },
+        { thirdPartyId: 'u5', attributes: { a: null, 'profile.a': 'y' } },
+        { thirdPartyId: 'u6', attributes: { 'a\u0001': null } },
+        { thirdPartyId: 'u7', attributes: { [`${'n'.repeat(129)}`]: null } },
+      ];
+      const body = JSON.stringify({ profiles }).replace('"u4","attributes":{}', '"u4","attributes":{"__proto__":null}');
+      const items = await parse(body, 'json');
+      assert.deepEqual(items.slice(0, 2), [
+        {
+          type: 'row',
+          line: 1,
+          update: { key: { kind: 'pcId', id: 'p1' }, attributes: { c: 'x' }, remove: ['a', 'b'] },
+        },
+        { type: 'row', line: 2, update: { key: { kind: 'thirdPartyId', id: 'u2' }, attributes: {}, remove: ['only'] } },
+      ]);
+      const messages = items.slice(2).map((item) => (item.type === 'failure' ? item.message : 'row'));
+      assert.match(messages[0]!, /must be 1 to 128 characters/);
+      assert.match(messages[1]!, /"__proto__" is reserved/);
+      assert.match(messages[2]!, /"a" is given more than once/);
+      assert.match(messages[3]!, /control characters/);
+      assert.match(messages[4]!, /1 to 128 characters/);
+      assert.equal(({} as Record<string, unknown>)['polluted'], undefined);
+    });
+
+    it('still refuses values that are neither a string nor null', async () => {
+      const profiles = [true, 1, [], {}].map((value, i) => ({ pcId: `p${i}`, attributes: { a: value } }));
+      const items = await parse(JSON.stringify({ profiles }), 'json');
+      for (const item of items) {
+        assert.equal(item.type, 'failure');
+        if (item.type === 'failure') assert.match(item.message, /Value of attribute "a" must be a string or null/);
+      }
+    });
+
     it('refuses "__proto__" and other reserved names without polluting anything', async () => {
       const body =
         '{"profiles":[{"pcId":"1","attributes":{"__proto__":{"polluted":"yes"}}},' +

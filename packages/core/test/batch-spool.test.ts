@@ -27,6 +27,19 @@ describe('BatchSpool', () => {
     await spool.dispose();
   });
 
+  it('keeps the names a row removes (issue 19), and writes no removal for a row without', async () => {
+    const spool = await BatchSpool.create();
+    const rows: BatchRow[] = [
+      { key: { kind: 'pcId', id: 'p1' }, attributes: { a: 'x' }, remove: ['b', 'c'] },
+      { key: { kind: 'thirdPartyId', id: 'u2' }, attributes: {} },
+      { key: { kind: 'thirdPartyId', id: 'u3' }, attributes: {}, remove: [] },
+    ];
+    for (const row of rows) await spool.write(row);
+    await spool.finish();
+    assert.deepEqual(await collect(spool), [rows[0], rows[1], { key: rows[2]!.key, attributes: {} }]);
+    await spool.dispose();
+  });
+
   it('can be disposed with writes still pending, without an unhandled error (a batch refused part-way)', async () => {
     const unhandled: unknown[] = [];
     const onError = (error: unknown) => unhandled.push(error);

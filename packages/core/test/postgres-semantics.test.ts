@@ -32,7 +32,15 @@ const attributesArb = fc.oneof(
   { weight: 1, arbitrary: fc.constant(HUGE) },
   { weight: 1, arbitrary: fc.constantFrom('q', 'r').map(LARGE) },
 );
-const updateArb = fc.record({ key: fc.constantFrom(...KEYS), attributes: attributesArb });
+const updateArb = fc.record(
+  {
+    key: fc.constantFrom(...KEYS),
+    attributes: attributesArb,
+    // Attribute removal (issue 19): names that may or may not be stored, or set by the same row.
+    remove: fc.subarray(['a', 'b', 'c', '7', 'é', 'h0', 'q1']),
+  },
+  { requiredKeys: ['key', 'attributes'] },
+);
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.record({
     kind: fc.constant('batch' as const),

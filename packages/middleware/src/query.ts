@@ -63,20 +63,29 @@ function notUtf8(): ValidationError {
 
 /**
  * Parameters as a name → value map, refusing repeated names (which would be ambiguous) and
- * percent-encoding that is not UTF-8. Parsed from the raw text so Express's query-parser setting
- * cannot change the meaning.
+ * percent-encoding that is not UTF-8, except that the parameter `repeatable` may be given any
+ * number of times (in the query, the body or both): its values are `list`, in order, and are not
+ * in `params`. Parsed from the raw text so Express's query-parser setting cannot change the meaning.
  */
-export function uniqueParams(...sources: string[]): Map<string, string> {
+export function paramsAndList(
+  repeatable: string,
+  sources: readonly string[],
+): { params: Map<string, string>; list: string[] } {
   const params = new Map<string, string>();
+  const list: string[] = [];
   for (const source of sources) {
     for (const pair of formPairs(source)) {
       if (pair === undefined) throw notUtf8();
       const [name, value] = pair;
+      if (name === repeatable) {
+        list.push(value);
+        continue;
+      }
       if (params.has(name)) throw new ValidationError(`Parameter "${name}" is given more than once`);
       params.set(name, value);
     }
   }
-  return params;
+  return { params, list };
 }
 
 /** Each request's query pairs, decoded once however many parameters its routes read. */

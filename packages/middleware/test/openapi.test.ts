@@ -179,6 +179,25 @@ describe('openApiDocument', () => {
     }
   });
 
+  it('documents attribute removal: removeAttribute on the single update, null in a JSON batch (issue 19)', () => {
+    const update = doc.paths['/m2/{client}/profile/update'];
+    const param = update.get.parameters.map((p: Json) => deref(doc, p)).find((p: Json) => p.name === 'removeAttribute');
+    assert.ok(param, 'GET update has removeAttribute');
+    assert.equal(param.in, 'query');
+    assert.equal(param.explode, true);
+    assert.equal(param.schema.type, 'array');
+    assert.ok(update.post.parameters.some((p: Json) => deref(doc, p).name === 'removeAttribute'));
+    const form = deref(doc, update.post.requestBody.content['application/x-www-form-urlencoded'].schema);
+    assert.equal(form.properties.removeAttribute.type, 'array');
+    const batch = deref(
+      doc,
+      doc.paths['/m2/{client}/v2/profile/batchUpdate'].post.requestBody.content['application/json'].schema,
+    );
+    const values = batch.properties.profiles.items.properties.attributes.additionalProperties;
+    assert.deepEqual(values.type, ['string', 'null']);
+    assert.match(values.description, /null removes/);
+  });
+
   it('answers admin errors with the admin error schema and admin routes need the admin key', () => {
     const adminError = '#/components/schemas/AdminError';
     for (const [method, path] of ADMIN) {

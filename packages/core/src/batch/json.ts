@@ -24,9 +24,9 @@ const JSON_SLICE_BYTES = 16 * 1024;
 const SHAPE = 'send {"profiles":[{"thirdPartyId":"…","attributes":{"name":"value"}}]}';
 
 /**
- * Parses a JSON batch body: `{"profiles":[{"pcId"|"thirdPartyId": "…", "attributes": {…}}]}`, as
- * a stream: each element of "profiles" becomes a row or a row failure (its `line` is its 1-based
- * index) as soon as it has been read, and is then dropped. Rows, the body's bytes and the bytes of
+ * Parses a JSON batch body: `{"profiles":[{"pcId"|"thirdPartyId": "…", "attributes": {…}}]}` (a
+ * null value removes that attribute), as a stream: each element of "profiles" becomes a row or a
+ * row failure (its `line` is its 1-based index) as soon as it has been read, and is then dropped. Rows, the body's bytes and the bytes of
  * each element are counted while the body arrives, and the event loop gets a turn every 16 KB.
  */
 export async function* parseJson(source: AsyncIterable<Buffer | string>, limits: BatchLimits): AsyncGenerator<Item> {
@@ -247,9 +247,10 @@ function readProfile(element: unknown, line: number): Item {
 
   const given = Object.hasOwn(element, 'attributes') ? element['attributes'] : undefined;
   if (!isObject(given)) {
-    return failure(line, rawId, '"attributes" must be an object of attribute names and string values');
+    return failure(line, rawId, '"attributes" must be an object of attribute names and string (or null) values');
   }
   const attributes: Record<string, string> = {};
+  const remove: string[] = [];
   const seen = new Set<string>();
   for (const rawName of Object.keys(given)) {
     const name = normalizeAttributeName(rawName);
@@ -259,14 +260,19 @@ function readProfile(element: unknown, line: number): Item {
     if (seen.has(name)) return failure(line, rawId, `Attribute "${shownName(name)}" is given more than once`);
     seen.add(name);
     const value = given[rawName];
+    // null removes the attribute (API.md 5); a name is given once, so it is never also set.
+    if (value === null) {
+      remove.push(name);
+      continue;
+    }
     if (typeof value !== 'string')
-      return failure(line, rawId, `Value of attribute "${shownName(name)}" must be a string`);
+      return failure(line, rawId, `Value of attribute "${shownName(name)}" must be a string or null`);
     if (value === '') continue;
     const valueProblem = attributeValueProblem(name, value);
     if (valueProblem !== null) return failure(line, rawId, valueProblem);
     attributes[name] = value;
   }
-  return { type: 'row', line, update: { key, attributes } };
+  return { type: 'row', line, update: remove.length > 0 ? { key, attributes, remove } : { key, attributes } };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

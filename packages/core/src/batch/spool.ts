@@ -49,7 +49,12 @@ export class BatchSpool {
   async write(update: SpooledRow): Promise<void> {
     if (this.failure) throw this.failure;
     this.count++;
-    const line = JSON.stringify([update.key.kind === 'pcId' ? 0 : 1, update.key.id, update.attributes]);
+    const kind = update.key.kind === 'pcId' ? 0 : 1;
+    const line = JSON.stringify(
+      update.remove && update.remove.length > 0
+        ? [kind, update.key.id, update.attributes, update.remove]
+        : [kind, update.key.id, update.attributes],
+    );
     this.pending.push(line);
     this.pendingChars += line.length + 1;
     // Rows go to the file in slices of about 64 KB: one stream write per row costs more than the row.
@@ -122,11 +127,14 @@ export class BatchSpool {
   }
 }
 
-/** Spooled lines (`[kind, id, attributes]`) back to updates, with one JSON.parse for all of them. */
+/**
+ * Spooled lines (`[kind, id, attributes]`, and the names to remove as a fourth element when there
+ * are any) back to updates, with one JSON.parse for all of them.
+ */
 function toUpdates(lines: string[]): SpooledRow[] {
-  const rows = JSON.parse(`[${lines.join(',')}]`) as Array<[0 | 1, string, Record<string, string>]>;
-  return rows.map(([kind, id, attributes]) => ({
-    key: { kind: kind === 0 ? 'pcId' : 'thirdPartyId', id },
-    attributes,
-  }));
+  const rows = JSON.parse(`[${lines.join(',')}]`) as Array<[0 | 1, string, Record<string, string>, string[]?]>;
+  return rows.map(([kind, id, attributes, remove]) => {
+    const key: BatchKey = { kind: kind === 0 ? 'pcId' : 'thirdPartyId', id };
+    return remove === undefined ? { key, attributes } : { key, attributes, remove };
+  });
 }

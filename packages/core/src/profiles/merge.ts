@@ -21,16 +21,23 @@ export type MergeResult =
   { ok: true; attributes: Record<string, AttributeValue>; changed: boolean } | { ok: false; message: string };
 
 /**
- * Merges `updates` into `current` (never mutates it). Empty values are ignored (they never
- * clear an attribute); an unchanged value keeps its `modifiedAt`. Refuses a result over 64 KiB.
+ * Merges `updates` into `current` (never mutates it). The names in `remove` go first (an absent
+ * one is no change); then the values: empty ones are ignored (they never clear an attribute), an
+ * unchanged value keeps its `modifiedAt`. Refuses a result over 64 KiB.
  */
 export function mergeAttributes(
   current: Record<string, AttributeValue>,
   updates: Record<string, string>,
   now: number,
+  remove: readonly string[] = [],
 ): MergeResult {
   const next: Record<string, AttributeValue> = Object.assign(Object.create(null), current);
   let changed = false;
+  for (const name of remove) {
+    if (!Object.hasOwn(next, name)) continue;
+    delete next[name];
+    changed = true;
+  }
   for (const name of Object.keys(updates)) {
     const value = updates[name]!;
     if (value === '') continue;

@@ -25,8 +25,14 @@ export type BatchKey = { kind: 'pcId'; id: string } | { kind: 'thirdPartyId'; id
 /** How a single update or a fetch names its profile: a batch key, or a linked Experience Cloud ID. */
 export type ProfileKey = BatchKey | { kind: 'marketingCloudVisitorId'; id: string };
 
-/** An update to one profile: new attribute values (empty strings already removed). */
+/**
+ * An update to one profile: new attribute values (empty strings already removed), and the names
+ * of attributes to remove (API.md 5). Removals apply first, then the values: front ends refuse a
+ * name that is in both. Removing an attribute the profile lacks changes nothing.
+ */
 export interface ProfileUpdate<K extends ProfileKey = ProfileKey> {
   key: K;
   attributes: Record<string, string>;
+  /** Attribute names to remove (valid names, without the `profile.` prefix); absent or empty: none. */
+  remove?: readonly string[];
 }

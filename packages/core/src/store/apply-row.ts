@@ -85,7 +85,7 @@ export function nextProfileState(
   | { status: 'rejected'; message: string } {
   if (!existing && !createMissing) return { status: 'notFound' };
   const base: Record<string, AttributeValue> = existing ? existing.attributes : Object.create(null);
-  const merged = mergeAttributes(base, update.attributes, now);
+  const merged = mergeAttributes(base, update.attributes, now, update.remove);
   if (!merged.ok) return { status: 'rejected', message: merged.message };
   if (existing) {
     const profile: Profile = {

@@ -15,9 +15,9 @@ export class MemoryProfileLinks {
 
   /** The update keyed by the pcId its ECID is linked to; null when it names no profile (none is created by ECID). */
   resolve(update: ProfileUpdate): ProfileUpdate<BatchKey> | null {
-    if (update.key.kind !== 'marketingCloudVisitorId') return { key: update.key, attributes: update.attributes };
+    if (update.key.kind !== 'marketingCloudVisitorId') return { ...update, key: update.key };
     const pcId = this.pcIds.get(update.key.id);
-    return pcId === undefined ? null : { key: { kind: 'pcId', id: pcId }, attributes: update.attributes };
+    return pcId === undefined ? null : { ...update, key: { kind: 'pcId', id: pcId } };
   }
 
   /** Drops the ECID link of `profile` (being deleted), if it has one. */

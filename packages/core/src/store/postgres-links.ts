@@ -55,10 +55,10 @@ export async function resolveLinkedUpdate(
   client: string,
   update: ProfileUpdate,
 ): Promise<ProfileUpdate<BatchKey> | null> {
-  if (update.key.kind !== 'marketingCloudVisitorId') return { key: update.key, attributes: update.attributes };
+  if (update.key.kind !== 'marketingCloudVisitorId') return { ...update, key: update.key };
   const { rows } = await db.query<{ pc_id: string }>(
     `SELECT pc_id FROM ${schema}.profiles WHERE client = $1 AND marketing_cloud_visitor_id = $2 FOR UPDATE`,
     [client, update.key.id],
   );
-  return rows[0] ? { key: { kind: 'pcId', id: rows[0].pc_id }, attributes: update.attributes } : null;
+  return rows[0] ? { ...update, key: { kind: 'pcId', id: rows[0].pc_id } } : null;
 }

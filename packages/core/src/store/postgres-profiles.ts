@@ -39,6 +39,8 @@ interface Pending {
   entries: Array<[string, string, number]>;
   /** Bytes of the new values alone: above the limit, a new profile is refused. */
   bytes: number;
+  /** The names to remove, as a JSON array; null when none. */
+  removals: string | null;
 }
 
 /** How often rows that met a concurrent creation are written again. */
@@ -110,10 +112,12 @@ async function resolveRows(
       entries.push([name, value, now]);
       bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
     }
-    if (row.key.kind === 'pcId') return { index, by: 'pc', pcId: row.key.id, thirdPartyId: null, entries, bytes };
+    const removals = row.remove && row.remove.length > 0 ? JSON.stringify(row.remove) : null;
+    const common = { index, entries, bytes, removals };
+    if (row.key.kind === 'pcId') return { ...common, by: 'pc', pcId: row.key.id, thirdPartyId: null };
     const pcId = linked.get(row.key.id);
-    if (pcId !== undefined) return { index, by: 'pc', pcId, thirdPartyId: row.key.id, entries, bytes };
-    return { index, by: 'tp', pcId: '', thirdPartyId: row.key.id, entries, bytes };
+    if (pcId !== undefined) return { ...common, by: 'pc', pcId, thirdPartyId: row.key.id };
+    return { ...common, by: 'tp', pcId: '', thirdPartyId: row.key.id };
   });
 }
 
@@ -187,6 +191,7 @@ async function writeRound(
     rows.map((r) => r.pcId),
     rows.map((r) => r.thirdPartyId),
     rows.map((r) => JSON.stringify(r.entries)),
+    rows.map((r) => r.removals),
   ]);
   const again: Pending[] = [];
   for (const o of outcomes) {
@@ -241,7 +246,8 @@ async function refuseOversize(
       continue;
     }
     const updates = Object.fromEntries(row.entries.map(([name, value]) => [name, value]));
-    const merged = mergeAttributes(existing?.attributes ?? Object.create(null), updates, options.now);
+    const removals = row.removals === null ? [] : (JSON.parse(row.removals) as string[]);
+    const merged = mergeAttributes(existing?.attributes ?? Object.create(null), updates, options.now, removals);
     results[row.index] = {
       status: 'rejected',
       message: merged.ok ? profileTooLargeMessage(row.bytes) : merged.message,

@@ -121,6 +121,26 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `ALTER TABLE {schema}.profiles ADD COLUMN marketing_cloud_visitor_id text;
    CREATE UNIQUE INDEX profiles_marketing_cloud_visitor_id ON {schema}.profiles (client, marketing_cloud_visitor_id)
      WHERE marketing_cloud_visitor_id IS NOT NULL;`,
+  // 6: attribute removal (API.md 5). profilegate_merge with a `removals` array of names: those
+  // attributes leave the stored array first (an absent name is no change), then profilegate_merge
+  // merges the new values into what is left. NULL when nothing changes; as profilegate_merge
+  // otherwise. The three-argument function stays for instances not yet upgraded.
+  `CREATE FUNCTION {schema}.profilegate_merge(stored jsonb, changes jsonb, removals jsonb, max_bytes bigint)
+   RETURNS jsonb LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+   DECLARE
+     kept jsonb;
+     merged jsonb;
+   BEGIN
+     SELECT COALESCE(jsonb_agg(e ORDER BY o), '[]'::jsonb) INTO kept
+       FROM jsonb_array_elements(stored) WITH ORDINALITY AS s(e, o)
+       WHERE NOT (removals ? (e ->> 0));
+     merged := {schema}.profilegate_merge(kept, changes, max_bytes);
+     IF merged IS NOT NULL OR jsonb_array_length(kept) = jsonb_array_length(stored) THEN
+       RETURN merged;
+     END IF;
+     RETURN kept;
+   END
+   $$;`,
 ];
 
 /** First key of the migration advisory lock (the second is the schema's hash): "PGate" in ASCII. */

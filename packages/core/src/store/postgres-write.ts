@@ -21,7 +21,8 @@ export interface Outcome {
  * the caller locked, so their attributes are the latest committed ones; any other row is
  * inserted (with createMissing), unless another transaction created that profile (or took that
  * random pcId) first: then it is left alone and comes back `absent`. Parameters: client, now,
- * max bytes, createMissing, then per row: locked, pcId, thirdPartyId, entries.
+ * max bytes, createMissing, then per row: locked, pcId, thirdPartyId, entries, removals (a JSON
+ * array of names, or NULL for none: a missing profile created by the row has nothing to remove).
  */
 export function writeSql(schema: string, withProfiles: boolean): string {
   const attributes = withProfiles
@@ -32,12 +33,13 @@ export function writeSql(schema: string, withProfiles: boolean): string {
     ? `CASE WHEN c.pc_id IS NOT NULL OR jsonb_typeof(m.merge) = 'array' THEN $2::bigint ELSE m.modified_at END`
     : 'NULL::bigint';
   return `WITH input AS (
-      SELECT * FROM unnest($5::boolean[], $6::text[], $7::text[], $8::text[])
-        WITH ORDINALITY AS i(locked, pc_id, third_party_id, entries, n)
+      SELECT * FROM unnest($5::boolean[], $6::text[], $7::text[], $8::text[], $9::text[])
+        WITH ORDINALITY AS i(locked, pc_id, third_party_id, entries, removals, n)
     ),
     merged AS (
       SELECT i.n, p.pc_id, p.third_party_id, p.marketing_cloud_visitor_id, p.attributes, p.modified_at,
-        ${schema}.profilegate_merge(p.attributes, i.entries::jsonb, $3::bigint) AS merge
+        CASE WHEN i.removals IS NULL THEN ${schema}.profilegate_merge(p.attributes, i.entries::jsonb, $3::bigint)
+          ELSE ${schema}.profilegate_merge(p.attributes, i.entries::jsonb, i.removals::jsonb, $3::bigint) END AS merge
       FROM input i JOIN ${schema}.profiles p ON p.client = $1 AND p.pc_id = i.pc_id
       WHERE i.locked
     ),

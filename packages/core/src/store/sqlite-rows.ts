@@ -91,13 +91,13 @@ export class SqliteProfileWriter {
    */
   applyRow(client: string, update: ProfileUpdate, createMissing: boolean, now: number) {
     if (update.key.kind !== 'marketingCloudVisitorId') {
-      const row = { key: update.key, attributes: update.attributes };
+      const row = { ...update, key: update.key };
       return this.applyTo(this.lookup(client, row), client, row, createMissing, now);
     }
     // A profile is never created by ECID: the update goes to the profile the ECID is linked to.
     const linked = this.byMarketingCloudVisitorId.get(client, update.key.id) as ProfileRow | undefined;
     if (linked === undefined) return { status: 'notFound' as const };
-    const row = { key: { kind: 'pcId' as const, id: linked.pc_id }, attributes: update.attributes };
+    const row = { ...update, key: { kind: 'pcId' as const, id: linked.pc_id } };
     return this.applyTo(linked, client, row, false, now);
   }
 

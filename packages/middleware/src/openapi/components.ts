@@ -13,8 +13,8 @@ const profileAttributesSchema: Json = {
   description:
     'One `profile.NAME=VALUE` parameter per attribute. Names are 1 to 128 characters, any but control ' +
     'characters (`profile.first%20name=Ada`; not `__proto__`, `constructor` or `prototype`); values at most ' +
-    '5,000 characters. An empty value leaves the attribute as it is; a call without any `profile.*` ' +
-    'parameter changes nothing and answers 200.',
+    '5,000 characters. An empty value leaves the attribute as it is (to remove one, use `removeAttribute`); ' +
+    'a call without any `profile.*` or `removeAttribute` parameter changes nothing and answers 200.',
 };
 
 export const parameters: Json = {
@@ -68,6 +68,21 @@ export const parameters: Json = {
       'Experience Cloud ID linked to the profile to update (exactly one of the three keys is required); ' +
       'an ID linked to no profile: 404.',
     schema: { type: 'string', minLength: 1, maxLength: 256 },
+  },
+  removeAttribute: {
+    name: 'removeAttribute',
+    in: 'query',
+    required: false,
+    style: 'form',
+    explode: true,
+    description:
+      'Removes the attribute NAME from the profile (API.md 5); repeat it for several (`removeAttribute=a&removeAttribute=b`). ' +
+      'The same name rules as `profile.NAME` (the `profile.` prefix is optional): a bad name is 400. Removing an ' +
+      'attribute the profile lacks is no error and no change. A name also given a non-empty `profile.NAME` value is 400.',
+    schema: {
+      type: 'array',
+      items: { type: 'string', pattern: `^(profile\\.)?${ATTRIBUTE_NAME_CHARS}$` },
+    },
   },
   profileAttributes: {
     name: 'profileAttributes',

@@ -33,6 +33,7 @@ export function batchUpdate(version: 'v1' | 'v2'): Json {
         (version === 'v2'
           ? 'Applies a batch atomically; a row whose profile is not found creates it. '
           : 'Applies a batch atomically; a row whose profile does not exist counts in `profilesNotFound`. ') +
+        'In a JSON body, an attribute given `null` is removed (API.md 5); no other body type can remove one. ' +
         'Body at most 50 MB and 500,000 data rows. A malformed header or encoding fails the whole batch (400 with the line number); a bad row fails only that row. ' +
         'The token (and the Require Authentication setting) is checked again once the body has been received: a token revoked or replaced meanwhile gets 401 and nothing of the batch is stored.',
       requestBody: {
@@ -49,7 +50,7 @@ export function batchUpdate(version: 'v1' | 'v2'): Json {
           },
           'application/json': {
             schema: ref('schemas', 'BatchJson'),
-            example: { profiles: [{ thirdPartyId: 'u1', attributes: { tier: 'gold' } }] },
+            example: { profiles: [{ thirdPartyId: 'u1', attributes: { tier: 'gold', coupon: null } }] },
           },
         },
       },
@@ -103,6 +104,7 @@ export function singleUpdate(method: 'get' | 'post'): Json {
       ref('parameters', 'mboxPC'),
       ref('parameters', 'marketingCloudVisitorId'),
       ref('parameters', 'profileAttributes'),
+      ref('parameters', 'removeAttribute'),
     ],
     responses: {
       '200': {

@@ -90,10 +90,15 @@ export const schemas: Json = {
       mbox3rdPartyId: { type: 'string', minLength: 1, maxLength: 256, pattern: '^[^+/]+$' },
       mboxPC: { type: 'string', minLength: 1, maxLength: 256 },
       marketingCloudVisitorId: { type: 'string', minLength: 1, maxLength: 256 },
+      removeAttribute: {
+        type: 'array',
+        items: { type: 'string', pattern: `^(profile\\.)?${ATTRIBUTE_NAME_CHARS}$` },
+        description: 'Attributes to remove, one `removeAttribute=NAME` pair each (API.md 5).',
+      },
     },
     patternProperties: { [`^profile\\.${ATTRIBUTE_NAME_CHARS}$`]: { type: 'string', maxLength: 5000 } },
     description:
-      'The same parameters as the query string: `mbox3rdPartyId`, `mboxPC` or `marketingCloudVisitorId`, and `profile.NAME=VALUE` pairs.',
+      'The same parameters as the query string: `mbox3rdPartyId`, `mboxPC` or `marketingCloudVisitorId`, `profile.NAME=VALUE` pairs and `removeAttribute=NAME` pairs.',
   },
   ProfileAttribute: {
     type: 'object',
@@ -141,7 +146,12 @@ export const schemas: Json = {
             attributes: {
               type: 'object',
               propertyNames: { pattern: `^(profile\\.)?${ATTRIBUTE_NAME_CHARS}$` },
-              additionalProperties: { type: 'string', maxLength: 5000 },
+              additionalProperties: {
+                type: ['string', 'null'],
+                maxLength: 5000,
+                description:
+                  'null removes the attribute (API.md 5; an absent one is no error); an empty string leaves it as it is.',
+              },
             },
           },
         },

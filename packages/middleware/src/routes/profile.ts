@@ -13,7 +13,7 @@ import { readBatchBody } from '../batch-body';
 import { withBodyIdleTimeout } from '../body-idle';
 import { bodyOfType } from '../body-type';
 import { declaredLengthAtMost } from '../declared-length';
-import { rawQuery, queryParam, uniqueParams } from '../query';
+import { paramsAndList, queryParam, rawQuery } from '../query';
 import { requestOrigin } from '../request-origin';
 import { negotiate, sendProfileAnswer, sendProfileBody } from '../respond';
 import type { Runtime } from '../runtime';
@@ -91,13 +91,14 @@ export function profileRoutes(rt: Runtime): Router {
       throw new PayloadTooLargeError(`The query string is over ${rt.limits.maxUpdateQueryBytes} bytes; use POST`);
     }
     const form = req.method === 'POST' ? formText(req) : '';
-    const params = uniqueParams(query, form);
+    // removeAttribute=NAME (API.md 5) may repeat; every other parameter is given once.
+    const { params, list: remove } = paramsAndList(REMOVE_ATTRIBUTE, [query, form]);
     const key = profileKeyFrom(params);
     const attributes: Record<string, string> = Object.create(null);
     for (const [name, value] of params) if (name.startsWith('profile.')) attributes[name] = value;
     // No profile.* parameter changes nothing (Segment's destination sends `…?mbox3rdPartyId=ID&`
     // when every trait is null); the profile must still exist, as its pcId is the answer.
-    const profile = await rt.profiles.updateProfile(client, key, attributes);
+    const profile = await rt.profiles.updateProfile(client, key, attributes, { remove });
     sendProfileBody(res, negotiate(req), 200, {
       success: true,
       pcId: profile.pcId,
@@ -138,12 +139,19 @@ function formText(req: Request): string {
   if (typeof body !== 'object' || body === null || !req.is('application/x-www-form-urlencoded')) return '';
   const params = new URLSearchParams();
   for (const [name, value] of Object.entries(body)) {
+    if (name === REMOVE_ATTRIBUTE && Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+      for (const v of value) params.append(name, v);
+      continue;
+    }
     if (Array.isArray(value)) throw new ValidationError(`Parameter "${name}" is given more than once`);
     if (typeof value !== 'string') throw new ValidationError(`Parameter "${name}" must be NAME=VALUE (no brackets)`);
     params.append(name, value);
   }
   return params.toString();
 }
+
+/** The single update's parameter naming an attribute to remove (API.md 5); it may repeat. */
+const REMOVE_ATTRIBUTE = 'removeAttribute';
 
 /** The parameters that name the profile of a single update (API.md 2.3), and the key each gives. */
 const UPDATE_KEYS = [

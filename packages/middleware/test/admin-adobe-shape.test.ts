@@ -4,6 +4,7 @@
  * media type when the request asks for it.
  */
 import { strict as assert } from 'node:assert';
+import { AdminApiError, AdobeTargetClient } from '@profilegate/client';
 import { startTestProfileApi, type TestProfileApi } from '../src/testing';
 
 const VND = 'application/vnd.adobe.target.v1+json';
@@ -72,5 +73,45 @@ describe('admin token route: requests shaped for Adobe Target', () => {
       headers: { ...adobeHeaders(), authorization: 'Bearer not-the-admin-key-at-all' },
     });
     assert.equal(res.status, 401);
+  });
+});
+
+describe('AdobeTargetClient pointed at a Profilegate server (accessToken = the admin key)', () => {
+  let api: TestProfileApi;
+  beforeEach(async () => {
+    api = await startTestProfileApi({ clients: ['acme'] });
+  });
+  afterEach(() => api.close());
+
+  const client = () => new AdobeTargetClient({ tenant: 'acme', adminUrl: api.url, accessToken: api.adminKey });
+
+  it('shows no token, regenerates, then shows the new one: the same calls as at Adobe', async () => {
+    const c = client();
+    assert.equal(await c.getToken('profile_api'), null);
+    const created = await c.regenerateToken('profile_api');
+    assert.equal(created.scope, 'profile_api');
+    assert.equal(created.tokenType, 'bearer');
+    assert.match(created.accessToken, /^eyJ/);
+    assert.equal((await c.getToken())?.accessToken, created.accessToken);
+  });
+
+  it('the debug_tools scope, which Profilegate does not have, is a clear 400', async () => {
+    const error = await client()
+      .getToken('debug_tools')
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof AdminApiError, String(error));
+    assert.equal(error.status, 400);
+    assert.match(error.message, /profile_api/);
+    assert.ok(!error.message.includes(api.adminKey));
+  });
+
+  it('a wrong admin key is a 401 whose message does not hold the key', async () => {
+    const key = 'not-the-admin-key-0123456789';
+    const error = await new AdobeTargetClient({ tenant: 'acme', adminUrl: api.url, accessToken: key })
+      .regenerateToken()
+      .catch((e: unknown) => e);
+    assert.ok(error instanceof AdminApiError, String(error));
+    assert.equal(error.status, 401);
+    assert.ok(!error.message.includes(key));
   });
 });

@@ -4,8 +4,19 @@
  * errors, no secret in any message, and every request checked against Adobe's document.
  */
 import { strict as assert } from 'node:assert';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { inspect } from 'node:util';
-import { AdminApiError, AdobeImsError, AdobeTargetClient, ServerUnreachableError } from '@profilegate/client';
+import {
+  AdminApiError,
+  AdobeImsError,
+  AdobeTargetClient,
+  ServerUnreachableError,
+  UnsupportedByTargetError,
+  adobeRotationTarget,
+  rotateTarget,
+} from '@profilegate/client';
 import { startAdobeEmulation, type AdobeEmulation } from '../src/testing';
 
 const VND = 'application/vnd.adobe.target.v1+json';
@@ -144,6 +155,72 @@ describe('Adobe emulation with AdobeTargetClient', () => {
     assert.ok(error instanceof ServerUnreachableError, String(error));
     assert.match(error.message, /127\.0\.0\.1:9/);
     assert.ok(!error.message.includes(adobe.clientSecret));
+  });
+});
+
+describe('rotateTarget on an Adobe target (emulated)', () => {
+  let adobe: AdobeEmulation;
+  let dir: string;
+  beforeEach(async () => {
+    adobe = await startAdobeEmulation({ tenant: 'acme' });
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pg-adobe-'));
+  });
+  afterEach(async () => {
+    await adobe.close();
+    await fs.rm(dir, { recursive: true, force: true });
+  });
+
+  const adobeClient = () =>
+    new AdobeTargetClient({
+      tenant: 'acme',
+      clientId: adobe.clientId,
+      clientSecret: adobe.clientSecret,
+      imsUrl: adobe.imsUrl,
+      adminUrl: adobe.adminUrl,
+    });
+
+  it('replaces profile_api copies in .env, JSON, YAML and shell, leaves debug_tools ones, finds leftovers by history', async () => {
+    const profile = adobe.tokens.get('profile_api') as string;
+    const debug = adobe.tokens.get('debug_tools') as string;
+    const texts: Record<string, (p: string) => string> = {
+      '.env': (p) => `TARGET_PROFILE_TOKEN=${p}\nTARGET_DEBUG_TOKEN=${debug}\n`,
+      'target.json': (p) => `${JSON.stringify({ profileToken: p, debugToken: debug }, null, 2)}\n`,
+      'deploy.yaml': (p) => `target:\n  profileToken: "${p}"\n  debugToken: ${debug}\n`,
+      'sync.sh': (p) => `#!/bin/sh\ncurl -H "Authorization: Bearer ${p}" "$TARGET/rest/v1/profiles"\n`,
+    };
+    for (const [name, text] of Object.entries(texts)) await fs.writeFile(path.join(dir, name), text(profile));
+    const target = adobeRotationTarget(adobeClient(), 'profile_api');
+    assert.deepEqual(target.capabilities, { revoke: false, grace: false, toggle: false, expiresIn: false });
+
+    const first = await rotateTarget(target, { root: dir, files: Object.keys(texts) });
+    assert.equal(first.previous?.accessToken, profile);
+    assert.equal(adobe.tokens.get('profile_api'), first.token.accessToken);
+    assert.equal(adobe.tokens.get('debug_tools'), debug);
+    assert.equal(first.files?.copies, 4);
+    for (const [name, text] of Object.entries(texts)) {
+      assert.equal(await fs.readFile(path.join(dir, name), 'utf8'), text(first.token.accessToken), name);
+    }
+
+    // A copy of the first token comes back (a stale branch): the next rotation finds it by history.
+    await fs.writeFile(path.join(dir, 'stale.env'), `TOKEN=${profile}\n`);
+    const second = await rotateTarget(target, {
+      root: dir,
+      files: [...Object.keys(texts), 'stale.env'],
+      earlierTokens: first.history,
+    });
+    assert.equal(second.files?.copies, 5);
+    assert.equal(await fs.readFile(path.join(dir, 'stale.env'), 'utf8'), `TOKEN=${second.token.accessToken}\n`);
+    assert.deepEqual(second.history, [first.token.accessToken, profile]);
+    assert.deepEqual(adobe.violations(), []);
+  });
+
+  it('refuses a grace period or a lifetime before calling Adobe', async () => {
+    const before = adobe.tokens.get('profile_api');
+    const target = adobeRotationTarget(adobeClient(), 'profile_api');
+    await assert.rejects(target.regenerate({ previousTokenGraceSeconds: 60 }), UnsupportedByTargetError);
+    await assert.rejects(target.regenerate({ expiresIn: 3600 }), UnsupportedByTargetError);
+    assert.equal(adobe.tokens.get('profile_api'), before);
+    assert.equal(adobe.requests.filter((r) => r.method === 'POST' && r.api === 'admin').length, 0);
   });
 });
 

@@ -9,6 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ADOBE_ADMIN_API_DOCUMENT, acceptsType, checkAdminRequest, matchOperation } from './adobe-check';
+import { listen, opaqueToken, readBody, scopeOf, single, stop } from './adobe-http';
 
 /** Adobe's authorization scopes of the token routes. */
 export type AdobeEmulationScope = 'profile_api' | 'debug_tools';
@@ -263,55 +264,4 @@ export async function startAdobeEmulation(options: AdobeEmulationOptions = {}): 
       await Promise.all([imsServer, adminServer].map(stop));
     },
   };
-}
-
-/** The scope of a token request: `?authorizationScope=` (Adobe's guide) or the JSON string body (its document). */
-function scopeOf(query: URLSearchParams, body: string): string | undefined {
-  const fromQuery = query.getAll('authorizationScope');
-  let fromBody: unknown;
-  if (body.trim() !== '') {
-    try {
-      fromBody = JSON.parse(body);
-    } catch {
-      return undefined;
-    }
-  }
-  if (fromQuery.length > 1) return undefined;
-  if (fromQuery.length === 1 && fromBody !== undefined && fromBody !== fromQuery[0]) return undefined;
-  const scope = fromQuery[0] ?? fromBody;
-  return typeof scope === 'string' ? scope : undefined;
-}
-
-function opaqueToken(): string {
-  return randomBytes(24).toString('base64url');
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(''));
-  });
-}
-
-function listen(server: Server): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve(server);
-    });
-  });
-}
-
-function stop(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
 }

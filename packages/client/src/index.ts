@@ -18,6 +18,19 @@ export {
   type BatchSubmitted,
   type ProfileTokenInfo,
 } from './admin-client';
+export {
+  ADOBE_AUTHORIZATION_SCOPES,
+  ADOBE_TARGET_MEDIA_TYPE,
+  AdobeImsError,
+  AdobeTargetClient,
+  DEFAULT_ADOBE_ADMIN_URL,
+  DEFAULT_ADOBE_IMS_SCOPES,
+  DEFAULT_ADOBE_IMS_URL,
+  type AdobeAuthorizationScope,
+  type AdobeTargetClientOptions,
+  type AdobeToken,
+} from './adobe/adobe-client';
+export { ADOBE_ENV, AdobeConfigError, adobeTargetFromEnv } from './adobe/adobe-env';
 export { batchFormPrefix, type BatchFormPrefix } from './batch-form';
 export { CLIENT_CODE_PATTERN, isValidClientCode } from './client-code';
 export { displayJson, displayText } from './display-text';
@@ -47,5 +60,20 @@ export {
   type UpdateTokenInFilesOptions,
   type UpdateTokenInFilesResult,
 } from './rotation/update-files';
+export {
+  RotationFilesError,
+  TOKEN_HISTORY_LIMIT,
+  UnsupportedByTargetError,
+  adobeRotationTarget,
+  nextTokenHistory,
+  profilegateRotationTarget,
+  rotateTarget,
+  type RegenerateOptions,
+  type RotateTargetOptions,
+  type RotateTargetResult,
+  type RotationCapabilities,
+  type RotationTarget,
+  type TargetToken,
+} from './rotation/rotation-target';
 export { type FileSelection } from './rotation/walk';
 export { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from './token-format';

@@ -32,12 +32,27 @@
  *
  * Tokens are minted through the admin HTTP route with the admin key, exactly as a real admin
  * would, so they pass the same gate as production tokens.
+ *
+ * `startAdobeEmulation()` serves, offline, what code that rotates an Adobe Target token calls:
+ * Adobe IMS's client-credentials token endpoint and the Admin API token routes, in the shapes of
+ * Adobe's published Admin API document (testing/adobe-admin-api.json, the subset about the token
+ * routes). Every request is checked against that document: assert `emulation.violations()` is empty.
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KeyRing, MemoryStore, generateSigningKey, type Store } from '@profilegate/core';
 import express from 'express';
 import { adminKeyAuthenticator, profileApi } from './index';
+
+export { ADOBE_ADMIN_API_DOCUMENT, checkAdminRequest, type CheckedRequest } from './testing/adobe-check';
+export {
+  ADOBE_EMULATION_DEFAULT_SCOPES,
+  startAdobeEmulation,
+  type AdobeEmulation,
+  type AdobeEmulationOptions,
+  type AdobeEmulationScope,
+  type AdobeRequestRecord,
+} from './testing/adobe-emulation';
 
 /** A running test Profile API. */
 export interface TestProfileApi {

@@ -147,7 +147,7 @@ describe('openApiDocument', () => {
     }
   });
 
-  it('offers XML and JSON on the negotiated profile routes and JSON only on fetch and admin routes', () => {
+  it('offers XML and JSON on the negotiated profile routes, JSON only on fetch, JSON and Adobe JSON on admin routes', () => {
     for (const [method, path] of PROFILE_NEGOTIATED) {
       for (const [code, raw] of Object.entries(doc.paths[path][method].responses as Json)) {
         const content = deref(doc, raw as Json).content;
@@ -158,10 +158,20 @@ describe('openApiDocument', () => {
         );
       }
     }
-    for (const [method, path] of [...ADMIN, ['get', '/rest/v1/profiles/{pcId}']] as const) {
+    for (const raw of Object.values(doc.paths['/rest/v1/profiles/{pcId}'].get.responses as Json)) {
+      const content = deref(doc, raw as Json).content;
+      if (content) assert.deepEqual(Object.keys(content), ['application/json'], 'get /rest/v1/profiles/{pcId}');
+    }
+    for (const [method, path] of ADMIN) {
       for (const raw of Object.values(doc.paths[path][method].responses as Json)) {
         const content = deref(doc, raw as Json).content;
-        if (content) assert.deepEqual(Object.keys(content), ['application/json'], `${method} ${path}`);
+        if (content) {
+          assert.deepEqual(
+            Object.keys(content),
+            ['application/json', 'application/vnd.adobe.target.v1+json'],
+            `${method} ${path}`,
+          );
+        }
       }
     }
   });

@@ -26,8 +26,9 @@ export function xmlOrJson(schema: string, example?: Json, xmlSchema = schema): J
 export const ATTRIBUTE_NAME_CHARS = '[^\\u0000-\\u001f\\u007f-\\u009f]{1,128}';
 
 /**
- * Content of an admin request body: JSON under any JSON media type; Adobe's Admin API clients send
- * `application/vnd.adobe.target.v1+json` (any `application/*+json` is read the same way).
+ * Content of an admin request body or answer: JSON under any JSON media type; Adobe's Admin API
+ * clients send `application/vnd.adobe.target.v1+json` (any `application/*+json` is read the same
+ * way), and the admin routes answer in that type when the request's Accept prefers it.
  */
 export function jsonRequestContent(schema: string, example?: unknown): Json {
   const media = jsonContent(schema, example)['application/json'];

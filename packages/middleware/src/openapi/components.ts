@@ -1,5 +1,5 @@
 /** Parameters, headers and shared responses of the OpenAPI document. */
-import { ATTRIBUTE_NAME_CHARS, jsonContent, ref, xmlOrJson, type Json } from './common';
+import { ATTRIBUTE_NAME_CHARS, jsonContent, jsonRequestContent, ref, xmlOrJson, type Json } from './common';
 
 // --- Parameters ------------------------------------------------------------------------------
 
@@ -135,7 +135,7 @@ function profileError(description: string, json = false): Json {
 }
 
 function adminError(description: string): Json {
-  return { description, content: jsonContent('AdminError') };
+  return { description, content: jsonRequestContent('AdminError') };
 }
 
 export const responses: Json = {

@@ -52,7 +52,7 @@ export const paths: Json = {
       operationId: 'getToken',
       summary: 'Show the current profile token',
       description: `404 when there is none. ${TOKEN_RIGHTS}`,
-      responses: { '200': { description: 'The current token.', content: jsonContent('Token') } },
+      responses: { '200': { description: 'The current token.', content: jsonRequestContent('Token') } },
     }),
     post: adminOperation(
       {
@@ -63,7 +63,7 @@ export const paths: Json = {
           required: false,
           content: jsonRequestContent('TokenRequest', { expiresIn: 7776000, previousTokenGraceSeconds: 0 }),
         },
-        responses: { '201': { description: 'The new token.', content: jsonContent('Token') } },
+        responses: { '201': { description: 'The new token.', content: jsonRequestContent('Token') } },
       },
       ADMIN_BODY_ERRORS,
     ),
@@ -80,7 +80,7 @@ export const paths: Json = {
       operationId: 'getSettings',
       summary: 'Read the Require Authentication setting',
       description: 'Any authenticated actor. A new client starts with `requireAuthentication: true`.',
-      responses: { '200': { description: 'The settings.', content: jsonContent('Settings') } },
+      responses: { '200': { description: 'The settings.', content: jsonRequestContent('Settings') } },
     }),
     put: adminOperation(
       {
@@ -89,7 +89,9 @@ export const paths: Json = {
         description:
           'Needs role admin, workspace admin or sysadmin. Any body other than `{"requireAuthentication": boolean}` is answered 400.',
         requestBody: { required: true, content: jsonRequestContent('SettingsUpdate', { requireAuthentication: true }) },
-        responses: { '200': { description: 'The settings after the change.', content: jsonContent('Settings') } },
+        responses: {
+          '200': { description: 'The settings after the change.', content: jsonRequestContent('Settings') },
+        },
       },
       ADMIN_BODY_ERRORS,
     ),
@@ -101,7 +103,7 @@ export const paths: Json = {
       summary: 'Read the audit log',
       description: 'Any authenticated actor. Newest first; events never hold a token.',
       parameters: [ref('parameters', 'auditLimit')],
-      responses: { '200': { description: 'Audit events.', content: jsonContent('AuditLog') } },
+      responses: { '200': { description: 'Audit events.', content: jsonRequestContent('AuditLog') } },
     }),
   },
   '/{client}/target/admin': {

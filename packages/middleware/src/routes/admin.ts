@@ -25,6 +25,9 @@ import { parseGenerateBody, parseLimit, parseScope, parseSettingsBody } from './
 /** JSON under any JSON media type: Adobe's Admin API clients send application/vnd.adobe.target.v1+json. */
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
+/** The media type of Adobe's Admin API; admin answers come in it when Accept prefers it. */
+export const ADOBE_TARGET_MEDIA_TYPE = 'application/vnd.adobe.target.v1+json';
+
 /** Largest admin JSON body (a token or settings request is a few dozen bytes). */
 const ADMIN_BODY_LIMIT = 16 * 1024;
 
@@ -32,6 +35,13 @@ const ADMIN_BODY_LIMIT = 16 * 1024;
 export function adminRoutes(rt: Runtime): Router {
   const { tokens, settings, audit } = rt.access;
   const router = asyncRouter();
+  // A client written for Adobe's Admin API asks for its vendor type: the same JSON, labelled so.
+  router.use('/:client/target/authentication', (req: Request, res: Response, next: NextFunction) => {
+    if (req.accepts(['application/json', ADOBE_TARGET_MEDIA_TYPE]) === ADOBE_TARGET_MEDIA_TYPE) {
+      res.type(ADOBE_TARGET_MEDIA_TYPE);
+    }
+    next();
+  });
   const json = withBodyIdleTimeout(
     rt.bodyIdleTimeoutMs,
     express.json({ limit: ADMIN_BODY_LIMIT, strict: true, type: JSON_TYPES }),

@@ -56,6 +56,8 @@ export class ProfileService {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Rows worked through so far of each batch this instance is applying (`client\u0000batchId`). */
+  private readonly progress = new Map<string, number>();
 
   constructor(private readonly options: ProfileServiceOptions) {
     this.store = options.store;
@@ -194,12 +196,16 @@ export class ProfileService {
    * A batch's status, with each failed row's message as batchStatus shows it (`Line N: why`), or
    * NotFoundError; ValidationError for a batchId that breaks the text rule.
    */
-  async getBatch(client: string, batchId: string): Promise<BatchRecord> {
+  async getBatch(client: string, batchId: string): Promise<BatchStatusRecord> {
     const problem = textProblem('batchId', batchId);
     if (problem) throw new ValidationError(problem);
+    const applied = this.progress.get(progressKey(client, batchId));
     const batch = await this.store.getBatch(client, batchId);
     if (!batch) throw new NotFoundError(`No batch ${batchId} for client ${client}`, 'BatchNotFound');
-    return shown(batch);
+    // Read before the record: a batch that completes in between shows its final counters alone.
+    return batch.status === 'incomplete' && applied !== undefined
+      ? { ...shown(batch), appliedCount: applied }
+      : shown(batch);
   }
 
   /**
@@ -216,10 +222,13 @@ export class ProfileService {
   }
 
   private apply(batch: BatchRecord, spool: BatchSpool): Promise<BatchRecord> {
+    const key = progressKey(batch.client, batch.batchId);
+    this.progress.set(key, batch.consumedCount);
     const run = (async () => {
       try {
         // A function, not an iterator: the store may read the rows again to retry its transaction.
-        const done = await this.store.applyBatch(batch.client, batch.batchId, () => spool.chunks(), {
+        const rows = () => this.counted(key, batch.consumedCount, spool.chunks());
+        const done = await this.store.applyBatch(batch.client, batch.batchId, rows, {
           createMissing: batch.version === 'v2',
           now: this.clock(),
         });
@@ -230,6 +239,7 @@ export class ProfileService {
         await this.store.markBatchStuck(batch.client, batch.batchId, message).catch(() => undefined);
         return shown({ ...batch, status: 'stuck' as const, message });
       } finally {
+        this.progress.delete(key);
         await spool.dispose();
         await this.store
           .pruneBatches(batch.client, this.options.keepBatches ?? 100, this.clock() - DAY_MS)
@@ -240,6 +250,29 @@ export class ProfileService {
     void run.finally(() => this.inFlight.delete(run));
     return run;
   }
+
+  /**
+   * The rows as the store reads them, counting each chunk once the store asks for the next one (it
+   * has then worked the chunk through, inside its transaction): `appliedCount` of batchStatus. The
+   * count lives in this instance, outside the store's transaction, and starts again from `start`
+   * (the rows refused while parsing) when the store reads the rows again to retry.
+   */
+  private async *counted<T>(key: string, start: number, chunks: AsyncIterable<T[]>): AsyncGenerator<T[]> {
+    let count = start;
+    this.progress.set(key, count);
+    for await (const chunk of chunks) {
+      yield chunk;
+      count += chunk.length;
+      this.progress.set(key, count);
+    }
+  }
+}
+
+/** A batch's status with, while this instance applies it, the rows worked through so far (API.md 2.2). */
+export type BatchStatusRecord = BatchRecord & { appliedCount?: number };
+
+function progressKey(client: string, batchId: string): string {
+  return `${client}\u0000${batchId}`;
 }
 
 /** A batch record as batchStatus shows it: each failed row's message built from its line and reason. */

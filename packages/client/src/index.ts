@@ -49,3 +49,4 @@ export {
 } from './rotation/update-files';
 export { type FileSelection } from './rotation/walk';
 export { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from './token-format';
+export { PROFILE_TOKEN_LIMITS } from './token-limits';

@@ -1,4 +1,5 @@
 import { parseBatch, type BatchFormat, type BatchLimits } from './batch/parse';
+import { BatchProgress } from './batch/progress';
 import { BatchSpool } from './batch/spool';
 import { systemClock, type Clock } from './clock';
 import { NotFoundError, ValidationError } from './errors';
@@ -56,8 +57,8 @@ export class ProfileService {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly inFlight = new Set<Promise<unknown>>();
-  /** Rows worked through so far of each batch this instance is applying (`client\u0000batchId`). */
-  private readonly progress = new Map<string, number>();
+  /** Rows worked through so far of each batch this instance is applying. */
+  private readonly progress = new BatchProgress();
 
   constructor(private readonly options: ProfileServiceOptions) {
     this.store = options.store;
@@ -199,7 +200,7 @@ export class ProfileService {
   async getBatch(client: string, batchId: string): Promise<BatchStatusRecord> {
     const problem = textProblem('batchId', batchId);
     if (problem) throw new ValidationError(problem);
-    const applied = this.progress.get(progressKey(client, batchId));
+    const applied = this.progress.get(client, batchId);
     const batch = await this.store.getBatch(client, batchId);
     if (!batch) throw new NotFoundError(`No batch ${batchId} for client ${client}`, 'BatchNotFound');
     // Read before the record: a batch that completes in between shows its final counters alone.
@@ -222,12 +223,13 @@ export class ProfileService {
   }
 
   private apply(batch: BatchRecord, spool: BatchSpool): Promise<BatchRecord> {
-    const key = progressKey(batch.client, batch.batchId);
-    this.progress.set(key, batch.consumedCount);
+    const { client, batchId } = batch;
+    this.progress.begin(client, batchId, batch.consumedCount);
     const run = (async () => {
       try {
         // A function, not an iterator: the store may read the rows again to retry its transaction.
-        const rows = () => this.counted(key, batch.consumedCount, spool.chunks());
+        // Counted as the store reads them: batchStatus's appliedCount while the batch is incomplete.
+        const rows = () => this.progress.counted(client, batchId, batch.consumedCount, spool.chunks());
         const done = await this.store.applyBatch(batch.client, batch.batchId, rows, {
           createMissing: batch.version === 'v2',
           now: this.clock(),
@@ -239,7 +241,7 @@ export class ProfileService {
         await this.store.markBatchStuck(batch.client, batch.batchId, message).catch(() => undefined);
         return shown({ ...batch, status: 'stuck' as const, message });
       } finally {
-        this.progress.delete(key);
+        this.progress.end(client, batchId);
         await spool.dispose();
         await this.store
           .pruneBatches(batch.client, this.options.keepBatches ?? 100, this.clock() - DAY_MS)
@@ -250,30 +252,10 @@ export class ProfileService {
     void run.finally(() => this.inFlight.delete(run));
     return run;
   }
-
-  /**
-   * The rows as the store reads them, counting each chunk once the store asks for the next one (it
-   * has then worked the chunk through, inside its transaction): `appliedCount` of batchStatus. The
-   * count lives in this instance, outside the store's transaction, and starts again from `start`
-   * (the rows refused while parsing) when the store reads the rows again to retry.
-   */
-  private async *counted<T>(key: string, start: number, chunks: AsyncIterable<T[]>): AsyncGenerator<T[]> {
-    let count = start;
-    this.progress.set(key, count);
-    for await (const chunk of chunks) {
-      yield chunk;
-      count += chunk.length;
-      this.progress.set(key, count);
-    }
-  }
 }
 
 /** A batch's status with, while this instance applies it, the rows worked through so far (API.md 2.2). */
 export type BatchStatusRecord = BatchRecord & { appliedCount?: number };
-
-function progressKey(client: string, batchId: string): string {
-  return `${client}\u0000${batchId}`;
-}
 
 /** A batch record as batchStatus shows it: each failed row's message built from its line and reason. */
 function shown(batch: BatchRecord): BatchRecord {

@@ -56,7 +56,7 @@ export function describeError(error: unknown): { exitCode: number; code: string;
       status: error.status,
       message:
         'The server refused the admin key. Set PROFILEGATE_ADMIN_KEY (or pass --admin-key) to an admin key ' +
-        'the server accepts (PROFILEGATE_ADMIN_KEYS on the demo server), and check --server.',
+        "this server accepts (the demo server's is in its data folder, file admin-key), and check --server.",
     };
   }
   if (error instanceof AdminApiError) {

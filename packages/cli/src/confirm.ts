@@ -14,8 +14,8 @@ export interface DestructiveAction {
 /**
  * Asks before a destructive command changes anything (like `gh` or the Stripe CLI):
  * - with `--yes`, goes ahead at once;
- * - on a terminal (stdin and stdout both), shows the question and what will happen on stderr and
- *   reads the answer: only `y` or `yes` goes ahead, anything else (Enter included) cancels (exit 1);
+ * - on a terminal (stdin and stdout both), shows the question and what will happen on stderr, asks
+ *   "Go ahead? [y/N]" and reads the answer: only `y` or `yes` goes ahead, anything else (Enter included) cancels (exit 1);
  * - without a terminal (CI, pipes), refuses with a usage error (exit 2) that names `--yes`.
  * Resolves when the command may go ahead; throws otherwise, before anything changed.
  */
@@ -28,8 +28,9 @@ export async function confirmDestructive(ctx: CommandContext, action: Destructiv
       `${lines.join(' ')} Not asking: there is no terminal to answer on. Pass --yes to go ahead without confirmation.`,
     );
   }
+  stderr.write(`${lines[0]}\n`);
   for (const line of lines.slice(1)) stderr.write(`  ${line}\n`);
-  const answer = await ask(stdin, stderr, `${lines[0]} [y/N] `);
+  const answer = await ask(stdin, stderr, 'Go ahead? [y/N] ');
   if (!/^\s*y(es)?\s*$/i.test(answer)) throw new CommandFailedError('Cancelled; nothing was changed.');
 }
 

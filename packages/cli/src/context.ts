@@ -14,13 +14,14 @@ export interface GlobalOptions {
   adminKey?: string;
   json?: boolean;
   reveal?: boolean;
+  yes?: boolean;
 }
 
 /** Where output goes; swapped in tests, process streams otherwise. */
 export interface Streams {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  stdin: NodeJS.ReadableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
 }
@@ -31,6 +32,8 @@ export class CommandContext {
   readonly client: string;
   readonly json: boolean;
   readonly reveal: boolean;
+  /** --yes: destructive commands go ahead without asking (see confirm.ts). */
+  readonly yes: boolean;
   private readonly adminKey: string | undefined;
 
   constructor(
@@ -43,6 +46,7 @@ export class CommandContext {
     this.adminKey = nonEmpty(options.adminKey) ?? nonEmpty(env['PROFILEGATE_ADMIN_KEY']);
     this.json = options.json === true;
     this.reveal = options.reveal === true;
+    this.yes = options.yes === true;
     if (!isValidClientCode(this.client)) {
       throw new UsageError(
         'The client code must be 1 to 64 characters of a-z, 0-9 and "-" (set --client or PROFILEGATE_CLIENT)',

@@ -10,7 +10,17 @@ export const EXIT = {
   usage: 2,
   /** The server could not be reached. */
   unreachable: 3,
+  /** The server refused the admin key (401 from an admin route): set PROFILEGATE_ADMIN_KEY. */
+  adminKey: 4,
 } as const;
+
+/** The exit codes as `--help` and the README list them. */
+export const EXIT_CODES_HELP = `Exit codes:
+  0  done
+  1  the server refused, a batch row failed, or you answered no
+  2  usage: a wrong flag, file or setting, or a confirmation needed without a terminal (pass --yes)
+  3  the server could not be reached
+  4  the server refused the admin key (set PROFILEGATE_ADMIN_KEY or pass --admin-key)`;
 
 /** A wrong flag, argument or configuration (exit 2); the message says what to fix. */
 export class UsageError extends Error {
@@ -39,6 +49,16 @@ export function describeError(error: unknown): { exitCode: number; code: string;
   if (error instanceof ServerUnreachableError) {
     return { exitCode: EXIT.unreachable, code: 'ServerUnreachable', message: error.message };
   }
+  if (error instanceof AdminApiError && error.status === 401 && error.route === 'admin') {
+    return {
+      exitCode: EXIT.adminKey,
+      code: error.errorCode,
+      status: error.status,
+      message:
+        'The server refused the admin key. Set PROFILEGATE_ADMIN_KEY (or pass --admin-key) to an admin key ' +
+        "this server accepts (the demo server's is in its data folder, file admin-key), and check --server.",
+    };
+  }
   if (error instanceof AdminApiError) {
     return {
       exitCode: EXIT.refused,
@@ -56,7 +76,7 @@ export function describeError(error: unknown): { exitCode: number; code: string;
 }
 
 function hint(error: AdminApiError): string {
-  if (error.status === 401) return ' (check PROFILEGATE_ADMIN_KEY or --admin-key)';
+  if (error.status === 401) return ' (the profile token was refused: check Require Authentication and the token)';
   if (error.status === 403) return ' (use an admin key with a role that may do this)';
   if (error.errorCode === 'ClientNotFound') return ' (check PROFILEGATE_CLIENT or --client)';
   return '';

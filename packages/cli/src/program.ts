@@ -7,7 +7,8 @@ import { settingsCommand } from './commands/settings';
 import { tokenCommand } from './commands/token';
 import { displayJson, displayText } from '@profilegate/client';
 import { displayLines, type Streams } from './context';
-import { CommandFailedError, EXIT, describeError } from './errors';
+import { CommandFailedError, EXIT, EXIT_CODES_HELP, describeError } from './errors';
+import { examplesOf, withExamples } from './examples';
 
 function version(): string {
   try {
@@ -24,7 +25,13 @@ Configuration (flags win over the environment):
   PROFILEGATE_CLIENT     client code (default demo)
   PROFILEGATE_ADMIN_KEY  admin key (prefer it to --admin-key, which other users can see in ps)
 
-Exit codes: 0 ok, 1 the server refused (or a batch row failed), 2 usage, 3 cannot reach the server.`;
+Destructive commands (token generate, token revoke, settings set --require-auth off) ask first on a
+terminal; without one (CI, scripts) they need --yes.
+
+${EXIT_CODES_HELP}`;
+
+/** The short form of the exit codes, under every subcommand's help. */
+const EXIT_CODES_SHORT = 'Exit codes: 0 done, 1 refused or answered no, 2 usage, 3 unreachable, 4 admin key refused.';
 
 /** The whole command tree, writing to `streams`. */
 export function buildProgram(streams: Streams): Command {
@@ -36,11 +43,16 @@ export function buildProgram(streams: Streams): Command {
     .option('--admin-key <key>', 'admin key (env PROFILEGATE_ADMIN_KEY; prefer the variable)')
     .option('--json', 'machine-readable output on stdout')
     .option('--reveal', 'show tokens in full (masked otherwise)')
+    .option('-y, --yes', 'go ahead without asking (destructive commands; needed without a terminal)')
     .addHelpText('after', EPILOG)
     .addCommand(tokenCommand(streams))
     .addCommand(settingsCommand(streams))
     .addCommand(batchCommand(streams))
     .addCommand(auditCommand(streams));
+  withExamples(program, [
+    'profilegate token show',
+    'PROFILEGATE_ADMIN_KEY=… profilegate token generate --update .env config --yes',
+  ]);
   configure(program, streams);
   return program;
 }
@@ -54,6 +66,14 @@ function configure(command: Command, streams: Streams): void {
     writeOut: (text) => streams.stdout.write(displayLines(text)),
     writeErr: (text) => streams.stderr.write(displayLines(text)),
   });
+  // Every command's help lists the global options (--json, --reveal, --server, --yes…) and ends
+  // with its examples; a test walks the tree, so a command added later without examples fails it.
+  command.configureHelp({ showGlobalOptions: true });
+  const examples = examplesOf(command);
+  if (examples.length > 0) {
+    command.addHelpText('after', `\nExamples:\n${examples.map((line) => `  $ ${line}`).join('\n')}`);
+  }
+  if (command.parent !== null) command.addHelpText('after', `\n${EXIT_CODES_SHORT}`);
   for (const sub of command.commands) configure(sub, streams);
 }
 

@@ -8,25 +8,80 @@ export interface Progress {
   stop(): void;
 }
 
+/** Options of `startProgress`. */
+export interface ProgressOptions {
+  /** Also show the rate and the time left, measured with `clock` (milliseconds; default Date.now). */
+  rate?: boolean;
+  clock?: () => number;
+}
+
+/** How fast a count grows, from its first value seen: per second, and seconds left to `total`. */
+export class RateMeter {
+  private first: { at: number; value: number } | null = null;
+
+  constructor(private readonly clock: () => number) {}
+
+  /** The rate so far, once the count has grown since its first value (null until then). */
+  observe(value: number, total: number): { perSecond: number; secondsLeft: number } | null {
+    const now = this.clock();
+    if (this.first === null) {
+      this.first = { at: now, value };
+      return null;
+    }
+    const seconds = (now - this.first.at) / 1000;
+    const grown = value - this.first.value;
+    if (seconds <= 0 || grown <= 0) return null;
+    const perSecond = grown / seconds;
+    return { perSecond, secondsLeft: Math.max(0, Math.ceil((total - value) / perSecond)) };
+  }
+}
+
+/** `4s`, `2m 05s`, `1h 02m`. */
+export function describeDuration(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, '0')}s`;
+  return `${Math.floor(seconds / 3600)}h ${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** `, 1,250 rows/s, 2m 05s left`, or nothing while the rate is not known. */
+export function describeRate(rate: { perSecond: number; secondsLeft: number } | null, unit: string): string {
+  if (rate === null) return '';
+  const perSecond = Math.round(rate.perSecond).toLocaleString('en-US');
+  return `, ${perSecond} ${unit}/s, ${describeDuration(rate.secondsLeft)} left`;
+}
+
 /** Starts progress reporting for `label` (escaped here: it may name a batch id) on stderr. */
-export function startProgress(ctx: CommandContext, text: string, unit: string): Progress {
+export function startProgress(
+  ctx: CommandContext,
+  text: string,
+  unit: string,
+  options: ProgressOptions = {},
+): Progress {
   const label = displayText(text);
   const stderr = ctx.streams.stderr;
   if (ctx.json) return { update() {}, stop() {} };
+  const meter = options.rate === true ? new RateMeter(options.clock ?? Date.now) : null;
+  const rateOf = (value: number, total: number) =>
+    meter === null ? '' : describeRate(meter.observe(value, total), unit);
   if (stderr.isTTY === true) {
     const bar = new SingleBar(
-      { format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit}`, stream: stderr, hideCursor: true },
+      {
+        format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit}{rate}`,
+        stream: stderr,
+        hideCursor: true,
+      },
       Presets.shades_classic,
     );
     let started = false;
     return {
       update(value, total) {
+        const payload = { rate: rateOf(value, total) };
         if (!started) {
-          bar.start(total, value);
+          bar.start(total, value, payload);
           started = true;
         } else {
           bar.setTotal(total);
-          bar.update(value);
+          bar.update(value, payload);
         }
       },
       stop() {
@@ -38,10 +93,11 @@ export function startProgress(ctx: CommandContext, text: string, unit: string): 
   let lastTenth = -1;
   return {
     update(value, total) {
+      const rate = rateOf(value, total);
       const tenth = total > 0 ? Math.floor((value / total) * 10) : 10;
       if (tenth !== lastTenth) {
         lastTenth = tenth;
-        stderr.write(`${label}: ${value}/${total} ${unit}\n`);
+        stderr.write(`${label}: ${value}/${total} ${unit}${rate}\n`);
       }
     },
     stop() {},

@@ -32,7 +32,7 @@ describe('profilegate CLI against the demo server', function () {
       })
     ).status;
   const generate = async (...extra: string[]): Promise<string> => {
-    const result = await cli(['token', 'generate', '--json', '--reveal', ...extra]);
+    const result = await cli(['token', 'generate', '--json', '--reveal', '--yes', ...extra]);
     assert.equal(result.code, 0, result.stderr + result.stdout);
     const token = (parse(result)['token'] as { accessToken: string }).accessToken;
     assert.match(token, /^eyJ/);
@@ -88,7 +88,7 @@ describe('profilegate CLI against the demo server', function () {
     assert.equal(await fs.readFile(path.join(work, '.env'), 'utf8'), files['.env']!(old));
     assert.equal(await profileStatus(old), 404);
 
-    const result = await cli(['token', 'generate', '--update', '.env', 'config', 'scripts/*.sh']);
+    const result = await cli(['token', 'generate', '--update', '.env', 'config', 'scripts/*.sh', '--yes']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Updated 6 copies in 4 files/);
     assert.ok(!result.stdout.includes(old), 'the old token is masked');
@@ -188,13 +188,13 @@ describe('profilegate CLI against the demo server', function () {
   it('--json output parses for every command', async () => {
     const commands: string[][] = [
       ['token', 'show'],
-      ['token', 'generate', '--expires-in', '12h', '--grace', '60'],
+      ['token', 'generate', '--expires-in', '12h', '--grace', '60', '--yes'],
       ['settings', 'show'],
       ['settings', 'set', '--require-auth', 'on'],
       ['audit', '--limit', '5'],
-      ['token', 'revoke'],
+      ['token', 'revoke', '--yes'],
       ['token', 'show'],
-      ['token', 'generate', '--expires-in', '90d'],
+      ['token', 'generate', '--expires-in', '90d', '--yes'],
     ];
     for (const args of commands) {
       const result = await cli([...args, '--json']);
@@ -211,7 +211,7 @@ describe('profilegate CLI against the demo server', function () {
   });
 
   it('settings set --require-auth off opens the profile routes, on closes them', async () => {
-    let result = await cli(['settings', 'set', '--require-auth', 'off']);
+    let result = await cli(['settings', 'set', '--require-auth', 'off', '--yes']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /Require Authentication is OFF/);
     assert.equal(await profileStatus('whatever'), 404);
@@ -246,13 +246,13 @@ describe('profilegate CLI against the demo server', function () {
     assert.equal((parse(json) as { error: { code: string } }).error.code, 'ServerUnreachable');
   });
 
-  it('exits 1 with a wrong admin key or a role that may not, never printing the key', async () => {
+  it('exits 4 with a wrong admin key, 1 with a role that may not, never printing the key', async () => {
     const wrongKey = 'wrong-admin-key-0123456789abcdef';
     const result = await cli(['token', 'show', '--admin-key', wrongKey]);
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 4);
     assert.match(result.stderr, /admin key/i);
     assert.ok(!result.stderr.includes(wrongKey) && !result.stdout.includes(wrongKey));
-    const editor = await cli(['token', 'generate', '--admin-key', EDITOR_KEY]);
+    const editor = await cli(['token', 'generate', '--yes', '--admin-key', EDITOR_KEY]);
     assert.equal(editor.code, 1);
     assert.ok(!editor.stderr.includes(EDITOR_KEY));
   });

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 
@@ -52,4 +52,48 @@ export function demoModules(): { server: DemoServerModule; config: DemoConfigMod
     server: require(join(root, 'dist', 'src', 'demo', 'server.js')) as DemoServerModule,
     config: require(join(root, 'dist', 'src', 'demo', 'config.js')) as DemoConfigModule,
   };
+}
+
+/** `'text'` for sh: the argument as one word, whatever it holds. */
+function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Runs the binary on a pseudo-terminal (util-linux `script`), so that stdin and stdout are
+ * terminals. Once the output holds `waitFor`, `answer` is typed (followed by Enter).
+ */
+export function runCliInTerminal(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; waitFor: string; answer: string },
+): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+    const env: NodeJS.ProcessEnv = { PATH: process.env['PATH'], TERM: 'dumb', NO_COLOR: '1', ...options.env };
+    const child = spawn('script', ['-qfec', command, '/dev/null'], { env, cwd: options.cwd, stdio: 'pipe' });
+    let stdout = '';
+    let answered = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      if (!answered && stdout.includes(options.waitFor)) {
+        answered = true;
+        child.stdin.write(`${options.answer}\n`);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      child.stdin.destroy();
+      resolvePromise({ code, stdout, stderr: '' });
+    });
+  });
+}
+
+/** True when `script` (util-linux) is there to give a child a pseudo-terminal. */
+export function hasScript(): boolean {
+  try {
+    return spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+  } catch {
+    return false;
+  }
 }

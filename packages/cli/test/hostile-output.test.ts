@@ -143,7 +143,7 @@ describe('the CLI never prints a control character from data', function () {
           json: (b) => assert.equal((b['token'] as typeof token).createdBy, token.createdBy),
         },
         {
-          args: ['token', 'generate'],
+          args: ['token', 'generate', '--yes'],
           code: 0,
           json: (b) => assert.equal((b['token'] as typeof token).expiresAt, token.expiresAt),
         },
@@ -166,7 +166,7 @@ describe('the CLI never prints a control character from data', function () {
           json: (b) => assert.deepEqual(b['profiles'], failedStatus.profiles),
         },
         {
-          args: ['token', 'revoke'],
+          args: ['token', 'revoke', '--yes'],
           code: 1,
           json: (b) => assert.equal((b['error'] as { message: string }).message, `refused${HOSTILE}`),
         },
@@ -222,7 +222,7 @@ describe('the CLI never prints a control character from data', function () {
       close = () => demo.close();
       env = { PROFILEGATE_SERVER: demo.url, PROFILEGATE_CLIENT: 'demo', PROFILEGATE_ADMIN_KEY: ADMIN_KEY };
       // Require Authentication is on: the upload needs a token, which the CLI reads with the admin key.
-      const generated = await runCli(['token', 'generate'], { env, cwd: tmp });
+      const generated = await runCli(['token', 'generate', '--yes'], { env, cwd: tmp });
       assert.equal(generated.code, 0, generated.stderr);
     });
 
@@ -259,13 +259,13 @@ describe('the CLI never prints a control character from data', function () {
     });
 
     it('token generate --update shows the names of changed files escaped', async () => {
-      const shown = await runCli(['token', 'generate', '--json', '--reveal'], { env, cwd: tmp });
+      const shown = await runCli(['token', 'generate', '--json', '--reveal', '--yes'], { env, cwd: tmp });
       assert.equal(shown.code, 0, shown.stderr);
       const old = (parse(shown)['token'] as { accessToken: string }).accessToken;
       const dir = path.join(tmp, 'files');
       await fs.mkdir(dir);
       await fs.writeFile(path.join(dir, '\u001b]0;pwned\u0007\u202e.env'), `TOKEN=${old}\n`);
-      const result = await runCli(['token', 'generate', '--update', 'files'], { env, cwd: tmp });
+      const result = await runCli(['token', 'generate', '--update', 'files', '--yes'], { env, cwd: tmp });
       assert.equal(result.code, 0, result.stderr);
       assertClean(result, 'token generate --update');
       assert.ok(result.stdout.includes('\\x1b]0;pwned\\x07\\u202e.env: 1'), result.stdout);

@@ -10,6 +10,8 @@ export class AdminApiError extends Error {
     readonly status: number,
     readonly errorCode: string,
     message: string,
+    /** Which kind of route refused: an admin route (admin key) or a profile route (profile token). */
+    readonly route?: 'admin' | 'profile',
   ) {
     super(message);
     this.name = 'AdminApiError';
@@ -78,6 +80,11 @@ export interface BatchStatus {
   successfulUpdates?: number;
   profilesNotFound?: number;
   failedUpdates?: number;
+  /**
+   * A project extension: rows worked through so far while `incomplete`, out of `batchSize`
+   * (rows refused while parsing included); only from the instance applying the batch.
+   */
+  appliedCount?: number;
   profiles?: BatchRowFailure[];
 }
 
@@ -212,13 +219,19 @@ export class AdminClient {
       body: body === undefined ? undefined : JSON.stringify(body),
       contentType: body === undefined ? undefined : 'application/json',
       bearer: this.options.adminKey,
+      route: 'admin',
     });
   }
 
   private async request(
     method: string,
     path: string,
-    init: { body?: string | Uint8Array | undefined; contentType?: string | undefined; bearer?: string | undefined },
+    init: {
+      body?: string | Uint8Array | undefined;
+      contentType?: string | undefined;
+      bearer?: string | undefined;
+      route?: 'admin' | 'profile';
+    },
   ): Promise<unknown> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (init.contentType !== undefined) headers['content-type'] = init.contentType;
@@ -247,7 +260,7 @@ export class AdminClient {
     } catch {
       parsed = undefined;
     }
-    if (!res.ok) throw errorFromResponse(res, parsed, secrets);
+    if (!res.ok) throw errorFromResponse(res, parsed, secrets, init.route ?? 'profile');
     if (parsed === undefined && text !== '') {
       throw new AdminApiError(
         res.status,
@@ -259,7 +272,12 @@ export class AdminClient {
   }
 }
 
-function errorFromResponse(res: Response, body: unknown, secrets: readonly string[]): AdminApiError {
+function errorFromResponse(
+  res: Response,
+  body: unknown,
+  secrets: readonly string[],
+  route: 'admin' | 'profile',
+): AdminApiError {
   const fallback = `The server answered ${res.status} ${res.statusText}`.trim();
   if (typeof body === 'object' && body !== null) {
     const record = body as Record<string, unknown>;
@@ -268,13 +286,18 @@ function errorFromResponse(res: Response, body: unknown, secrets: readonly strin
       : undefined;
     if (first !== undefined) {
       const code = typeof first['errorCode'] === 'string' ? first['errorCode'] : `Http${res.status}`;
-      return new AdminApiError(res.status, code, safeMessage(first['message'], secrets, fallback));
+      return new AdminApiError(res.status, code, safeMessage(first['message'], secrets, fallback), route);
     }
     if ('message' in record) {
-      return new AdminApiError(res.status, `Http${res.status}`, safeMessage(record['message'], secrets, fallback));
+      return new AdminApiError(
+        res.status,
+        `Http${res.status}`,
+        safeMessage(record['message'], secrets, fallback),
+        route,
+      );
     }
   }
-  return new AdminApiError(res.status, `Http${res.status}`, fallback);
+  return new AdminApiError(res.status, `Http${res.status}`, fallback, route);
 }
 
 function unreachableMessage(base: string, error: unknown): string {

@@ -77,3 +77,4 @@ export {
 } from './rotation/rotation-target';
 export { type FileSelection } from './rotation/walk';
 export { TOKEN_ALGORITHM, TOKEN_AUDIENCE, TOKEN_ISSUER } from './token-format';
+export { PROFILE_TOKEN_LIMITS } from './token-limits';

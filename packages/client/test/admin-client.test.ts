@@ -70,6 +70,19 @@ describe('AdminClient', () => {
     assert.equal(seen[1]?.method, 'DELETE');
   });
 
+  it('says whether an admin route or a profile route refused (issue 20: a refused admin key has its own exit code)', async () => {
+    const { api } = await start(() => ({ status: 401, body: adminError(401, 'Unauthorized', 'no') }));
+    await assert.rejects(api.getSettings(), (e: unknown) => e instanceof AdminApiError && e.route === 'admin');
+    await assert.rejects(
+      api.getBatchStatus('demo-1-1'),
+      (e: unknown) => e instanceof AdminApiError && e.route === 'profile',
+    );
+    await assert.rejects(
+      api.uploadBatch('batch=a'),
+      (e: unknown) => e instanceof AdminApiError && e.route === 'profile',
+    );
+  });
+
   it('getToken answers null for TokenNotFound but throws for an unknown client', async () => {
     let code = 'TokenNotFound';
     const { api } = await start(() => ({ status: 404, body: adminError(404, code, 'none') }));

@@ -131,6 +131,7 @@ export { ANONYMOUS_ACTOR, AuditLog, MAX_AUDIT_LIMIT, type AuditLogOptions, type 
 export {
   ProfileService,
   notFoundMessage,
+  type BatchStatusRecord,
   type ProfileServiceOptions,
   type SubmitBatchOptions,
   type SubmittedBatch,

@@ -1,4 +1,5 @@
 import { parseBatch, type BatchFormat, type BatchLimits } from './batch/parse';
+import { BatchProgress } from './batch/progress';
 import { BatchSpool } from './batch/spool';
 import { systemClock, type Clock } from './clock';
 import { NotFoundError, ValidationError } from './errors';
@@ -57,6 +58,8 @@ export class ProfileService {
   private readonly store: Store;
   private readonly clock: Clock;
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Rows worked through so far of each batch this instance is applying. */
+  private readonly progress = new BatchProgress();
 
   constructor(private readonly options: ProfileServiceOptions) {
     this.store = options.store;
@@ -198,12 +201,16 @@ export class ProfileService {
    * A batch's status, with each failed row's message as batchStatus shows it (`Line N: why`), or
    * NotFoundError; ValidationError for a batchId that breaks the text rule.
    */
-  async getBatch(client: string, batchId: string): Promise<BatchRecord> {
+  async getBatch(client: string, batchId: string): Promise<BatchStatusRecord> {
     const problem = textProblem('batchId', batchId);
     if (problem) throw new ValidationError(problem);
+    const applied = this.progress.get(client, batchId);
     const batch = await this.store.getBatch(client, batchId);
     if (!batch) throw new NotFoundError(`No batch ${batchId} for client ${client}`, 'BatchNotFound');
-    return shown(batch);
+    // Read before the record: a batch that completes in between shows its final counters alone.
+    return batch.status === 'incomplete' && applied !== undefined
+      ? { ...shown(batch), appliedCount: applied }
+      : shown(batch);
   }
 
   /**
@@ -220,10 +227,14 @@ export class ProfileService {
   }
 
   private apply(batch: BatchRecord, spool: BatchSpool): Promise<BatchRecord> {
+    const { client, batchId } = batch;
+    this.progress.begin(client, batchId, batch.consumedCount);
     const run = (async () => {
       try {
         // A function, not an iterator: the store may read the rows again to retry its transaction.
-        const done = await this.store.applyBatch(batch.client, batch.batchId, () => spool.chunks(), {
+        // Counted as the store reads them: batchStatus's appliedCount while the batch is incomplete.
+        const rows = () => this.progress.counted(client, batchId, batch.consumedCount, spool.chunks());
+        const done = await this.store.applyBatch(batch.client, batch.batchId, rows, {
           createMissing: batch.version === 'v2',
           now: this.clock(),
         });
@@ -234,6 +245,7 @@ export class ProfileService {
         await this.store.markBatchStuck(batch.client, batch.batchId, message).catch(() => undefined);
         return shown({ ...batch, status: 'stuck' as const, message });
       } finally {
+        this.progress.end(client, batchId);
         await spool.dispose();
         await this.store
           .pruneBatches(batch.client, this.options.keepBatches ?? 100, this.clock() - DAY_MS)
@@ -245,6 +257,9 @@ export class ProfileService {
     return run;
   }
 }
+
+/** A batch's status with, while this instance applies it, the rows worked through so far (API.md 2.2). */
+export type BatchStatusRecord = BatchRecord & { appliedCount?: number };
 
 /** A batch record as batchStatus shows it: each failed row's message built from its line and reason. */
 function shown(batch: BatchRecord): BatchRecord {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { isLikelyTokenOfClient, tokenMarkerOf } from '@profilegate/client';
+import { PROFILE_TOKEN_LIMITS, isLikelyTokenOfClient, tokenMarkerOf } from '@profilegate/client';
 import { MemoryStore } from '../src/store/memory';
 import { KeyRing, generateSigningKey } from '../src/tokens/keys';
-import { TokenService } from '../src/tokens/service';
+import { TOKEN_LIMITS, TokenService } from '../src/tokens/service';
 
 // The client's scanner finds tokens by the start of their payload (tokenMarkerOf): that start is
 // the order in which core's mintToken writes the claims, so the two packages are tested together.
@@ -19,5 +19,11 @@ describe('tokens minted by core, as the client recognises them', () => {
     } finally {
       service.dispose();
     }
+  });
+});
+
+describe('token limits, as the client checks flags against them (issue 20)', () => {
+  it("the client's PROFILE_TOKEN_LIMITS are core's TOKEN_LIMITS", () => {
+    assert.deepEqual({ ...PROFILE_TOKEN_LIMITS }, { ...TOKEN_LIMITS });
   });
 });

@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import { CommandContext, globalOptions, type Streams } from '../context';
 import { UsageError } from '../errors';
+import { withExamples } from '../examples';
 
 /** `profilegate audit [--limit N]`. */
 export function auditCommand(streams: Streams): Command {
-  return new Command('audit')
+  const audit = new Command('audit')
     .description('Show the newest audit events (token generated or revoked, settings changed, denials)')
     .option('--limit <n>', 'how many events (newest first)')
     .action(async (options: { limit?: string }, command: Command) => {
@@ -25,4 +26,5 @@ export function auditCommand(streams: Streams): Command {
         ctx.say(`${event.at}  ${event.actor}  ${event.action}${details}`);
       }
     });
+  return withExamples(audit, ['profilegate audit', 'profilegate audit --limit 50 --json']);
 }

@@ -1,12 +1,15 @@
 import type { AuthenticationSettings } from '@profilegate/client';
 import { Command, Option } from 'commander';
+import { confirmDestructive } from '../confirm';
 import { CommandContext, globalOptions, type Streams } from '../context';
+import { withExamples } from '../examples';
 
 /** `profilegate settings show|set --require-auth on|off`. */
 export function settingsCommand(streams: Streams): Command {
   const settings = new Command('settings').description('Show or change the Require Authentication setting');
+  withExamples(settings, ['profilegate settings show', 'profilegate settings set --require-auth on']);
 
-  settings
+  const show = settings
     .command('show')
     .description('Show whether the profile routes require the token, and the token times')
     .action(async (_options: unknown, command: Command) => {
@@ -15,8 +18,9 @@ export function settingsCommand(streams: Streams): Command {
       ctx.result({ client: ctx.client, ...value });
       print(ctx, value);
     });
+  withExamples(show, ['profilegate settings show', 'profilegate settings show --json']);
 
-  settings
+  const set = settings
     .command('set')
     .description('Turn Require Authentication on or off')
     .addOption(
@@ -26,10 +30,21 @@ export function settingsCommand(streams: Streams): Command {
     )
     .action(async (options: { requireAuth: 'on' | 'off' }, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
-      const value = await ctx.api().setRequireAuthentication(options.requireAuth === 'on');
+      const api = ctx.api();
+      if (options.requireAuth === 'off') {
+        await confirmDestructive(ctx, {
+          question: `Turn Require Authentication off for client ${ctx.client} on ${ctx.server}?`,
+          consequences: ['The profile routes become open to anyone who can reach them, without a token.'],
+        });
+      }
+      const value = await api.setRequireAuthentication(options.requireAuth === 'on');
       ctx.result({ client: ctx.client, ...value });
       print(ctx, value);
     });
+  withExamples(set, [
+    'profilegate settings set --require-auth on',
+    'profilegate settings set --require-auth off --yes   # without a terminal',
+  ]);
 
   return settings;
 }

@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import {
+  PROFILE_TOKEN_LIMITS,
   describeSeconds,
   describeTimeLeft,
   displayText,
@@ -14,15 +15,18 @@ import {
 } from '@profilegate/client';
 import { Command, Option } from 'commander';
 import { CommandContext, globalOptions, type Streams } from '../context';
-import { parseDuration } from '../duration';
+import { confirmDestructive } from '../confirm';
+import { parseDurationWithin } from '../duration';
 import { CommandFailedError, UsageError } from '../errors';
+import { withExamples } from '../examples';
 import { startProgress } from '../progress';
 
 /** `profilegate token show|generate|revoke|replace`. */
 export function tokenCommand(streams: Streams): Command {
   const token = new Command('token').description('Show, generate, revoke the profile token; update stored copies');
+  withExamples(token, ['profilegate token show', 'profilegate token generate --update .env --yes']);
 
-  token
+  const show = token
     .command('show')
     .description('Show the current profile token (masked unless --reveal) and when it expires')
     .action(async (_options: unknown, command: Command) => {
@@ -37,30 +41,45 @@ export function tokenCommand(streams: Streams): Command {
       ctx.say(`Profile token of client ${ctx.client}: ${ctx.show(info.accessToken)}`);
       ctx.say(describeToken(info));
     });
+  withExamples(show, ['profilegate token show', 'profilegate token show --reveal --json']);
 
-  token
+  const generateCommand = token
     .command('generate')
     .description('Generate a new profile token (the current one stops working) and update its stored copies')
-    .option('--expires-in <duration>', 'lifetime: 90d, 12h or seconds (server default 90d)')
-    .option('--grace <seconds>', 'seconds the replaced token keeps working (default 0)')
+    .option('--expires-in <duration>', 'lifetime: 90d, 12h or seconds, 5 minutes to 365 days (default 90d)')
+    .option(
+      '--grace <duration>',
+      'how long the replaced token keeps working: 10m, 1h or seconds, at most 1 day (default 0)',
+    )
     .option('--update <paths...>', 'files, folders or globs in which to replace the old token')
     .option('--dry-run', 'list what would change; generate nothing and write nothing')
     .action(async (options: GenerateOptions, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
       await generate(ctx, options);
     });
+  withExamples(generateCommand, [
+    "profilegate token generate --update .env config 'deploy/**/*.yaml' --dry-run",
+    'profilegate token generate --update .env config --grace 10m',
+    'profilegate token generate --expires-in 30d --yes   # in CI: no terminal to confirm on',
+  ]);
 
-  token
+  const revoke = token
     .command('revoke')
     .description('Revoke the profile token: no token works until a new one is generated')
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
-      await ctx.api().revokeToken();
+      const api = ctx.api();
+      await confirmDestructive(ctx, {
+        question: `Revoke the profile token of client ${ctx.client} on ${ctx.server}?`,
+        consequences: ['No token works until you generate a new one: apps that send it get 401.'],
+      });
+      await api.revokeToken();
       ctx.result({ client: ctx.client, revoked: true });
       ctx.say(`Revoked the profile token of client ${ctx.client}; no token works until you generate a new one.`);
     });
+  withExamples(revoke, ['profilegate token revoke', 'profilegate token revoke --yes   # without a terminal']);
 
-  token
+  const replaceCommand = token
     .command('replace')
     .description('Replace stored copies of the old token by a token generated elsewhere (no server call)')
     .addOption(new Option('--new <token>', 'the new token, or - to read it from stdin').makeOptionMandatory())
@@ -71,6 +90,9 @@ export function tokenCommand(streams: Streams): Command {
       const ctx = new CommandContext(globalOptions(command), streams);
       await replace(ctx, paths, options);
     });
+  withExamples(replaceCommand, [
+    "profilegate token show --reveal --json | jq -r .token.accessToken | profilegate token replace --new - .env 'config/*.json'",
+  ]);
 
   return token;
 }
@@ -110,26 +132,57 @@ async function checkPaths(ctx: CommandContext, paths: readonly string[]): Promis
 }
 
 async function generate(ctx: CommandContext, options: GenerateOptions): Promise<void> {
-  const expiresIn = options.expiresIn === undefined ? undefined : parseDuration(options.expiresIn, '--expires-in');
-  const grace = options.grace === undefined ? undefined : parseDuration(options.grace, '--grace');
+  const limits = PROFILE_TOKEN_LIMITS;
+  const expiresIn =
+    options.expiresIn === undefined
+      ? undefined
+      : parseDurationWithin(options.expiresIn, '--expires-in', limits.minExpiresIn, limits.maxExpiresIn);
+  const grace =
+    options.grace === undefined ? undefined : parseDurationWithin(options.grace, '--grace', 0, limits.maxGrace);
   const paths = options.update ?? [];
   await checkPaths(ctx, paths);
   const api = ctx.api();
 
   // Read first: the exact value to replace in the files is the one the server holds now.
-  const current = paths.length > 0 ? await api.getToken() : null;
+  const current = await api.getToken();
   const oldTokens = current === null ? [] : [current.accessToken];
 
+  // The files are looked at before anything changes: an --update that matches no file stops here.
+  const planned =
+    paths.length > 0 ? await updateFiles(ctx, paths, oldTokens, '\u0000placeholder-new-token', true) : undefined;
+  if (planned !== undefined && planned.filesScanned + planned.skipped.length === 0) {
+    throw new UsageError(
+      `--update ${paths.join(' ')} matched no file; nothing was changed (no token was generated). ` +
+        'Check the paths and globs (quote globs so the shell does not expand them).',
+    );
+  }
+
   if (options.dryRun === true) {
-    const files =
-      paths.length > 0 ? await updateFiles(ctx, paths, oldTokens, '\u0000placeholder-new-token', true) : undefined;
-    ctx.result({ client: ctx.client, dryRun: true, generated: false, files: files && filesJson(ctx, files) });
+    ctx.result({ client: ctx.client, dryRun: true, generated: false, files: planned && filesJson(ctx, planned) });
     ctx.say(
       `Dry run: would generate a new profile token for client ${ctx.client}${current === null ? '' : ` replacing ${maskToken(current.accessToken)}`}.`,
     );
-    if (files !== undefined) printFiles(ctx, files, true);
+    if (planned !== undefined) printFiles(ctx, planned, true);
     return;
   }
+
+  const consequences = [
+    current === null
+      ? 'There is no current token.'
+      : grace
+        ? `The current token (${maskToken(current.accessToken)}) keeps working for ${describeSeconds(grace)}, then stops.`
+        : `The current token (${maskToken(current.accessToken)}) stops working at once.`,
+  ];
+  if (planned !== undefined) {
+    consequences.push(
+      `Then ${planned.copies} ${planned.copies === 1 ? 'copy' : 'copies'} in ${planned.filesChanged.length} of ` +
+        `${planned.filesScanned} files scanned are replaced (see --dry-run).`,
+    );
+  }
+  await confirmDestructive(ctx, {
+    question: `Generate a new profile token for client ${ctx.client} on ${ctx.server}?`,
+    consequences,
+  });
 
   const body: { expiresIn?: number; previousTokenGraceSeconds?: number } = {};
   if (expiresIn !== undefined) body.expiresIn = expiresIn;
@@ -153,9 +206,11 @@ async function generate(ctx: CommandContext, options: GenerateOptions): Promise<
   ctx.say(`New profile token for client ${ctx.client}: ${ctx.show(info.accessToken)}`);
   ctx.say(
     `New token expires in ${describeTimeLeft(info.expiresIn * 1000)} (${info.expiresAt}).` +
-      (grace
-        ? ` The previous token keeps working for ${describeSeconds(grace)}.`
-        : ' The previous token no longer works.'),
+      (current === null
+        ? ''
+        : grace
+          ? ` The previous token keeps working for ${describeSeconds(grace)}.`
+          : ' The previous token no longer works.'),
   );
   if (files !== undefined) printFiles(ctx, files, false);
 }

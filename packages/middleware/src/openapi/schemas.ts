@@ -65,6 +65,14 @@ export const schemas: Json = {
       successfulUpdates: { type: 'integer', minimum: 0, description: 'With `showDetails=true` only.' },
       profilesNotFound: { type: 'integer', minimum: 0, description: 'With `showDetails=true` only.' },
       failedUpdates: { type: 'integer', minimum: 0, description: 'With `showDetails=true` only.' },
+      appliedCount: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          'A project extension, with `showDetails=true` only, while `status` is `incomplete`: rows of `batchSize` ' +
+          'worked through so far (rows refused while parsing included). Reported only by the instance applying ' +
+          'the batch; may start again from the parse failures when the store retries its transaction.',
+      },
       profiles: {
         type: 'array',
         description:

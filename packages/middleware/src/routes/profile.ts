@@ -3,7 +3,7 @@ import {
   PayloadTooLargeError,
   ProfilegateError,
   ValidationError,
-  type BatchRecord,
+  type BatchStatusRecord,
   type ProfileKey,
 } from '@profilegate/core';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -174,7 +174,7 @@ function profileKeyFrom(params: Map<string, string>): ProfileKey {
   return { kind, id: params.get(param)! };
 }
 
-function batchStatusXml(batch: BatchRecord, details: boolean) {
+function batchStatusXml(batch: BatchStatusRecord, details: boolean) {
   const body: Record<string, string | number | Array<Record<string, string>>> = {
     batchId: batch.batchId,
     status: batch.status,
@@ -188,13 +188,15 @@ function batchStatusXml(batch: BatchRecord, details: boolean) {
     successfulUpdates: batch.successfulUpdates,
     profilesNotFound: batch.profilesNotFound,
     failedUpdates: batch.failedUpdates,
+    // A project extension (API.md 2.2): how far an incomplete batch has got, on the instance applying it.
+    ...(batch.appliedCount !== undefined ? { appliedCount: batch.appliedCount } : {}),
     ...(batch.failures.length > 0
       ? { profile: batch.failures.map((f) => ({ id: f.id, status: 'failed', message: f.message })) }
       : {}),
   };
 }
 
-function batchStatusJson(batch: BatchRecord, details: boolean): object {
+function batchStatusJson(batch: BatchStatusRecord, details: boolean): object {
   const { profile, ...rest } = batchStatusXml(batch, details) as Record<string, unknown>;
   return details ? { ...rest, profiles: profile ?? [] } : rest;
 }

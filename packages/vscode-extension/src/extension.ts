@@ -12,6 +12,7 @@ import { scrubTokens } from './logic/messages';
 import { Poller, type Scheduler } from './logic/poller';
 import type { ProfilegateExtensionApi } from './testing-api';
 import { configuredInWorkspace, currentSettings, vscodeWorkbench } from './vscode/config';
+import { ContextKeys } from './vscode/context-keys';
 import { StaleTokenDiagnostics } from './vscode/diagnostics';
 import { TokenStatusBar } from './vscode/status-bar';
 import { VsCodeUi } from './vscode/ui';
@@ -58,7 +59,9 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
     workbench: vscodeWorkbench,
     log,
   });
+  const contextKeys = new ContextKeys();
   const statusBar = new TokenStatusBar({
+    contextKeys,
     secrets: context.secrets,
     state: context.globalState,
     settings: currentSettings,
@@ -115,6 +118,7 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
       secrets: context.secrets,
       refresh: () => poller.poll(),
       statusBar: () => statusBar.current(),
+      contextKeys: () => contextKeys.current(),
     },
   };
 }

@@ -12,6 +12,7 @@ import { scrubTokens } from './logic/messages';
 import { Poller, type Scheduler } from './logic/poller';
 import type { ProfilegateExtensionApi } from './testing-api';
 import { configuredInWorkspace, currentSettings, vscodeWorkbench } from './vscode/config';
+import { offerAdoption } from './vscode/adoption-offer';
 import { ContextKeys } from './vscode/context-keys';
 import { StaleTokenDiagnostics } from './vscode/diagnostics';
 import { TokenStatusBar } from './vscode/status-bar';
@@ -38,12 +39,13 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
   const createApi: CommandServices['createApi'] = (settings, adminKey) =>
     new AdminClient({ serverUrl: settings.serverUrl, client: settings.client, adminKey, timeoutMs: 20_000 });
 
+  const files = new WorkspaceTokenFiles();
   const services: CommandServices = {
     ui: () => ui,
     secrets: context.secrets,
     readSettings: currentSettings,
     createApi,
-    files: new WorkspaceTokenFiles(),
+    files,
     workbench: vscodeWorkbench,
     log,
     now,
@@ -109,6 +111,17 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
   );
   poller.start();
   refreshQuietly();
+  // A project that already holds a token of the client: offer to adopt it (once per workspace).
+  void offerAdoption({
+    settings: currentSettings,
+    configuredInWorkspace,
+    secrets: context.secrets,
+    files,
+    state: context.workspaceState,
+    ui: () => ui,
+    workbench: vscodeWorkbench,
+    now,
+  }).catch((error: unknown) => log(`Looking for a token to adopt failed: ${String(error)}`));
 
   return {
     testing: {

@@ -61,3 +61,17 @@ export function adoptionCandidates(found: readonly FoundTokenFiles[], client: st
   candidates.sort((a, b) => b.issuedAt - a.issuedAt || b.expiresAt - a.expiresAt);
   return { candidates: candidates.map(({ issuedAt: _issuedAt, ...rest }) => rest), leftOut };
 }
+
+/**
+ * The one-time offer shown when a workspace that uses Profilegate holds a usable token of the
+ * client while none is stored in VS Code; undefined when there is nothing to offer.
+ */
+export function adoptionOffer(choice: AdoptionChoice, client: string): string | undefined {
+  const first = choice.candidates[0];
+  if (first === undefined) return undefined;
+  const where =
+    choice.candidates.length === 1
+      ? `a token of client ${client} (${maskToken(first.token)}, in ${describeFiles(first.files)})`
+      : `${choice.candidates.length} tokens of client ${client}`;
+  return `This workspace holds ${where}, and none is stored in VS Code. Adopt it, so the status bar counts down its expiry and the next rotation replaces its copies?`;
+}

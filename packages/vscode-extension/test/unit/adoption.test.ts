@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { adoptionCandidates, describeFiles } from '../../src/logic/adoption';
+import { adoptionCandidates, adoptionOffer, describeFiles } from '../../src/logic/adoption';
 import { NOW } from '../fixtures/clock';
 import { fakeToken } from '../fixtures/jwt';
 
@@ -50,5 +50,28 @@ describe('adopting a token found in the workspace', () => {
     assert.equal(describeFiles(['.env']), '.env');
     assert.equal(describeFiles(['.env', 'a.json']), '.env and a.json');
     assert.equal(describeFiles(['.env', 'a.json', 'b.yaml', 'c.sh']), '.env and 3 more files');
+  });
+
+  it('offers adoption once a usable token is found, naming it masked and where', () => {
+    const token = fakeToken({ iat: NOW / 1000 - DAY });
+    const one = adoptionOffer(adoptionCandidates([{ token, files: ['.env'] }], 'demo', NOW), 'demo');
+    assert.match(
+      one ?? '',
+      /^This workspace holds a token of client demo \(eyJ\S+…\S{4}, in \.env\), and none is stored/,
+    );
+    assert.ok(!(one ?? '').includes(token));
+    const two = adoptionOffer(
+      adoptionCandidates(
+        [
+          { token, files: ['.env'] },
+          { token: fakeToken(), files: ['a.json'] },
+        ],
+        'demo',
+        NOW,
+      ),
+      'demo',
+    );
+    assert.match(two ?? '', /^This workspace holds 2 tokens of client demo,/);
+    assert.equal(adoptionOffer(adoptionCandidates([], 'demo', NOW), 'demo'), undefined);
   });
 });

@@ -12,7 +12,7 @@ import { scrubTokens } from './logic/messages';
 import { Poller, type Scheduler } from './logic/poller';
 import type { ProfilegateExtensionApi } from './testing-api';
 import { configuredInWorkspace, currentSettings, vscodeWorkbench } from './vscode/config';
-import { offerAdoption } from './vscode/adoption-offer';
+import { ADOPTION_OFFERED, offerAdoption } from './vscode/adoption-offer';
 import { ContextKeys } from './vscode/context-keys';
 import { StaleTokenDiagnostics } from './vscode/diagnostics';
 import { TokenStatusBar } from './vscode/status-bar';
@@ -112,16 +112,18 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
   poller.start();
   refreshQuietly();
   // A project that already holds a token of the client: offer to adopt it (once per workspace).
-  void offerAdoption({
-    settings: currentSettings,
-    configuredInWorkspace,
-    secrets: context.secrets,
-    files,
-    state: context.workspaceState,
-    ui: () => ui,
-    workbench: vscodeWorkbench,
-    now,
-  }).catch((error: unknown) => log(`Looking for a token to adopt failed: ${String(error)}`));
+  const offer = () =>
+    offerAdoption({
+      settings: currentSettings,
+      configuredInWorkspace,
+      secrets: context.secrets,
+      files,
+      state: context.workspaceState,
+      ui: () => ui,
+      workbench: vscodeWorkbench,
+      now,
+    });
+  void offer().catch((error: unknown) => log(`Looking for a token to adopt failed: ${String(error)}`));
 
   return {
     testing: {
@@ -132,6 +134,10 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
       refresh: () => poller.poll(),
       statusBar: () => statusBar.current(),
       contextKeys: () => contextKeys.current(),
+      offerAdoption: async ({ again }) => {
+        if (again) await context.workspaceState.update(ADOPTION_OFFERED, undefined);
+        return offer();
+      },
     },
   };
 }

@@ -21,6 +21,12 @@ export interface ProfilegateTesting {
   statusBar(): StatusBarView | undefined;
   /** The `when`-clause context keys as the extension last set them. */
   contextKeys(): Record<string, boolean>;
+  /**
+   * What activation runs: offers to adopt a token of the client found in the workspace, where
+   * Profilegate is in use and none is stored, once per workspace (`again`: forget it was offered).
+   * True when the offer was shown.
+   */
+  offerAdoption(options: { again: boolean }): Promise<boolean>;
 }
 
 /** What `activate()` returns. */

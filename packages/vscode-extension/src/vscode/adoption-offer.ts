@@ -9,7 +9,8 @@ import type { SecretStore, TokenFileUpdater, Ui, Workbench } from '../commands/p
 import { adoptionCandidates, adoptionOffer } from '../logic/adoption';
 import { secretKeys, type SettingsResult } from '../logic/settings';
 
-const OFFERED = 'profilegate.adoptionOffered';
+/** The workspaceState key that remembers the offer was made. */
+export const ADOPTION_OFFERED = 'profilegate.adoptionOffered';
 
 /** What the offer needs. */
 export interface AdoptionOfferDeps {
@@ -26,7 +27,7 @@ export interface AdoptionOfferDeps {
 /** Shows the offer when it applies; true when it was shown. */
 export async function offerAdoption(deps: AdoptionOfferDeps): Promise<boolean> {
   const result = deps.settings();
-  if (!result.ok || deps.state.get<boolean>(OFFERED) === true) return false;
+  if (!result.ok || deps.state.get<boolean>(ADOPTION_OFFERED) === true) return false;
   const { settings } = result;
   const keys = secretKeys(settings);
   const [token, adminKey] = await Promise.all([deps.secrets.get(keys.token), deps.secrets.get(keys.adminKey)]);
@@ -34,7 +35,7 @@ export async function offerAdoption(deps: AdoptionOfferDeps): Promise<boolean> {
   const found = await deps.files.findClientTokens(settings.client, settings.exclude);
   const message = adoptionOffer(adoptionCandidates(found, settings.client, deps.now()), settings.client);
   if (message === undefined) return false;
-  await deps.state.update(OFFERED, true);
+  await deps.state.update(ADOPTION_OFFERED, true);
   deps
     .ui()
     .show('info', message, [

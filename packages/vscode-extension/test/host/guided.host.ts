@@ -70,6 +70,27 @@ describe('a guided start', () => {
   });
 });
 
+describe('a workspace that already holds a token of the client', () => {
+  it('gets one offer to adopt it; its button adopts the token', async () => {
+    const { t, token } = await freshState();
+    const ui = new ScriptedUi([], [], ['…']);
+    t.setUi(ui);
+    try {
+      assert.equal(await t.offerAdoption({ again: true }), true);
+      const offer = ui.last();
+      assert.match(offer?.message ?? '', /^This workspace holds a token of client demo \(eyJ\S+…\S{4}, in /);
+      const adopted = (await offer?.actions.find((a) => a.title === 'Adopt Token…')?.run()) as CommandResult;
+      assert.equal(adopted.outcome, 'done');
+      assert.equal(await t.secrets.get(slots().token), token);
+      await t.secrets.delete(slots().token);
+      assert.equal(await t.offerAdoption({ again: false }), false, 'offered once per workspace');
+      assert.deepEqual(ui.leaked([token]), []);
+    } finally {
+      t.setUi(undefined);
+    }
+  });
+});
+
 describe('Set Admin Key… in the middle of Generate', () => {
   it('Generate continues once the key is stored: the user does not start again', async () => {
     const { t, token } = await freshState();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Screenshots of the admin page for the README: starts the demo server on a free port with a
 // throw-away data folder, makes some history (a token, a settings change, a refused request),
-// signs in through the page and saves docs/images/admin-page-{desktop,phone}.png.
+// signs in through the page and saves docs/images/admin-page-{desktop,phone,new-token}.png.
 // Needs a build (`npx tsc -b`) and Debian's chromium (CHROMIUM=/path to use another one).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -61,6 +61,12 @@ try {
       // Generate through the page, then hide the one-time token: the picture shows no usable token.
       await page.getByRole('button', { name: 'Generate New Profile Authentication Token' }).click();
       await page.getByRole('button', { name: 'Generate new token' }).click();
+      // The one-time box and its help text, the token itself blurred: no picture shows a usable token.
+      const box = page.locator('#new-token');
+      await box.waitFor();
+      await page.locator('#new-token-value').evaluate((field) => (field.style.filter = 'blur(5px)'));
+      await box.screenshot({ path: join(out, 'admin-page-new-token.png') });
+      console.log('saved docs/images/admin-page-new-token.png');
       await page.getByRole('button', { name: 'I have copied it' }).click();
     }
     await page.locator('#activity li').first().waitFor();

@@ -14,14 +14,23 @@ function count(n: number, unit: string): string {
 }
 
 /**
- * Whole days (or hours, minutes) left, for "expires in …". A minute of slack absorbs the second
- * the server spent answering, so a fresh 90-day token reads "90 days", not "89 days".
+ * Whole days left, rounded up: "expires in N days" means it expires within N days, never later.
+ * The one rounding rule of every "expires in …" (the CLI, the extension's toast, status bar and
+ * status view) and of the extension's warning window (`left <= warningDays` counts the same days),
+ * so a fresh 90-day token reads "90 days" everywhere for its whole first day. 0 once expired.
+ */
+export function daysLeft(ms: number): number {
+  return ms <= 0 ? 0 : Math.ceil(ms / DAY);
+}
+
+/**
+ * "expires in …": whole days from a day on, whole hours under a day, whole minutes under an hour,
+ * each rounded up as `daysLeft` does.
  */
 export function describeTimeLeft(ms: number): string {
-  const slack = ms + MINUTE;
-  if (slack >= DAY) return count(Math.floor(slack / DAY), 'day');
-  if (slack >= HOUR) return count(Math.floor(slack / HOUR), 'hour');
-  if (ms >= MINUTE) return count(Math.floor(ms / MINUTE), 'minute');
+  if (ms >= DAY) return count(daysLeft(ms), 'day');
+  if (ms >= HOUR) return count(Math.ceil(ms / HOUR), 'hour');
+  if (ms >= MINUTE) return count(Math.ceil(ms / MINUTE), 'minute');
   return 'less than a minute';
 }
 

@@ -34,7 +34,7 @@ export { ADOBE_ENV, AdobeConfigError, adobeTargetFromEnv } from './adobe/adobe-e
 export { batchFormPrefix, type BatchFormPrefix } from './batch-form';
 export { CLIENT_CODE_PATTERN, isValidClientCode } from './client-code';
 export { displayJson, displayText } from './display-text';
-export { describeSeconds, describeTimeLeft } from './durations';
+export { daysLeft, describeSeconds, describeTimeLeft } from './durations';
 export { DEFAULT_EXCLUDES, isGlob } from './rotation/glob';
 export {
   decodeJwtPayloadUnverified,

@@ -45,6 +45,16 @@ describe('admin page route', () => {
     assert.doesNotMatch(html, /(?:src|href)="(?:https?:)?\/\//, 'nothing from another origin');
   });
 
+  it('tells where to put a new token with commands that exist (the CLI and the VS Code extension)', async () => {
+    const html = (await t.http.get(PAGE)).text;
+    const help = /<p id="new-token-help"[^>]*>([\s\S]*?)<\/p>/.exec(html)?.[1] ?? '';
+    assert.ok(!help.includes('profilegate rotate'), 'names a CLI command that does not exist');
+    assert.match(help, /<code>profilegate token replace --new - &lt;files&gt;<\/code>/);
+    assert.match(help, /<code>profilegate token generate --update &lt;files&gt;<\/code>/);
+    assert.match(help, /Profilegate: Update Stored Token…/);
+    assert.match(help, /Profilegate: Generate New Profile Authentication Token/);
+  });
+
   it("serves the page's files, with their types, and nothing else", async () => {
     for (const [name, type] of [
       ['app.mjs', /^text\/javascript/],

@@ -12,6 +12,8 @@ import { scrubTokens } from './logic/messages';
 import { Poller, type Scheduler } from './logic/poller';
 import type { ProfilegateExtensionApi } from './testing-api';
 import { configuredInWorkspace, currentSettings, vscodeWorkbench } from './vscode/config';
+import { ADOPTION_OFFERED, offerAdoption } from './vscode/adoption-offer';
+import { ContextKeys } from './vscode/context-keys';
 import { StaleTokenDiagnostics } from './vscode/diagnostics';
 import { TokenStatusBar } from './vscode/status-bar';
 import { VsCodeUi } from './vscode/ui';
@@ -37,12 +39,13 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
   const createApi: CommandServices['createApi'] = (settings, adminKey) =>
     new AdminClient({ serverUrl: settings.serverUrl, client: settings.client, adminKey, timeoutMs: 20_000 });
 
+  const files = new WorkspaceTokenFiles();
   const services: CommandServices = {
     ui: () => ui,
     secrets: context.secrets,
     readSettings: currentSettings,
     createApi,
-    files: new WorkspaceTokenFiles(),
+    files,
     workbench: vscodeWorkbench,
     log,
     now,
@@ -58,7 +61,9 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
     workbench: vscodeWorkbench,
     log,
   });
+  const contextKeys = new ContextKeys();
   const statusBar = new TokenStatusBar({
+    contextKeys,
     secrets: context.secrets,
     state: context.globalState,
     settings: currentSettings,
@@ -106,6 +111,19 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
   );
   poller.start();
   refreshQuietly();
+  // A project that already holds a token of the client: offer to adopt it (once per workspace).
+  const offer = () =>
+    offerAdoption({
+      settings: currentSettings,
+      configuredInWorkspace,
+      secrets: context.secrets,
+      files,
+      state: context.workspaceState,
+      ui: () => ui,
+      workbench: vscodeWorkbench,
+      now,
+    });
+  void offer().catch((error: unknown) => log(`Looking for a token to adopt failed: ${String(error)}`));
 
   return {
     testing: {
@@ -115,6 +133,11 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
       secrets: context.secrets,
       refresh: () => poller.poll(),
       statusBar: () => statusBar.current(),
+      contextKeys: () => contextKeys.current(),
+      offerAdoption: async ({ again }) => {
+        if (again) await context.workspaceState.update(ADOPTION_OFFERED, undefined);
+        return offer();
+      },
     },
   };
 }

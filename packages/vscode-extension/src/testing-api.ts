@@ -17,8 +17,16 @@ export interface ProfilegateTesting {
    * admin key is stored), re-reads settings and secrets, then updates the status bar and diagnostics.
    */
   refresh(): Promise<void>;
-  /** What the status bar item shows (undefined while the settings are invalid). */
+  /** What the status bar item shows (undefined before its first refresh). */
   statusBar(): StatusBarView | undefined;
+  /** The `when`-clause context keys as the extension last set them. */
+  contextKeys(): Record<string, boolean>;
+  /**
+   * What activation runs: offers to adopt a token of the client found in the workspace, where
+   * Profilegate is in use and none is stored, once per workspace (`again`: forget it was offered).
+   * True when the offer was shown.
+   */
+  offerAdoption(options: { again: boolean }): Promise<boolean>;
 }
 
 /** What `activate()` returns. */

@@ -114,7 +114,7 @@ ${MODULES.map((name) => `<link rel="modulepreload" href="admin/${name}">`).join(
           <input id="new-token-value" type="text" readonly spellcheck="false" autocomplete="off" aria-describedby="new-token-help">
           <button type="button" id="copy-token" class="secondary">Copy</button>
         </div>
-        <p id="new-token-help" class="help">Put it where your scripts read it (for example with <code>profilegate rotate</code>). Once you close this box the page shows only its first and last characters.</p>
+        <p id="new-token-help" class="help">Put it where your scripts read it: <code>profilegate token replace --new - &lt;files&gt;</code> (the token on standard input) replaces the old one in your files, and in VS Code <strong>Profilegate: Update Stored Token…</strong> does the same for the workspace. Next time, <code>profilegate token generate --update &lt;files&gt;</code> or <strong>Profilegate: Generate New Profile Authentication Token</strong> rotates and updates in one step. Once you close this box the page shows only its first and last characters.</p>
         <button type="button" id="hide-token" class="secondary">I have copied it</button>
       </div>
 

@@ -18,7 +18,26 @@ export const COMMANDS = Object.freeze({
   showTokenStatus: 'profilegate.showTokenStatus',
   setAdminKey: 'profilegate.setAdminKey',
   forgetAdminKey: 'profilegate.forgetAdminKey',
+  adoptWorkspaceToken: 'profilegate.adoptWorkspaceToken',
+  getStarted: 'profilegate.getStarted',
 });
+
+/** The context keys of package.json's `when` clauses (set by the status bar's refresh). */
+export const CONTEXT_KEYS = Object.freeze({
+  /** An admin key is stored for the current server URL and client. */
+  adminKeyStored: 'profilegate.adminKeyStored',
+  /** A profile token is stored for the current server URL and client. */
+  tokenStored: 'profilegate.tokenStored',
+});
+
+/** The commands Set Admin Key… may resume once the key is stored (the ones that need a key). */
+export const RESUMABLE: ReadonlySet<string> = new Set([
+  COMMANDS.generateToken,
+  COMMANDS.replaceOldTokens,
+  COMMANDS.toggleAuthentication,
+  COMMANDS.revokeToken,
+  COMMANDS.showTokenStatus,
+]);
 
 /** Shows `message` (scrubbed of tokens) and logs it; returns it for the command's result. */
 export function report(
@@ -33,11 +52,22 @@ export function report(
   return safe;
 }
 
-/** The button that carries out a fix. */
-export function fixAction(s: CommandServices, fix: Fix): MessageAction[] {
+/**
+ * The button that carries out a fix. Set Admin Key… resumes `resume` (the command that failed)
+ * once the new key is stored, so the user does not start it again.
+ */
+export function fixAction(s: CommandServices, fix: Fix, resume?: string): MessageAction[] {
   switch (fix) {
     case 'set-admin-key':
-      return [{ title: 'Set Admin Key…', run: () => s.workbench.executeCommand(COMMANDS.setAdminKey) }];
+      return [
+        {
+          title: 'Set Admin Key…',
+          run: () =>
+            resume === undefined
+              ? s.workbench.executeCommand(COMMANDS.setAdminKey)
+              : s.workbench.executeCommand(COMMANDS.setAdminKey, { resume }),
+        },
+      ];
     case 'open-server-setting':
       return [{ title: 'Open Settings', run: () => s.workbench.openSettings('profilegate.serverUrl') }];
     case 'open-client-setting':
@@ -47,15 +77,19 @@ export function fixAction(s: CommandServices, fix: Fix): MessageAction[] {
   }
 }
 
-/** Reports a failed server call; nothing has been stored or changed when this is called. */
+/**
+ * Reports a failed server call; nothing has been stored or changed when this is called. `resume`:
+ * the command to run again once Set Admin Key… (the button of a refused key) has stored a key.
+ */
 export function failed(
   s: CommandServices,
   error: unknown,
   settings: ExtensionSettings,
   operation: Operation,
+  resume?: string,
 ): CommandResult {
   const { message, fix } = describeFailure(error, { operation, ...settings });
-  return { outcome: 'failed', message: report(s, 'error', message, fixAction(s, fix)) };
+  return { outcome: 'failed', message: report(s, 'error', message, fixAction(s, fix, resume)) };
 }
 
 /** The validated settings, or undefined after telling the user what to fix. */

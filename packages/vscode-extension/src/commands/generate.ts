@@ -7,7 +7,7 @@
 import { describeSeconds, describeTimeLeft, maskToken, type ProfileTokenInfo } from '@profilegate/client';
 import { describeGenerated } from '../logic/messages';
 import { secretKeys, type ExtensionSettings } from '../logic/settings';
-import { cancelled, failed, keepAdminKey, loadSettings, obtainAdminKey, report } from './common';
+import { COMMANDS, cancelled, failed, keepAdminKey, loadSettings, obtainAdminKey, report } from './common';
 import { doneAfterUpdate, summarizeFiles, updateWorkspace } from './files';
 import type { CommandResult, CommandServices } from './ports';
 
@@ -38,7 +38,7 @@ export async function generateToken(s: CommandServices): Promise<CommandResult> 
   try {
     current = await s.ui().withProgress('Profilegate: reading the current token…', () => api.getToken());
   } catch (error) {
-    return failed(s, error, settings, 'read-token');
+    return failed(s, error, settings, 'read-token', COMMANDS.generateToken);
   }
 
   const confirmed = await s.ui().confirm({
@@ -57,7 +57,7 @@ export async function generateToken(s: CommandServices): Promise<CommandResult> 
       }),
     );
   } catch (error) {
-    return failed(s, error, settings, 'generate-token');
+    return failed(s, error, settings, 'generate-token', COMMANDS.generateToken);
   }
   s.log(
     `Generated ${maskToken(info.accessToken)} for client ${settings.client} on ${settings.serverUrl}` +

@@ -1,5 +1,6 @@
 /** The command table: id → what runs. Token-changing commands run one at a time. */
-import { forgetAdminKey, setAdminKey } from './admin-key';
+import { forgetAdminKey, resumeOf, setAdminKey } from './admin-key';
+import { adoptWorkspaceToken } from './adopt';
 import { COMMANDS, Exclusive } from './common';
 import { generateToken } from './generate';
 import type { CommandResult, CommandServices } from './ports';
@@ -13,7 +14,7 @@ export { COMMANDS, Exclusive } from './common';
 export function commandHandlers(
   s: CommandServices,
   exclusive = new Exclusive(),
-): Array<[string, () => Promise<CommandResult>]> {
+): Array<[string, (...args: unknown[]) => Promise<CommandResult>]> {
   const locked = (name: string, run: (s: CommandServices) => Promise<CommandResult>) => () =>
     exclusive.run(s, name, () => run(s));
   const plain = (run: (s: CommandServices) => Promise<CommandResult>) => () => run(s);
@@ -24,7 +25,16 @@ export function commandHandlers(
     [COMMANDS.toggleAuthentication, locked('Toggle Require Authentication', toggleAuthentication)],
     [COMMANDS.revokeToken, locked('Revoke Profile Authentication Token', revokeToken)],
     [COMMANDS.showTokenStatus, plain(showTokenStatus)],
-    [COMMANDS.setAdminKey, plain(setAdminKey)],
+    // Its argument `{ resume: id }` names the command to run again once the key is stored.
+    [COMMANDS.setAdminKey, (argument?: unknown) => setAdminKey(s, resumeOf(argument))],
     [COMMANDS.forgetAdminKey, plain(forgetAdminKey)],
+    [COMMANDS.adoptWorkspaceToken, plain(adoptWorkspaceToken)],
+    [
+      COMMANDS.getStarted,
+      async () => {
+        await s.workbench.openWalkthrough();
+        return { outcome: 'done' };
+      },
+    ],
   ];
 }

@@ -28,6 +28,16 @@ export interface MessageAction {
   run: () => unknown;
 }
 
+/** One row of a quick pick: a choice carrying `value`, or a separator with a heading. */
+export type PickItem<T> = { label: string; description?: string; detail?: string; value: T } | { separator: string };
+
+/** A quick pick. */
+export interface PickRequest<T> {
+  title: string;
+  placeHolder: string;
+  items: ReadonlyArray<PickItem<T>>;
+}
+
 /** Severity of a notification. */
 export type MessageLevel = 'info' | 'warning' | 'error';
 
@@ -39,6 +49,8 @@ export interface Ui {
   confirm(request: ConfirmRequest): Promise<boolean>;
   /** Shows a notification. Does not wait for a button: a command must not hang on an unanswered toast. */
   show(level: MessageLevel, message: string, actions?: readonly MessageAction[]): void;
+  /** Shows a quick pick; the chosen item's value, or undefined when it was dismissed. */
+  pick<T>(request: PickRequest<T>): Promise<T | undefined>;
   /** Runs `task` while a progress notification titled `title` is shown. */
   withProgress<T>(title: string, task: () => Promise<T>): Promise<T>;
 }
@@ -87,16 +99,27 @@ export interface FileUpdateRequest {
   preview: boolean;
 }
 
-/** Replaces copies of old tokens in the workspace files. */
+/** A token of the client found in the workspace files, and where. */
+export interface FoundToken {
+  token: string;
+  /** Paths shown to the user (relative to the workspace), sorted. */
+  files: string[];
+}
+
+/** Replaces copies of old tokens in the workspace files, and finds the client's tokens in them. */
 export interface TokenFileUpdater {
   replace(request: FileUpdateRequest): Promise<FileUpdateOutcome>;
+  /** Every distinct token of `client` in the workspace files (minus `exclude`), with its files. */
+  findClientTokens(client: string, exclude: string | undefined): Promise<FoundToken[]>;
 }
 
 /** Workbench actions offered as buttons. */
 export interface Workbench {
-  executeCommand(command: string): PromiseLike<unknown>;
+  executeCommand(command: string, ...args: unknown[]): PromiseLike<unknown>;
   openSettings(query: string): PromiseLike<unknown>;
   openFiles(uris: readonly string[]): PromiseLike<unknown>;
+  /** Opens the extension's walkthrough (Get Started with Profilegate). */
+  openWalkthrough(): PromiseLike<unknown>;
 }
 
 /** Everything a command needs; `ui` is read on each use so tests can swap it. */
@@ -119,4 +142,6 @@ export interface CommandResult {
   message?: string;
   copies?: number;
   files?: string[];
+  /** The command that ran after this one finished: the interrupted one resumed, or the step picked. */
+  next?: { command: string; result: CommandResult | undefined };
 }

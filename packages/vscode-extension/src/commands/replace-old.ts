@@ -30,14 +30,14 @@ async function readServerToken(
     return { ok: true, server: serverTokenFromInfo(info) };
   } catch (error) {
     if (!(error instanceof AdminApiError && error.status === 403)) {
-      return { ok: false, result: failed(s, error, settings, 'read-token') };
+      return { ok: false, result: failed(s, error, settings, 'read-token', COMMANDS.replaceOldTokens) };
     }
   }
   // A key that may not read the token may read the settings: enough to tell whether the stored one is current.
   try {
     return { ok: true, server: serverTokenFromSettings(await api.getSettings()) };
   } catch (error) {
-    return { ok: false, result: failed(s, error, settings, 'read-settings') };
+    return { ok: false, result: failed(s, error, settings, 'read-settings', COMMANDS.replaceOldTokens) };
   }
 }
 

@@ -1,13 +1,15 @@
 /**
  * The commands that only talk to the server: Toggle Require Authentication, Revoke Profile
  * Authentication Token and Show Token Status. Each reads the state first, says what the change
- * means, and stores a typed admin key only once the server has accepted it.
+ * means, and stores a typed admin key only once the server has accepted it. A refused key's
+ * Set Admin Key… button runs the command again once a key is stored.
  */
 import type { AuthenticationSettings } from '@profilegate/client';
 import { describeTokenStatus } from '../logic/status';
+import { tokenStatusView, type StatusStep } from '../logic/status-view';
 import { secretKeys } from '../logic/settings';
 import { COMMANDS, cancelled, failed, keepAdminKey, loadSettings, obtainAdminKey, report } from './common';
-import type { CommandResult, CommandServices } from './ports';
+import type { CommandResult, CommandServices, PickItem } from './ports';
 
 /** Profilegate: Toggle Require Authentication. */
 export async function toggleAuthentication(s: CommandServices): Promise<CommandResult> {
@@ -21,7 +23,7 @@ export async function toggleAuthentication(s: CommandServices): Promise<CommandR
   try {
     before = await api.getSettings();
   } catch (error) {
-    return failed(s, error, settings, 'read-settings');
+    return failed(s, error, settings, 'read-settings', COMMANDS.toggleAuthentication);
   }
   const turnOn = !before.requireAuthentication;
   const where = `client ${settings.client} on ${settings.serverUrl}`;
@@ -48,7 +50,7 @@ export async function toggleAuthentication(s: CommandServices): Promise<CommandR
   try {
     after = await api.setRequireAuthentication(turnOn);
   } catch (error) {
-    return failed(s, error, settings, 'toggle-authentication');
+    return failed(s, error, settings, 'toggle-authentication', COMMANDS.toggleAuthentication);
   }
   await keepAdminKey(s, settings, adminKey);
   const message = after.requireAuthentication
@@ -75,7 +77,7 @@ export async function revokeToken(s: CommandServices): Promise<CommandResult> {
   try {
     await s.createApi(settings, adminKey.value).revokeToken();
   } catch (error) {
-    return failed(s, error, settings, 'revoke-token');
+    return failed(s, error, settings, 'revoke-token', COMMANDS.revokeToken);
   }
   await keepAdminKey(s, settings, adminKey);
   await s.secrets.delete(secretKeys(settings).token);
@@ -88,7 +90,10 @@ export async function revokeToken(s: CommandServices): Promise<CommandResult> {
   };
 }
 
-/** Profilegate: Show Token Status. */
+/**
+ * Profilegate: Show Token Status. A quick pick: the facts first (expiry, who generated it, Require
+ * Authentication, the stored token), then the next steps; picking a step runs its command.
+ */
 export async function showTokenStatus(s: CommandServices): Promise<CommandResult> {
   const settings = loadSettings(s);
   if (settings === undefined) return { outcome: 'failed' };
@@ -98,20 +103,56 @@ export async function showTokenStatus(s: CommandServices): Promise<CommandResult
   try {
     server = await s.createApi(settings, adminKey.value).getSettings();
   } catch (error) {
-    return failed(s, error, settings, 'read-settings');
+    return failed(s, error, settings, 'read-settings', COMMANDS.showTokenStatus);
   }
   await keepAdminKey(s, settings, adminKey);
-  const storedToken = await s.secrets.get(secretKeys(settings).token);
-  const message = describeTokenStatus({
+  const input = {
     settings: server,
-    storedToken,
+    storedToken: await s.secrets.get(secretKeys(settings).token),
     client: settings.client,
     serverUrl: settings.serverUrl,
     now: s.now(),
-  });
-  const actions =
-    server.token === null
-      ? [{ title: 'Generate New Token', run: () => s.workbench.executeCommand(COMMANDS.generateToken) }]
-      : [];
-  return { outcome: 'done', message: report(s, 'info', message, actions) };
+  };
+  const message = describeTokenStatus(input);
+  s.log(`info: ${message}`);
+  const view = tokenStatusView(input);
+  const items: Array<PickItem<StatusStep | undefined>> = [
+    ...view.facts.map((fact) => ({ label: fact.label, detail: fact.detail, value: undefined })),
+    { separator: 'Next steps' },
+    ...view.steps.map((step) => ({ label: STEP_LABELS[step](server), value: step })),
+  ];
+  const step = await s.ui().pick({ title: view.title, placeHolder: view.placeHolder, items });
+  if (step === undefined) return { outcome: 'done', message };
+  const next = await runStep(s, step);
+  return { outcome: 'done', message, next };
+}
+
+/** What each next step is called in the quick pick. */
+const STEP_LABELS: Readonly<Record<StatusStep, (server: AuthenticationSettings) => string>> = {
+  generate: () => '$(sync) Generate New Token',
+  'replace-old': () => '$(replace-all) Replace Old Tokens in Workspace',
+  'update-stored': () => '$(edit) Update Stored Token…',
+  'toggle-authentication': (server) =>
+    server.requireAuthentication
+      ? '$(unlock) Turn Require Authentication Off…'
+      : '$(lock) Turn Require Authentication On…',
+  'set-admin-key': () => '$(key) Set Admin Key…',
+  'open-settings': () => '$(gear) Open Settings',
+};
+
+/** Runs the step picked in the status. */
+async function runStep(s: CommandServices, step: StatusStep): Promise<CommandResult['next']> {
+  if (step === 'open-settings') {
+    await s.workbench.openSettings('profilegate');
+    return { command: 'workbench.action.openSettings', result: undefined };
+  }
+  const command = {
+    generate: COMMANDS.generateToken,
+    'replace-old': COMMANDS.replaceOldTokens,
+    'update-stored': COMMANDS.updateStoredToken,
+    'toggle-authentication': COMMANDS.toggleAuthentication,
+    'set-admin-key': COMMANDS.setAdminKey,
+  }[step];
+  const result = (await s.workbench.executeCommand(command)) as CommandResult | undefined;
+  return { command, result };
 }

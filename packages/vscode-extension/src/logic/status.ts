@@ -3,13 +3,10 @@
  * (once a day inside the warning window), and the text of Show Token Status. Pure: the clock and
  * the stored token are arguments.
  */
-import { maskToken, type AuthenticationSettings } from '@profilegate/client';
-import { describeTimeLeft } from '@profilegate/client';
+import { daysLeft, describeTimeLeft, maskToken, type AuthenticationSettings } from '@profilegate/client';
 import { isoDay } from './messages';
 import { storedTokenState, type ServerToken } from './server-token';
 import { readClaims } from './token-check';
-
-const DAY = 86_400_000;
 
 /** How urgent the token's state is; decides the status bar colour. */
 export type TokenLevel = 'none' | 'ok' | 'warning' | 'expired';
@@ -23,6 +20,26 @@ export interface StatusBarView {
   tooltip: string;
   /** Whether the item is shown at all. */
   visible: boolean;
+  /** What a click does: Show Token Status, or open the Get Started walkthrough. */
+  action: 'status' | 'walkthrough';
+}
+
+/**
+ * The item where Profilegate is not set up yet (nothing stored, no workspace setting) or its
+ * settings are invalid: shown right after install, it opens the Get Started walkthrough.
+ */
+export function setupView(problem?: string): StatusBarView {
+  return {
+    replaced: false,
+    level: 'none',
+    text: '$(rocket) Profilegate: set up',
+    tooltip:
+      problem === undefined
+        ? 'Profilegate: set the server, the client and the admin key, or adopt a token found in this workspace. Click to get started.'
+        : `Profilegate: fix the settings first (${problem}). Click to get started.`,
+    visible: true,
+    action: 'walkthrough',
+  };
 }
 
 /** Inputs of statusBarView. */
@@ -44,19 +61,22 @@ export function tokenLevel(expiresAt: number | null, now: number, warningDays: n
   if (expiresAt === null) return 'warning';
   const left = expiresAt - now;
   if (left <= 0) return 'expired';
-  return left <= warningDays * DAY ? 'warning' : 'ok';
+  // The days the status bar shows (one rounding rule, @profilegate/client's daysLeft).
+  return daysLeft(left) <= warningDays ? 'warning' : 'ok';
 }
 
-/** The status bar item for the stored token. Hidden where Profilegate is not in use (no token, key or workspace setting). */
+/** The status bar item for the stored token; "set up" where Profilegate is not in use yet (no token, key or workspace setting). */
 export function statusBarView(input: StatusInput): StatusBarView {
   const where = `client ${input.client} on ${input.serverUrl}`;
   if (input.token === undefined) {
+    if (!input.inUse) return setupView();
     return {
       replaced: false,
       level: 'none',
       text: '$(key) No token',
       tooltip: `Profilegate: no profile token stored for ${where}. Click for the server's token status.`,
-      visible: input.inUse,
+      visible: true,
+      action: 'status',
     };
   }
   const { expiresAt } = readClaims(input.token);
@@ -75,6 +95,7 @@ export function statusBarView(input: StatusInput): StatusBarView {
       text: state === 'revoked' ? '$(warning) Token revoked' : '$(warning) Token replaced',
       tooltip: `Profilegate: the stored token ${masked} of ${where} ${what}: it and its copies in this workspace no longer work. Click for the token status.`,
       visible: true,
+      action: 'status',
     };
   }
   if (expiresAt === null) {
@@ -84,6 +105,7 @@ export function statusBarView(input: StatusInput): StatusBarView {
       text: '$(warning) Token: no expiry',
       tooltip: `Profilegate: the stored token ${masked} of ${where} has no expiry date.`,
       visible: true,
+      action: 'status',
     };
   }
   if (level === 'expired') {
@@ -93,6 +115,7 @@ export function statusBarView(input: StatusInput): StatusBarView {
       text: '$(error) Token expired',
       tooltip: `Profilegate: the stored token ${masked} of ${where} expired on ${isoDay(expiresAt)}. Generate a new one.`,
       visible: true,
+      action: 'status',
     };
   }
   const left = describeTimeLeft(expiresAt - input.now);
@@ -102,6 +125,7 @@ export function statusBarView(input: StatusInput): StatusBarView {
     text: `${level === 'warning' ? '$(warning)' : '$(key)'} Token: ${left}`,
     tooltip: `Profilegate: the stored token ${masked} of ${where} expires on ${isoDay(expiresAt)} (in ${left}). Click for its status.`,
     visible: true,
+    action: 'status',
   };
 }
 

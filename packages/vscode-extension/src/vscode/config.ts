@@ -31,13 +31,17 @@ export function configuredInWorkspace(): boolean {
   });
 }
 
+/** The walkthrough of package.json (`contributes.walkthroughs`), as `<extension id>#<walkthrough id>`. */
+export const WALKTHROUGH_ID = 'profilegate.profilegate#setup';
+
 /** Workbench actions offered as notification buttons. */
 export const vscodeWorkbench: Workbench = {
-  executeCommand: (command) => vscode.commands.executeCommand(command),
+  executeCommand: (command, ...args) => vscode.commands.executeCommand(command, ...args),
   openSettings: (query) => vscode.commands.executeCommand('workbench.action.openSettings', query),
   openFiles: async (uris) => {
     for (const uri of uris) {
       await vscode.window.showTextDocument(vscode.Uri.parse(uri), { preview: false, preserveFocus: true });
     }
   },
+  openWalkthrough: () => vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false),
 };

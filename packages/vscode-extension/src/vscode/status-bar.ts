@@ -2,7 +2,9 @@
  * The status bar item with the time left on the stored token: warning colour inside
  * `profilegate.expiryWarningDays` or once the server's token is another one (regenerated or
  * revoked elsewhere), error colour once expired, and an expiry reminder at most once a day.
- * Clicking it runs Show Token Status. The extension refreshes it every minute and on focus.
+ * Clicking it runs Show Token Status. Where Profilegate is not set up yet it reads "Profilegate: set
+ * up" and opens the walkthrough. It also sets the `when`-clause context keys from what is stored.
+ * The extension refreshes it every minute, on focus, and when a secret or setting changes.
  */
 import * as vscode from 'vscode';
 import { COMMANDS } from '../commands';
@@ -10,7 +12,16 @@ import type { SecretStore, Ui } from '../commands/ports';
 import type { SettingsResult } from '../logic/settings';
 import type { ServerToken } from '../logic/server-token';
 import { secretKeys } from '../logic/settings';
-import { expiryReminder, localDay, shouldNotifyExpiry, statusBarView, type StatusBarView } from '../logic/status';
+import {
+  expiryReminder,
+  localDay,
+  setupView,
+  shouldNotifyExpiry,
+  statusBarView,
+  type StatusBarView,
+} from '../logic/status';
+import { CONTEXT_KEYS } from '../commands/common';
+import type { ContextKeys } from './context-keys';
 
 /** What the status bar item needs. */
 export interface StatusBarDeps {
@@ -24,6 +35,8 @@ export interface StatusBarDeps {
   now: () => number;
   /** The server's token as last read (unknown when it was not). */
   server: () => ServerToken;
+  /** The `when`-clause keys, set from what is stored. */
+  contextKeys: ContextKeys;
 }
 
 /** The token status bar item; `refresh` after anything it shows may have changed. */
@@ -35,7 +48,6 @@ export class TokenStatusBar implements vscode.Disposable {
   constructor(private readonly deps: StatusBarDeps) {
     this.item = vscode.window.createStatusBarItem('profilegate.token', vscode.StatusBarAlignment.Right, 100);
     this.item.name = 'Profilegate Token';
-    this.item.command = COMMANDS.showTokenStatus;
   }
 
   /** What the item shows now (for tests). */
@@ -47,8 +59,12 @@ export class TokenStatusBar implements vscode.Disposable {
     const generation = ++this.generation;
     const result = this.deps.settings();
     if (!result.ok) {
-      this.view = undefined;
-      this.item.hide();
+      await Promise.all([
+        this.deps.contextKeys.set(CONTEXT_KEYS.adminKeyStored, false),
+        this.deps.contextKeys.set(CONTEXT_KEYS.tokenStored, false),
+      ]);
+      if (generation !== this.generation) return;
+      this.show(setupView(result.problems.join('; ')));
       return;
     }
     const settings = result.settings;
@@ -58,6 +74,11 @@ export class TokenStatusBar implements vscode.Disposable {
       this.deps.secrets.get(keys.adminKey),
     ]);
     if (generation !== this.generation) return; // a newer refresh is under way
+    await Promise.all([
+      this.deps.contextKeys.set(CONTEXT_KEYS.adminKeyStored, adminKey !== undefined && adminKey !== ''),
+      this.deps.contextKeys.set(CONTEXT_KEYS.tokenStored, token !== undefined && token !== ''),
+    ]);
+    if (generation !== this.generation) return;
     const now = this.deps.now();
     const view = statusBarView({
       token,
@@ -68,17 +89,7 @@ export class TokenStatusBar implements vscode.Disposable {
       now,
       server: this.deps.server(),
     });
-    this.view = view;
-    this.item.text = view.text;
-    this.item.tooltip = view.tooltip;
-    this.item.backgroundColor =
-      view.level === 'expired'
-        ? new vscode.ThemeColor('statusBarItem.errorBackground')
-        : view.level === 'warning'
-          ? new vscode.ThemeColor('statusBarItem.warningBackground')
-          : undefined;
-    if (view.visible) this.item.show();
-    else this.item.hide();
+    this.show(view);
 
     const stateKey = `profilegate.expiryReminder:${keys.token}`;
     // A replaced token gets its own warning (from the server watch), not an expiry reminder.
@@ -95,6 +106,21 @@ export class TokenStatusBar implements vscode.Disposable {
         },
       ]);
     }
+  }
+
+  private show(view: StatusBarView): void {
+    this.view = view;
+    this.item.text = view.text;
+    this.item.tooltip = view.tooltip;
+    this.item.command = view.action === 'walkthrough' ? COMMANDS.getStarted : COMMANDS.showTokenStatus;
+    this.item.backgroundColor =
+      view.level === 'expired'
+        ? new vscode.ThemeColor('statusBarItem.errorBackground')
+        : view.level === 'warning'
+          ? new vscode.ThemeColor('statusBarItem.warningBackground')
+          : undefined;
+    if (view.visible) this.item.show();
+    else this.item.hide();
   }
 
   dispose(): void {

@@ -3,7 +3,7 @@
  * through `vscode.window`. Buttons are handled when chosen; the command does not wait for them.
  */
 import * as vscode from 'vscode';
-import type { ConfirmRequest, MessageAction, MessageLevel, SecretRequest, Ui } from '../commands/ports';
+import type { ConfirmRequest, MessageAction, MessageLevel, PickRequest, SecretRequest, Ui } from '../commands/ports';
 
 /** The Ui of the commands, on `vscode.window`. */
 export class VsCodeUi implements Ui {
@@ -49,6 +49,22 @@ export class VsCodeUi implements Ui {
       },
       (error: unknown) => this.onActionError(error),
     );
+  }
+
+  async pick<T>(request: PickRequest<T>): Promise<T | undefined> {
+    type Row = vscode.QuickPickItem & { value?: T };
+    const rows: Row[] = request.items.map((item) =>
+      'separator' in item
+        ? { label: item.separator, kind: vscode.QuickPickItemKind.Separator }
+        : { label: item.label, description: item.description, detail: item.detail, value: item.value },
+    );
+    const chosen = await vscode.window.showQuickPick(rows, {
+      title: request.title,
+      placeHolder: request.placeHolder,
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
+    return chosen?.value;
   }
 
   withProgress<T>(title: string, task: () => Promise<T>): Promise<T> {

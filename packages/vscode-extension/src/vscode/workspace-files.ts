@@ -4,10 +4,11 @@
  * for all files, so open editors update and one undo reverts the rotation. With the preview on,
  * the edits need confirmation (Refactor Preview); otherwise they are applied and saved.
  * The counts are taken from the documents afterwards, so they tell what really changed.
+ * `findClientTokens` lists the client's tokens in the same files, for Adopt Token Found in Workspace….
  */
-import { DEFAULT_MAX_FILE_BYTES } from '@profilegate/client';
+import { DEFAULT_MAX_FILE_BYTES, findTokensOfClient } from '@profilegate/client';
 import * as vscode from 'vscode';
-import type { FileUpdateOutcome, FileUpdateRequest, TokenFileUpdater } from '../commands/ports';
+import type { FileUpdateOutcome, FileUpdateRequest, FoundToken, TokenFileUpdater } from '../commands/ports';
 import { countCopies, planFileEdits, previewLabel, type FilePlan } from '../logic/rotation-plan';
 import { readText, workspaceFiles } from './read-text';
 
@@ -19,6 +20,21 @@ interface Candidate {
 /** The TokenFileUpdater over the open workspace folders. */
 export class WorkspaceTokenFiles implements TokenFileUpdater {
   constructor(private readonly maxFileBytes = DEFAULT_MAX_FILE_BYTES) {}
+
+  async findClientTokens(client: string, exclude: string | undefined): Promise<FoundToken[]> {
+    const found = new Map<string, Set<string>>();
+    const multiRoot = (vscode.workspace.workspaceFolders ?? []).length > 1;
+    for (const uri of await workspaceFiles(exclude)) {
+      const read = await readText(uri, this.maxFileBytes);
+      if ('skipped' in read) continue;
+      for (const token of findTokensOfClient(read.text, client)) {
+        const files = found.get(token) ?? new Set<string>();
+        files.add(vscode.workspace.asRelativePath(uri, multiRoot));
+        found.set(token, files);
+      }
+    }
+    return [...found].map(([token, files]) => ({ token, files: [...files].sort() }));
+  }
 
   async replace(request: FileUpdateRequest): Promise<FileUpdateOutcome> {
     const outcome: FileUpdateOutcome = {

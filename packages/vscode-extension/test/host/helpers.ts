@@ -13,7 +13,7 @@ import type { CommandResult } from '../../src/commands/ports';
 import { secretKeys } from '../../src/logic/settings';
 import type { ProfilegateExtensionApi, ProfilegateTesting } from '../../src/testing-api';
 import { expectedChanges, LEFT_ALONE, seededFiles, seedWorkspace } from '../fixtures/seed';
-import { ScriptedUi, type SecretAnswer } from '../fixtures/scripted-ui';
+import { ScriptedUi, type PickAnswer, type SecretAnswer } from '../fixtures/scripted-ui';
 import { loadTestConfig, workspaceDir, type HostTestConfig } from './config';
 
 export const config: HostTestConfig = loadTestConfig();
@@ -171,9 +171,10 @@ export async function runCommand(
   command: string,
   secrets: SecretAnswer[] = [],
   confirms: boolean[] = [],
+  picks: PickAnswer[] = [],
 ): Promise<{ result: CommandResult; ui: ScriptedUi }> {
   const t = await testing();
-  const ui = new ScriptedUi(secrets, confirms);
+  const ui = new ScriptedUi(secrets, confirms, picks);
   t.setUi(ui);
   try {
     const result = await vscode.commands.executeCommand<CommandResult>(command);

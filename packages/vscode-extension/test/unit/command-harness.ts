@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import type { AuthenticationSettings, ProfileTokenInfo } from '@profilegate/client';
 import sinon from 'sinon';
 import { commandHandlers } from '../../src/commands';
-import type { AdminApi, CommandResult, CommandServices, FileUpdateOutcome } from '../../src/commands/ports';
+import type { AdminApi, CommandResult, CommandServices, FileUpdateOutcome, FoundToken } from '../../src/commands/ports';
 import { readSettings, secretKeys, type RawSettings } from '../../src/logic/settings';
 import { NOW } from '../fixtures/clock';
-import { ScriptedUi, type SecretAnswer } from '../fixtures/scripted-ui';
+import { ScriptedUi, type PickAnswer, type SecretAnswer } from '../fixtures/scripted-ui';
 
 export { NOW } from '../fixtures/clock';
 
@@ -54,6 +54,9 @@ export class Harness {
   readonly replace = sinon.stub<Parameters<CommandServices['files']['replace']>, Promise<FileUpdateOutcome>>();
   readonly createApi = sinon.stub<[unknown, string], AdminApi>().returns(this.api as unknown as AdminApi);
   readonly executed: string[] = [];
+  /** What executeCommand resolves with, per command (undefined otherwise). */
+  readonly commandResults = new Map<string, CommandResult>();
+  readonly findClientTokens = sinon.stub<[string, string | undefined], Promise<FoundToken[]>>().resolves([]);
   readonly logs: string[] = [];
   ui: ScriptedUi = new ScriptedUi();
   raw: RawSettings = { serverUrl: SERVER, client: 'demo' };
@@ -72,26 +75,30 @@ export class Harness {
       },
       readSettings: () => readSettings(this.raw),
       createApi: this.createApi,
-      files: { replace: this.replace },
+      files: { replace: this.replace, findClientTokens: this.findClientTokens },
       workbench: {
-        executeCommand: async (command) => void this.executed.push(command),
+        executeCommand: async (command, ...args) => {
+          this.executed.push(args.length === 0 ? command : `${command} ${JSON.stringify(args)}`);
+          return this.commandResults.get(command);
+        },
         openSettings: async (query) => void this.executed.push(`settings:${query}`),
         openFiles: async (uris) => void this.executed.push(`open:${uris.join(',')}`),
+        openWalkthrough: async () => void this.executed.push('walkthrough'),
       },
       log: (line) => void this.logs.push(line),
       now: () => NOW,
     };
   }
 
-  script(secrets: SecretAnswer[], confirms: boolean[] = []): ScriptedUi {
-    this.ui = new ScriptedUi(secrets, confirms);
+  script(secrets: SecretAnswer[], confirms: boolean[] = [], picks: PickAnswer[] = []): ScriptedUi {
+    this.ui = new ScriptedUi(secrets, confirms, picks);
     return this.ui;
   }
 
-  async run(id: string): Promise<CommandResult> {
+  async run(id: string, ...args: unknown[]): Promise<CommandResult> {
     const handler = commandHandlers(this.services()).find(([command]) => command === id)?.[1];
     assert.ok(handler, `no handler for ${id}`);
-    return handler();
+    return handler(...args);
   }
 
   /** Asserts that no text shown and no log line holds any of the secrets in full. */

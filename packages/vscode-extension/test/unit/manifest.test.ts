@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { CLIENT_CODE_PATTERN } from '@profilegate/client';
 import { COMMANDS } from '../../src/commands';
+import { CONTEXT_KEYS } from '../../src/commands/common';
 import { REPLACE_OLD_TOKENS_TITLE } from '../../src/logic/messages';
 import { SETTING_DEFAULTS } from '../../src/logic/settings';
 
@@ -16,10 +17,26 @@ const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8
   name: string;
   publisher: string;
   main: string;
+  icon?: string;
+  galleryBanner?: { color?: string; theme?: string };
+  repository?: { type?: string; url?: string };
+  scripts: Record<string, string>;
   engines: { vscode: string };
   devDependencies: Record<string, string>;
   contributes: {
     commands: Array<{ command: string; title: string; category: string }>;
+    menus?: { commandPalette?: Array<{ command: string; when?: string }> };
+    walkthroughs?: Array<{
+      id: string;
+      title: string;
+      steps: Array<{
+        id: string;
+        title: string;
+        description: string;
+        completionEvents?: string[];
+        media: { markdown?: string };
+      }>;
+    }>;
     configuration: { properties: Record<string, { default: unknown; pattern?: string }> };
   };
 };
@@ -51,6 +68,8 @@ describe('extension manifest', () => {
       [COMMANDS.showTokenStatus]: 'Show Token Status',
       [COMMANDS.setAdminKey]: 'Set Admin Key…',
       [COMMANDS.forgetAdminKey]: 'Forget Admin Key',
+      [COMMANDS.adoptWorkspaceToken]: 'Adopt Token Found in Workspace…',
+      [COMMANDS.getStarted]: 'Get Started',
     });
     assert.ok(manifest.contributes.commands.every((c) => c.category === 'Profilegate'));
   });
@@ -100,5 +119,55 @@ describe('layering', () => {
       .filter((file) => file.endsWith('.ts') && importsVscode.test(readFileSync(file, 'utf8')))
       .map((file) => relative(packageDir, file));
     assert.deepEqual(offenders, []);
+  });
+
+  it('has an icon (a 128×128 PNG in the package), a gallery banner and a repository', () => {
+    assert.equal(manifest.icon, 'images/icon.png');
+    const png = readFileSync(join(packageDir, manifest.icon));
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128]);
+    assert.match(manifest.galleryBanner?.color ?? '', /^#[0-9a-f]{6}$/i);
+    assert.ok(['dark', 'light'].includes(manifest.galleryBanner?.theme ?? ''));
+    assert.match(manifest.repository?.url ?? '', /^https:\/\//);
+    assert.ok(!manifest.scripts.package?.includes('--allow-missing-repository'));
+    const ignore = readFileSync(join(packageDir, '.vscodeignore'), 'utf8');
+    assert.match(ignore, /^!images\/icon\.png$/m, 'the icon is left out of the .vsix');
+  });
+
+  it('lists state-dependent commands only when their state holds (when clauses on context keys the code sets)', () => {
+    const when = Object.fromEntries((manifest.contributes.menus?.commandPalette ?? []).map((m) => [m.command, m.when]));
+    assert.equal(when[COMMANDS.forgetAdminKey], CONTEXT_KEYS.adminKeyStored);
+    assert.match(when[COMMANDS.replaceOldTokens] ?? '', new RegExp(CONTEXT_KEYS.tokenStored.replace('.', '\\.')));
+    assert.match(when[COMMANDS.adoptWorkspaceToken] ?? '', /workspaceFolderCount > 0/);
+    const keys = new Set<string>(Object.values(CONTEXT_KEYS));
+    for (const clause of Object.values(when)) {
+      for (const name of (clause ?? '').match(/profilegate\.[A-Za-z.]+/g) ?? []) {
+        assert.ok(keys.has(name), `${name} is not a context key the extension sets`);
+      }
+    }
+  });
+
+  it('has a walkthrough whose steps set the server, the client, the admin key and adopt a workspace token', () => {
+    const walkthrough = manifest.contributes.walkthroughs?.[0];
+    assert.equal(walkthrough?.id, 'setup');
+    const events = Object.fromEntries((walkthrough?.steps ?? []).map((step) => [step.id, step.completionEvents]));
+    assert.deepEqual(events, {
+      server: ['onSettingChanged:profilegate.serverUrl'],
+      client: ['onSettingChanged:profilegate.client'],
+      adminKey: [`onContext:${CONTEXT_KEYS.adminKeyStored}`],
+      adopt: [`onContext:${CONTEXT_KEYS.tokenStored}`],
+      status: [`onCommand:${COMMANDS.showTokenStatus}`],
+    });
+    const commands = new Set(manifest.contributes.commands.map((c) => c.command));
+    const settings = new Set(Object.keys(manifest.contributes.configuration.properties));
+    for (const step of walkthrough?.steps ?? []) {
+      assert.ok(statSync(join(packageDir, step.media.markdown ?? 'missing')).isFile(), `${step.id}: no media file`);
+      for (const [, command] of step.description.matchAll(/\(command:(profilegate\.[A-Za-z]+)/g)) {
+        assert.ok(commands.has(command as string), `${step.id} links to an undeclared ${command}`);
+      }
+      for (const [, setting] of step.description.matchAll(/%22(profilegate\.[A-Za-z.]+)%22/g)) {
+        assert.ok(settings.has(setting as string), `${step.id} opens an undeclared ${setting}`);
+      }
+    }
   });
 });

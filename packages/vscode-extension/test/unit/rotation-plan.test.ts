@@ -92,6 +92,9 @@ describe('rotation plan', () => {
     const label = previewLabel([oldToken, older, oldToken], newToken);
     assert.match(label, /^Replace profile token eyJ\S*…\S{4} and 1 older with eyJ\S*…\S{4}$/);
     assert.ok(!label.includes(oldToken) && !label.includes(newToken) && !label.includes(older));
+    const masked = (token: string) => `${token.slice(0, 6)}…${token.slice(-4)}`;
+    assert.equal(label, `Replace profile token ${masked(oldToken)} and 1 older with ${masked(newToken)}`);
+    assert.equal(previewLabel([], newToken), `Profile token → ${masked(newToken)}`);
   });
 
   it('calls a file binary when its first 8 KiB hold a NUL byte', () => {

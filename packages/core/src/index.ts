@@ -49,6 +49,7 @@ export {
 export {
   DEFAULT_SETTINGS,
   MAX_REPORTED_FAILURES,
+  MAX_RETENTION_DAYS,
   type ApplyBatchOptions,
   type AuditEvent,
   type BatchFailure,
@@ -61,6 +62,7 @@ export {
   type LinkOutcome,
   type NewBatch,
   type Settings,
+  type SettingsChange,
   type SigningKeyChanges,
   type SigningKeyRecord,
   type Store,

@@ -138,7 +138,16 @@ export {
   type SubmittedBatch,
 } from './profile-service';
 // The Require Authentication setting.
-export { SettingsService } from './settings-service';
+export { RETENTION_RULE, SettingsService, isRetentionDays } from './settings-service';
+// Retention: the sweep that deletes expired profiles (API.md 5).
+export {
+  DEFAULT_SWEEP_BATCH_SIZE,
+  DEFAULT_SWEEP_INTERVAL_MS,
+  RETENTION_ACTOR,
+  RetentionSweeper,
+  type RetentionSweeperOptions,
+  type SweepTimers,
+} from './retention-sweeper';
 // The PostgreSQL store (several instances on one database).
 export { DEFAULT_BATCH_LEASE_MS, PostgresStore, type PostgresStoreOptions } from './store/postgres';
 // Options checked at construction, with one error naming the option as the caller spelled it.

@@ -306,7 +306,7 @@ describe('admin page in a browser', function () {
     await page.locator('#require-auth[aria-disabled="true"]').waitFor();
     assert.match(
       (await page.locator('#require-auth-reason').textContent()) ?? '',
-      /Changing the Require Authentication setting needs the admin role/,
+      /Changing the settings \(Require Authentication, profile retention\) needs the admin role/,
     );
     assert.equal(await switchState(page), 'true');
     assert.equal((await settingsNow()).requireAuthentication, true);

@@ -51,17 +51,16 @@ export class SettingsService {
    */
   async put(client: string, change: SettingsChange, actor: string): Promise<Settings> {
     const checked = checkSettingsChange(change);
-    let after: Settings | undefined;
-    await this.store.putSettings(client, checked, (before) => {
-      after = { ...before, ...checked };
+    const before = await this.store.putSettings(client, checked, (replaced) => {
+      const after: Settings = { ...replaced, ...checked };
       const details: Record<string, unknown> = {};
       for (const field of SETTINGS_FIELDS) {
-        if (field in checked) details[field] = { from: before[field], to: after[field] };
+        if (field in checked) details[field] = { from: replaced[field], to: after[field] };
       }
       return this.audit.event(actor, 'settings.changed', details);
     });
     this.invalidate(client);
-    return after!;
+    return { ...before, ...checked };
   }
 
   private invalidate(client: string): void {

@@ -220,6 +220,28 @@ describe('profilegate CLI against the demo server', function () {
     assert.equal(await profileStatus('whatever'), 401);
   });
 
+  it('settings set --retention-days N|off sets and clears the retention, alone or with --require-auth (issue 19)', async () => {
+    let result = await cli(['settings', 'set', '--retention-days', '30']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /not modified for 30 days are deleted/);
+    result = await cli(['settings', 'show', '--json']);
+    assert.equal((parse(result) as { profileRetentionDays: number | null }).profileRetentionDays, 30);
+    assert.match((await cli(['settings', 'show'])).stdout, /Require Authentication is ON/, 'the switch is untouched');
+    result = await cli(['settings', 'set', '--retention-days', 'off', '--require-auth', 'on', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const body = parse(result) as { profileRetentionDays: number | null; requireAuthentication: boolean };
+    assert.deepEqual([body.profileRetentionDays, body.requireAuthentication], [null, true]);
+    assert.match((await cli(['settings', 'show'])).stdout, /Profiles are kept forever/);
+    for (const bad of ['0', '3651', '1.5', 'never', '']) {
+      result = await cli(['settings', 'set', '--retention-days', bad]);
+      assert.equal(result.code, 2, `${bad}: ${result.stdout} ${result.stderr}`);
+      assert.match(result.stderr, /--retention-days must be a whole number of days from 1 to 3650, or off/);
+    }
+    result = await cli(['settings', 'set']);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /--require-auth.*--retention-days/);
+  });
+
   it('exits 2 on usage errors', async () => {
     for (const args of [
       ['token', 'generate', '--expires-in', 'soon'],

@@ -44,6 +44,8 @@ export interface ProfileTokenInfo {
 /** Settings of a client (API.md 3.2). */
 export interface AuthenticationSettings {
   requireAuthentication: boolean;
+  /** Days a profile is kept after its last change; null keeps profiles forever (API.md 5; absent from older servers). */
+  profileRetentionDays?: number | null;
   token: { createdAt: string; expiresAt: string; createdBy: string } | null;
 }
 
@@ -173,6 +175,14 @@ export class AdminClient {
   /** Turns Require Authentication on or off. */
   async setRequireAuthentication(on: boolean): Promise<AuthenticationSettings> {
     return (await this.admin('PUT', 'settings', { requireAuthentication: on })) as AuthenticationSettings;
+  }
+
+  /** Changes the settings given (API.md 3.2, 5): Require Authentication, the profile retention in days (null: forever), or both. */
+  async updateSettings(change: {
+    requireAuthentication?: boolean;
+    profileRetentionDays?: number | null;
+  }): Promise<AuthenticationSettings> {
+    return (await this.admin('PUT', 'settings', change)) as AuthenticationSettings;
   }
 
   /** The newest audit events. */

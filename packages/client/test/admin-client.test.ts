@@ -83,6 +83,22 @@ describe('AdminClient', () => {
     );
   });
 
+  it('updateSettings PUTs only the fields given: the retention, the switch, or both (issue 19)', async () => {
+    const answer = { requireAuthentication: true, profileRetentionDays: 30, token: null };
+    const { api, seen } = await start(() => ({ status: 200, body: answer }));
+    assert.deepEqual(await api.updateSettings({ profileRetentionDays: 30 }), answer);
+    await api.updateSettings({ profileRetentionDays: null });
+    await api.updateSettings({ requireAuthentication: false, profileRetentionDays: 7 });
+    assert.deepEqual(
+      seen.map((r) => [r.method, r.url, JSON.parse(r.body)]),
+      [
+        ['PUT', '/demo/target/authentication/settings', { profileRetentionDays: 30 }],
+        ['PUT', '/demo/target/authentication/settings', { profileRetentionDays: null }],
+        ['PUT', '/demo/target/authentication/settings', { requireAuthentication: false, profileRetentionDays: 7 }],
+      ],
+    );
+  });
+
   it('getToken answers null for TokenNotFound but throws for an unknown client', async () => {
     let code = 'TokenNotFound';
     const { api } = await start(() => ({ status: 404, body: adminError(404, code, 'none') }));

@@ -49,6 +49,7 @@ export {
 export {
   DEFAULT_SETTINGS,
   MAX_REPORTED_FAILURES,
+  MAX_RETENTION_DAYS,
   type ApplyBatchOptions,
   type AuditEvent,
   type BatchFailure,
@@ -61,6 +62,7 @@ export {
   type LinkOutcome,
   type NewBatch,
   type Settings,
+  type SettingsChange,
   type SigningKeyChanges,
   type SigningKeyRecord,
   type Store,
@@ -137,7 +139,16 @@ export {
   type SubmittedBatch,
 } from './profile-service';
 // The Require Authentication setting.
-export { SettingsService } from './settings-service';
+export { RETENTION_RULE, SettingsService, isRetentionDays } from './settings-service';
+// Retention: the sweep that deletes expired profiles (API.md 5).
+export {
+  DEFAULT_SWEEP_BATCH_SIZE,
+  DEFAULT_SWEEP_INTERVAL_MS,
+  RETENTION_ACTOR,
+  RetentionSweeper,
+  type RetentionSweeperOptions,
+  type SweepTimers,
+} from './retention-sweeper';
 // The PostgreSQL store (several instances on one database).
 export { DEFAULT_BATCH_LEASE_MS, PostgresStore, type PostgresStoreOptions } from './store/postgres';
 // Options checked at construction, with one error naming the option as the caller spelled it.

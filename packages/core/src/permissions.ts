@@ -45,7 +45,10 @@ const RULES: Readonly<Record<AdminAction, Rule>> = {
   'token.generate': { roles: TOKEN_ROLES, doing: 'Generating the profile token' },
   'token.revoke': { roles: TOKEN_ROLES, doing: 'Revoking the profile token' },
   'settings.read': { roles: null, doing: 'Reading the settings' },
-  'settings.write': { roles: SETTINGS_ROLES, doing: 'Changing the Require Authentication setting' },
+  'settings.write': {
+    roles: SETTINGS_ROLES,
+    doing: 'Changing the settings (Require Authentication, profile retention)',
+  },
   'audit.read': { roles: null, doing: 'Reading the audit log' },
 };
 

@@ -1,6 +1,6 @@
 import type { AuditLog } from './audit';
 import { ValidationError } from './errors';
-import type { Settings, Store } from './store/types';
+import { MAX_RETENTION_DAYS, type Settings, type SettingsChange, type Store } from './store/types';
 
 /**
  * Per-client settings with a short cache, dropped at once when the store reports a change. A read
@@ -50,19 +50,23 @@ export class SettingsService {
     return this.store.getSettings(client);
   }
 
-  /** Stores a settings change made by `actor` and audits it (a front end parses its own wire format). */
-  async put(client: string, change: Settings, actor: string): Promise<Settings> {
-    if (typeof change?.requireAuthentication !== 'boolean') {
-      throw new ValidationError('requireAuthentication must be true or false');
-    }
-    const settings: Settings = { requireAuthentication: change.requireAuthentication };
-    await this.store.putSettings(client, settings, (before) =>
-      this.audit.event(actor, 'settings.changed', {
-        requireAuthentication: { from: before.requireAuthentication, to: settings.requireAuthentication },
-      }),
-    );
+  /**
+   * Stores a settings change made by `actor` (the fields given; at least one) and audits each
+   * field's change, before and after; returns the settings as they are now. A front end parses
+   * its own wire format; this checks the values again.
+   */
+  async put(client: string, change: SettingsChange, actor: string): Promise<Settings> {
+    const checked = checkSettingsChange(change);
+    const before = await this.store.putSettings(client, checked, (replaced) => {
+      const after: Settings = { ...replaced, ...checked };
+      const details: Record<string, unknown> = {};
+      for (const field of SETTINGS_FIELDS) {
+        if (field in checked) details[field] = { from: replaced[field], to: after[field] };
+      }
+      return this.audit.event(actor, 'settings.changed', details);
+    });
     this.invalidate(client);
-    return settings;
+    return { ...before, ...checked };
   }
 
   private invalidate(client: string): void {
@@ -74,4 +78,36 @@ export class SettingsService {
   dispose(): void {
     this.unsubscribe();
   }
+}
+
+/** Every field of Settings, in the order the API shows them. */
+export const SETTINGS_FIELDS = ['requireAuthentication', 'profileRetentionDays'] as const;
+
+/** True for a retention a client may set: null (keep forever) or a whole number of days, 1 to 3650. */
+export function isRetentionDays(value: unknown): value is number | null {
+  return (
+    value === null || (Number.isSafeInteger(value) && (value as number) >= 1 && (value as number) <= MAX_RETENTION_DAYS)
+  );
+}
+
+/** The retention rule, for error messages. */
+export const RETENTION_RULE = `profileRetentionDays must be null (keep profiles forever) or a whole number of days from 1 to ${MAX_RETENTION_DAYS}`;
+
+/** `change` with only the fields it gives, each checked (ValidationError naming the field). */
+export function checkSettingsChange(change: SettingsChange): SettingsChange {
+  const checked: SettingsChange = {};
+  if (change?.requireAuthentication !== undefined) {
+    if (typeof change.requireAuthentication !== 'boolean') {
+      throw new ValidationError('requireAuthentication must be true or false');
+    }
+    checked.requireAuthentication = change.requireAuthentication;
+  }
+  if (change?.profileRetentionDays !== undefined) {
+    if (!isRetentionDays(change.profileRetentionDays)) throw new ValidationError(RETENTION_RULE);
+    checked.profileRetentionDays = change.profileRetentionDays;
+  }
+  if (Object.keys(checked).length === 0) {
+    throw new ValidationError('Change at least one setting: requireAuthentication or profileRetentionDays');
+  }
+  return checked;
 }

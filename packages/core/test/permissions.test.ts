@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { ADMIN_ACTIONS, ROLES, authorize, isActor, type Actor, type AdminAction, type Role } from '../src/permissions';
 
 const TOKEN_DENIAL = 'needs the approver, publisher or admin role, workspace admin or sysadmin';
-const SETTINGS_DENIAL = 'Changing the Require Authentication setting needs the admin role, workspace admin or sysadmin';
+const SETTINGS_DENIAL =
+  'Changing the settings (Require Authentication, profile retention) needs the admin role, workspace admin or sysadmin';
 
 /** API.md 3, written out by hand: which global role may do what. */
 const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { AuditLog } from '../src/audit';
+import { ValidationError } from '../src/errors';
 import { SettingsService } from '../src/settings-service';
 import { MemoryStore } from '../src/store/memory';
 import type { Settings } from '../src/store/types';
@@ -58,6 +59,54 @@ describe('SettingsService cache', () => {
     };
     assert.equal((await service.get('acme')).requireAuthentication, true);
     assert.equal(reads, 0, 'served from the cache');
+    service.dispose();
+  });
+});
+
+describe('SettingsService.put: retention (issue 19)', () => {
+  const setup = () => {
+    const store = new MemoryStore();
+    return { store, service: new SettingsService(store, new AuditLog({ store }), 60_000) };
+  };
+
+  it('changes only the fields given, audits each change before/after, and drops the cache', async () => {
+    const { store, service } = setup();
+    assert.equal((await service.get('acme')).profileRetentionDays, null); // cached now
+    const after = await service.put('acme', { profileRetentionDays: 30 }, 'ops');
+    assert.deepEqual(after, { requireAuthentication: true, profileRetentionDays: 30 });
+    assert.equal((await service.get('acme')).profileRetentionDays, 30);
+    await service.put('acme', { requireAuthentication: false, profileRetentionDays: null }, 'ops');
+    assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false, profileRetentionDays: null });
+    const events = await store.listAudit('acme', 10);
+    assert.deepEqual(
+      events.map((e) => [e.actor, e.action, e.details]),
+      [
+        [
+          'ops',
+          'settings.changed',
+          { requireAuthentication: { from: true, to: false }, profileRetentionDays: { from: 30, to: null } },
+        ],
+        ['ops', 'settings.changed', { profileRetentionDays: { from: null, to: 30 } }],
+      ],
+    );
+    service.dispose();
+  });
+
+  it('refuses an empty change and every retention outside null | 1..3650, writing nothing', async () => {
+    const { store, service } = setup();
+    const bad: unknown[] = [0, 3651, 1.5, -1, '30', true, Number.NaN, Infinity];
+    for (const days of bad) {
+      await assert.rejects(
+        service.put('acme', { profileRetentionDays: days as number }, 'ops'),
+        (error: Error) => error instanceof ValidationError && /profileRetentionDays/.test(error.message),
+        `refuses ${String(days)}`,
+      );
+    }
+    await assert.rejects(service.put('acme', {}, 'ops'), /requireAuthentication|profileRetentionDays/);
+    await assert.rejects(service.put('acme', { requireAuthentication: 'yes' as unknown as boolean }, 'ops'));
+    assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: true, profileRetentionDays: null });
+    assert.deepEqual(await store.listAudit('acme', 10), []);
+    for (const days of [1, 3650]) await service.put('acme', { profileRetentionDays: days }, 'ops');
     service.dispose();
   });
 });

@@ -60,7 +60,7 @@ describe('SqliteStore specifics', () => {
     db.close();
     const store = new SqliteStore(path);
     try {
-      assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
+      assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false, profileRetentionDays: null });
       assert.deepEqual(await store.listSigningKeys(), []);
       await store.syncSigningKeys(
         () => ({ by: 'a/1', register: [{ kid: 'kid-aaaa', fingerprint: 'fp' }], retire: [] }),
@@ -276,7 +276,7 @@ describe('SqliteStore control database (issue 14)', () => {
       /audit is full/,
     );
     assert.equal((await store.getTokenState('acme')).current?.jti, 't1');
-    assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: true });
+    assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: true, profileRetentionDays: null });
     await store.close();
   });
 
@@ -294,7 +294,7 @@ describe('SqliteStore control database (issue 14)', () => {
       .run('acme', NOW, 'ops', 'token.generated', '{"n":1}');
     legacy.close();
     const store = new SqliteStore(path);
-    assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
+    assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false, profileRetentionDays: null });
     assert.equal((await store.getTokenState('acme')).current?.jti, 'old');
     assert.deepEqual(await store.listAudit('acme', 10), [
       { at: NOW, actor: 'ops', action: 'token.generated', details: { n: 1 } },

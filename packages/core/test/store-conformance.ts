@@ -4,6 +4,7 @@ import * as ids from '../src/profiles/ids';
 import { describeProfileDeletion } from './store-conformance-delete';
 import { describeAttributeRemoval } from './store-conformance-remove';
 import { describeMarketingCloudVisitorIds } from './store-conformance-ecid';
+import { describeRetention } from './store-conformance-retention';
 import { describeTextRule } from './store-conformance-text';
 import type {
   AuditEvent,
@@ -306,7 +307,7 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         assert.equal((await store.getBatch('acme', batch.batchId))?.status, 'incomplete');
         release();
         assert.equal((await applying).status, 'complete');
-        assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
+        assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false, profileRetentionDays: null });
         assert.equal((await store.listAudit('acme', 10)).length, 2);
       });
 
@@ -389,17 +390,18 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
       () => store,
       harness.reopen ? async () => (store = await harness.reopen!(store)) : undefined,
     );
+    describeRetention(() => store, harness.reopen ? async () => (store = await harness.reopen!(store)) : undefined);
 
     describe('settings', () => {
       it('starts with authentication required and stores changes per client', async () => {
-        assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: true });
+        assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: true, profileRetentionDays: null });
         const seen: StoreChange[] = [];
         const unsubscribe = store.onChange((c) => seen.push(c));
         await store.putSettings('acme', { requireAuthentication: false });
         unsubscribe();
         await store.putSettings('acme', { requireAuthentication: false });
-        assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
-        assert.deepEqual(await store.getSettings('other'), { requireAuthentication: true });
+        assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false, profileRetentionDays: null });
+        assert.deepEqual(await store.getSettings('other'), { requireAuthentication: true, profileRetentionDays: null });
         assert.deepEqual(seen, [{ client: 'acme', kind: 'settings' }]);
       });
     });
@@ -456,7 +458,7 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
         const before = await store.putSettings('acme', { requireAuthentication: false }, (b) =>
           event('settings.changed', { from: b.requireAuthentication }),
         );
-        assert.deepEqual(before, { requireAuthentication: true });
+        assert.deepEqual(before, { requireAuthentication: true, profileRetentionDays: null });
         assert.deepEqual(
           (await store.listAudit('acme', 10)).map((e) => [e.action, e.details]),
           [
@@ -626,7 +628,10 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
             '1',
           );
           assert.equal((await store.getBatch('acme', batch.batchId))?.status, 'complete');
-          assert.deepEqual(await store.getSettings('acme'), { requireAuthentication: false });
+          assert.deepEqual(await store.getSettings('acme'), {
+            requireAuthentication: false,
+            profileRetentionDays: null,
+          });
           assert.equal((await store.getTokenState('acme')).current?.jti, 't1');
           assert.equal((await store.listAudit('acme', 10)).length, 1);
         });

@@ -32,6 +32,12 @@ export interface ProfileApiOptions {
   cacheMs?: number;
   /** Folder for temporary batch files (default: the OS temp folder). */
   spoolDir?: string;
+  /**
+   * Delete the profiles each client's `profileRetentionDays` lets expire (API.md 5): at start and
+   * every 30 minutes, in small transactions (default true). Safe on every instance sharing one
+   * PostgreSQL database; turn it off only where another process sweeps the same store.
+   */
+  retentionSweep?: boolean;
   /** Receives unexpected errors (never bad input) for logging; default prints a one-line summary. */
   onError?: (error: unknown, req?: Request) => void;
   /**

@@ -1,3 +1,4 @@
+import { RetentionSweeper } from '@profilegate/core';
 import type { Router } from 'express';
 import { adminPageRoutes } from './admin-page/route';
 import { asyncRouter } from './async-handler';
@@ -12,8 +13,9 @@ import { createRuntime } from './runtime';
 /** The router of `profileApi()`, with a way to stop it cleanly. */
 export interface ProfileApiRouter extends Router {
   /**
-   * Waits for every batch being applied to finish, writes pending sampled denial counts to the
-   * audit log and stops listening to the store. Call it before closing the store.
+   * Stops the retention sweep (one under way ends after its current transaction), waits for every
+   * batch being applied to finish, writes pending sampled denial counts to the audit log and stops
+   * listening to the store. Call it before closing the store.
    */
   close(): Promise<void>;
 }
@@ -25,6 +27,17 @@ export interface ProfileApiRouter extends Router {
 export function profileApi(options: ProfileApiOptions): ProfileApiRouter {
   const rt = createRuntime(options);
   void rt.profiles.recover().catch((error) => rt.onError(error));
+  // Deletes expired profiles (API.md 5) now and on its schedule, until close().
+  const sweeper = rt.retentionSweep
+    ? new RetentionSweeper({
+        store: options.store,
+        clients: rt.clients,
+        audit: rt.access.audit,
+        clock: rt.clock,
+        onError: (error) => rt.onError(error),
+      })
+    : null;
+  sweeper?.start();
   const router = asyncRouter();
   const document = openApiDocument();
   router.get('/openapi.json', (_req, res) => {
@@ -40,6 +53,7 @@ export function profileApi(options: ProfileApiOptions): ProfileApiRouter {
   return Object.assign(router, {
     close: () =>
       (closing ??= (async () => {
+        await sweeper?.stop();
         await rt.profiles.drain();
         await rt.access.audit.flush().catch((error) => rt.onError(error));
         rt.access.dispose();

@@ -28,6 +28,8 @@ export interface Runtime {
   limits: Limits;
   bulkRateLimit: BulkRateLimit | undefined;
   adminPage: boolean;
+  /** Whether the router runs the retention sweep (RetentionSweeper). */
+  retentionSweep: boolean;
   /** How long a request body may send nothing before it is answered 408. */
   bodyIdleTimeoutMs: number;
   clock: Clock;
@@ -68,6 +70,9 @@ export function createRuntime(options: ProfileApiOptions): Runtime {
   if (options.adminPage !== undefined && typeof options.adminPage !== 'boolean') {
     check.fail('adminPage', 'must be true (serve the admin page) or false');
   }
+  if (options.retentionSweep !== undefined && typeof options.retentionSweep !== 'boolean') {
+    check.fail('retentionSweep', 'must be true (delete expired profiles) or false');
+  }
   // Only a missing option takes the default: null (perhaps meant as "off") is refused, not ignored.
   const bodyIdleTimeoutMs = check.number('bodyIdleTimeoutMs', options.bodyIdleTimeoutMs, {
     fallback: DEFAULT_BODY_IDLE_TIMEOUT_MS,
@@ -102,6 +107,7 @@ export function createRuntime(options: ProfileApiOptions): Runtime {
     limits,
     bulkRateLimit,
     adminPage: options.adminPage ?? false,
+    retentionSweep: options.retentionSweep ?? true,
     bodyIdleTimeoutMs,
     clock,
     onError,

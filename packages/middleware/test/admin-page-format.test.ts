@@ -149,6 +149,41 @@ describe('admin page helpers (format.mjs)', () => {
       assert.equal(f.describeActor('ops'), 'ops');
     });
 
+    it('describes retention changes and sweeps, never with ids (issue 19)', () => {
+      const changed = (details: unknown) => f.describeAuditEvent({ action: 'settings.changed', details }, date);
+      assert.equal(changed({ profileRetentionDays: { from: null, to: 30 } }), 'Set profile retention to 30 days');
+      assert.equal(changed({ profileRetentionDays: { from: 30, to: 1 } }), 'Set profile retention to 1 day');
+      assert.equal(changed({ profileRetentionDays: { from: 30, to: null } }), 'Set profile retention to keep forever');
+      assert.equal(
+        changed({ requireAuthentication: { from: true, to: false }, profileRetentionDays: { from: null, to: 7 } }),
+        'Turned Require Authentication off; Set profile retention to 7 days',
+      );
+      assert.equal(
+        f.describeAuditEvent(
+          { action: 'profiles.expired', details: { count: 1200, profileRetentionDays: 30, modifiedBefore: 'x' } },
+          date,
+        ),
+        'Deleted 1200 expired profiles (not modified for 30 days)',
+      );
+      assert.equal(
+        f.describeAuditEvent({ action: 'profiles.expired', details: { count: 1 } }, date),
+        'Deleted 1 expired profile',
+      );
+    });
+
+    it('parses the retention field: empty is keep forever, 1..3650 whole days, anything else a mistake', async () => {
+      const file = join(__dirname, '..', '..', 'assets', 'admin-page', 'retention.mjs');
+      const { parseRetention } = (await import(pathToFileURL(file).href)) as {
+        parseRetention(text: string): number | null | undefined;
+      };
+      assert.equal(parseRetention(''), null);
+      assert.equal(parseRetention('  '), null);
+      assert.equal(parseRetention('1'), 1);
+      assert.equal(parseRetention(' 3650 '), 3650);
+      for (const bad of ['0', '3651', '1.5', '-1', '1e3', 'abc', '30 days'])
+        assert.equal(parseRetention(bad), undefined, bad);
+    });
+
     it('falls back to the action code on unknown or malformed events', () => {
       assert.equal(f.describeAuditEvent({ action: 'future.action', details: null }, date), 'future.action');
       assert.equal(f.describeAuditEvent({ action: 'settings.changed', details: [] }, date), 'Changed the settings');

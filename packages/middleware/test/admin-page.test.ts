@@ -106,6 +106,7 @@ describe('admin page in a browser', function () {
   const settingsNow = async () =>
     (await t.http.get(SETTINGS_PATH(CLIENT)).set('Authorization', adminAuth('admin'))).body as {
       requireAuthentication: boolean;
+      profileRetentionDays: number | null;
     };
   /** Evaluates an expression in the page (a string: this package compiles without the DOM types). */
   const run = <T = unknown>(page: Page, expression: string) => page.evaluate(expression) as Promise<T>;
@@ -292,10 +293,72 @@ describe('admin page in a browser', function () {
     await page.locator('#status:has-text("cannot generate the profile token")').waitFor();
     await page.locator('#require-auth').focus();
     await page.keyboard.press('Space');
-    await page.locator('#status:has-text("cannot change Require Authentication")').waitFor();
+    await page.locator('#status:has-text("cannot change the settings")').waitFor();
     assert.equal(await page.locator('#confirm').getAttribute('open'), null, 'no confirmation opens');
     assert.deepEqual(writes, []);
     assert.equal(await switchState(page), 'true');
+  });
+
+  it('shows the profile retention and lets an admin set it, clear it, and see it refused when wrong (issue 19)', async () => {
+    const page = await open();
+    await signIn(page, ADMIN_KEYS.admin);
+    const input = page.getByLabel('Delete profiles not modified for (days)');
+    const save = page.getByRole('button', { name: 'Save retention' });
+    assert.equal(await input.inputValue(), '', 'empty: keep forever');
+    await page.locator('#retention-current:has-text("kept forever")').waitFor();
+
+    await input.fill('30');
+    await save.click();
+    await page.locator('#status:has-text("not modified for 30 days will be deleted")').waitFor();
+    assert.equal((await settingsNow()).profileRetentionDays, 30);
+    await page.locator('#retention-current:has-text("not modified for 30 days are deleted")').waitFor();
+    await page.locator('#activity li:has-text("Set profile retention to 30 days")').first().waitFor();
+
+    const writes: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'PUT') writes.push(request.url());
+    });
+    for (const wrong of ['0', '3651', '1.5']) {
+      await input.fill(wrong);
+      await input.press('Enter'); // submits the form, as the button does
+      await page.locator('#retention-error:has-text("whole number of days from 1 to 3650")').waitFor();
+      assert.equal(await input.getAttribute('aria-invalid'), 'true');
+    }
+    assert.deepEqual(writes, [], 'a wrong value is never sent');
+    assert.equal((await settingsNow()).profileRetentionDays, 30);
+
+    await input.fill('');
+    await save.click();
+    await page.locator('#status:has-text("Profiles are now kept forever")').waitFor();
+    assert.equal(await page.locator('#retention-error').isVisible(), false);
+    assert.equal((await settingsNow()).profileRetentionDays, null);
+    assert.equal((await settingsNow()).requireAuthentication, true, 'the switch is untouched');
+    await page.locator('#activity li:has-text("Set profile retention to keep forever")').first().waitFor();
+  });
+
+  it('shows an editor why the retention cannot be changed, and sends nothing on Save (issue 19)', async () => {
+    await t.store.putSettings(CLIENT, { profileRetentionDays: 90 });
+    try {
+      const page = await open();
+      await signIn(page, ADMIN_KEYS.editor);
+      const input = page.getByLabel('Delete profiles not modified for (days)');
+      assert.equal(await input.inputValue(), '90');
+      const save = page.getByRole('button', { name: 'Save retention' });
+      assert.equal(await save.getAttribute('aria-disabled'), 'true');
+      assert.match((await page.locator('#retention-reason').textContent()) ?? '', /needs the admin role/);
+      const writes: string[] = [];
+      page.on('request', (request) => {
+        if (request.method() !== 'GET' && request.method() !== 'HEAD') writes.push(request.method());
+      });
+      await input.fill('7');
+      await save.focus();
+      await page.keyboard.press('Enter');
+      await page.locator('#status:has-text("cannot change the settings")').waitFor();
+      assert.deepEqual(writes, []);
+      assert.equal((await settingsNow()).profileRetentionDays, 90);
+    } finally {
+      await t.store.putSettings(CLIENT, { profileRetentionDays: null });
+    }
   });
 
   it("shows an approver the server's reason when the switch is refused", async () => {
@@ -306,7 +369,7 @@ describe('admin page in a browser', function () {
     await page.locator('#require-auth[aria-disabled="true"]').waitFor();
     assert.match(
       (await page.locator('#require-auth-reason').textContent()) ?? '',
-      /Changing the Require Authentication setting needs the admin role/,
+      /Changing the settings \(Require Authentication, profile retention\) needs the admin role/,
     );
     assert.equal(await switchState(page), 'true');
     assert.equal((await settingsNow()).requireAuthentication, true);

@@ -44,7 +44,8 @@ function adminError(
 
 const TOKEN_DENIAL = (doing: string) =>
   `${doing} needs the approver, publisher or admin role, workspace admin or sysadmin`;
-const SETTINGS_DENIAL = 'Changing the Require Authentication setting needs the admin role, workspace admin or sysadmin';
+const SETTINGS_DENIAL =
+  'Changing the settings (Require Authentication, profile retention) needs the admin role, workspace admin or sysadmin';
 
 /** Who may do what (API.md 3); true = allowed. */
 const TABLE: Record<AdminWho, { token: boolean; settingsWrite: boolean }> = {
@@ -372,7 +373,10 @@ describe('settings (API.md 3.2)', () => {
     t = await startApp({ requireAuth: null });
     const res = await t.http.get(SETTINGS_PATH(CLIENT)).set('Authorization', adminAuth('observer'));
     assert.equal(res.status, 200);
-    assert.equal(res.text, '{"requireAuthentication":true,"token":null,"replacedTokens":[]}');
+    assert.equal(
+      res.text,
+      '{"requireAuthentication":true,"profileRetentionDays":null,"token":null,"replacedTokens":[]}',
+    );
     // …so the profile routes are closed until an admin acts.
     const fetchRes = await t.http.get(`/rest/v1/profiles/x?client=${CLIENT}`);
     assert.equal(fetchRes.status, 401);
@@ -391,10 +395,16 @@ describe('settings (API.md 3.2)', () => {
     assert.equal(put.status, 200);
     assert.deepEqual(put.body, {
       requireAuthentication: false,
+      profileRetentionDays: null,
       token: { createdAt: token.body.createdAt, expiresAt: token.body.expiresAt, createdBy: ACTOR_IDS.publisher },
       replacedTokens: [],
     });
-    assert.deepEqual(Object.keys(put.body), ['requireAuthentication', 'token', 'replacedTokens']);
+    assert.deepEqual(Object.keys(put.body), [
+      'requireAuthentication',
+      'profileRetentionDays',
+      'token',
+      'replacedTokens',
+    ]);
     const get = await t.http.get(SETTINGS_PATH(CLIENT)).set('Authorization', adminAuth('editor'));
     assert.deepEqual(get.body, put.body);
     assert.ok(!get.text.includes(token.body.accessToken));
@@ -411,7 +421,7 @@ describe('settings (API.md 3.2)', () => {
     assert.equal((await t.http.get(SETTINGS_PATH(CLIENT)).set('Authorization', adminAuth('admin'))).body.token, null);
   });
 
-  it('PUT with anything but {"requireAuthentication": boolean} is 400 (415 when not JSON)', async () => {
+  it('PUT with anything but requireAuthentication and/or profileRetentionDays is 400 (415 when not JSON)', async () => {
     t = await startApp({ requireAuth: null });
     const put = () => t.http.put(SETTINGS_PATH(CLIENT)).set('Authorization', adminAuth('admin'));
     for (const body of [
@@ -420,6 +430,7 @@ describe('settings (API.md 3.2)', () => {
       { requireAuthentication: 0 },
       { requireAuthentication: true, extra: 1 },
       { RequireAuthentication: true },
+      { profileRetentionDays: 30, extra: 1 },
       [true],
     ]) {
       assert.match(
@@ -440,6 +451,63 @@ describe('settings (API.md 3.2)', () => {
       (await t.http.get(SETTINGS_PATH(CLIENT)).set('Authorization', adminAuth('admin'))).body.requireAuthentication,
       true,
     );
+  });
+
+  it('profileRetentionDays: null or 1..3650, alone or with requireAuthentication; anything else 400 (issue 19)', async () => {
+    t = await startApp({ requireAuth: null });
+    const put = (body: object) => t.http.put(SETTINGS_PATH(CLIENT)).set('Authorization', adminAuth('admin')).send(body);
+    for (const days of [0, 3651, 1.5, -1, '30', true, {}, [30], 1e21]) {
+      const error = adminError(await put({ profileRetentionDays: days }), 400, 'InvalidRequest');
+      assert.equal(
+        error.message,
+        'profileRetentionDays must be null (keep profiles forever) or a whole number of days from 1 to 3650',
+        JSON.stringify(days),
+      );
+    }
+    adminError(await put({ requireAuthentication: false, profileRetentionDays: 0 }), 400);
+    const get = async () => (await t.http.get(SETTINGS_PATH(CLIENT)).set('Authorization', adminAuth('observer'))).body;
+    assert.equal((await get()).profileRetentionDays, null, 'nothing changed by a refused PUT');
+    assert.equal((await get()).requireAuthentication, true);
+
+    const set30 = await put({ profileRetentionDays: 30 });
+    assert.equal(set30.status, 200);
+    assert.equal(set30.body.profileRetentionDays, 30);
+    assert.equal(set30.body.requireAuthentication, true, 'the other field is kept');
+    const both = await put({ requireAuthentication: false, profileRetentionDays: 3650 });
+    assert.deepEqual([both.body.requireAuthentication, both.body.profileRetentionDays], [false, 3650]);
+    const one = await put({ requireAuthentication: true });
+    assert.deepEqual([one.body.requireAuthentication, one.body.profileRetentionDays], [true, 3650]);
+    const forever = await put({ profileRetentionDays: null });
+    assert.equal(forever.body.profileRetentionDays, null);
+    assert.equal((await put({ profileRetentionDays: 1 })).body.profileRetentionDays, 1);
+    assert.deepEqual(await get(), { ...(await get()), requireAuthentication: true, profileRetentionDays: 1 });
+
+    const audit = await t.http.get(AUDIT_PATH(CLIENT)).set('Authorization', adminAuth('admin'));
+    const changes = (audit.body.events as Array<{ action: string; actor: string; details: unknown }>)
+      .filter((e) => e.action === 'settings.changed')
+      .map((e) => [e.actor, e.details]);
+    assert.deepEqual(changes, [
+      [ACTOR_IDS.admin, { profileRetentionDays: { from: null, to: 1 } }],
+      [ACTOR_IDS.admin, { profileRetentionDays: { from: 3650, to: null } }],
+      [ACTOR_IDS.admin, { requireAuthentication: { from: false, to: true } }],
+      [
+        ACTOR_IDS.admin,
+        { requireAuthentication: { from: true, to: false }, profileRetentionDays: { from: 30, to: 3650 } },
+      ],
+      [ACTOR_IDS.admin, { profileRetentionDays: { from: null, to: 30 } }],
+    ]);
+  });
+
+  it('changing the retention needs the same roles as Require Authentication (issue 19)', async () => {
+    t = await startApp({ requireAuth: null });
+    for (const who of Object.keys(TABLE) as AdminWho[]) {
+      const res = await t.http
+        .put(SETTINGS_PATH(CLIENT))
+        .set('Authorization', adminAuth(who))
+        .send({ profileRetentionDays: 7 });
+      if (TABLE[who].settingsWrite) assert.equal(res.status, 200, who);
+      else assert.equal(adminError(res, 403, 'Forbidden').message, SETTINGS_DENIAL);
+    }
   });
 });
 

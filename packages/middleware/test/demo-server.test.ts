@@ -41,7 +41,12 @@ describe('startDemoServer', () => {
         headers: { authorization: `Bearer ${firstKey}` },
       });
       assert.equal(settings.status, 200);
-      assert.deepEqual(await settings.json(), { requireAuthentication: true, token: null, replacedTokens: [] });
+      assert.deepEqual(await settings.json(), {
+        requireAuthentication: true,
+        profileRetentionDays: null,
+        token: null,
+        replacedTokens: [],
+      });
       const refused = await fetch(`${first.url}/demo/target/authentication/settings`, {
         headers: { authorization: 'Bearer not-the-admin-key-000' },
       });

@@ -100,7 +100,12 @@ describe('startTestProfileApi options', () => {
       const settings = await fetch(`${api.url}/test/target/authentication/settings`, {
         headers: { authorization: 'Bearer another-admin-key-42' },
       });
-      assert.deepEqual(await settings.json(), { requireAuthentication: false, token: null, replacedTokens: [] });
+      assert.deepEqual(await settings.json(), {
+        requireAuthentication: false,
+        profileRetentionDays: null,
+        token: null,
+        replacedTokens: [],
+      });
     } finally {
       await api.close();
     }

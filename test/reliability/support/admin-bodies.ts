@@ -127,12 +127,23 @@ function validGenerate(body: Record<string, unknown>): boolean {
   );
 }
 
-/** PUT settings bodies: exactly {"requireAuthentication": boolean} is valid. */
+/**
+ * PUT settings bodies (API.md 3.2, 5): `requireAuthentication` (boolean), `profileRetentionDays`
+ * (null or a whole number 1..3650), or both, and nothing else, are valid.
+ */
 export function settingsBody(): fc.Arbitrary<AdminInput> {
+  const days = fc.oneof(
+    { weight: 3, arbitrary: fc.oneof(fc.constant(null), fc.integer({ min: 1, max: 3650 })) },
+    fc.constantFrom(0, 3651, 1.5, -1, '30', true, 1e21),
+    anyValue,
+  );
   const object = fc
     .tuple(
       fc.record(
-        { requireAuthentication: fc.oneof({ weight: 3, arbitrary: fc.boolean() }, anyValue) },
+        {
+          requireAuthentication: fc.oneof({ weight: 3, arbitrary: fc.boolean() }, anyValue),
+          profileRetentionDays: days,
+        },
         { requiredKeys: [] },
       ),
       fc.option(extra),
@@ -150,26 +161,36 @@ export function settingsBody(): fc.Arbitrary<AdminInput> {
     '{"requireAuthentication": true, "requireAuthentication": false}',
     '{"requireAuthentication": 1}',
     '[{"requireAuthentication": true}]',
+    '{"profileRetentionDays": 30}',
+    '{"profileRetentionDays": null}',
+    '{"profileRetentionDays": 0}',
+    '{"profileRetentionDays": 30.0}',
+    '{"profileRetentionDays": 3e3}',
   );
   const texts = bodyTexts(object, raw);
+  const validDays = (v: unknown) => v === null || (Number.isInteger(v) && (v as number) >= 1 && (v as number) <= 3650);
   return adminInput(texts, (text, type) => {
     if (text === '') return { status: 400, verify: () => undefined };
     const step = parsed(text, type);
     if ('status' in step) return { status: step.status, verify: () => undefined };
     const body = step.value;
-    if (!isObject(body) || Object.keys(body).length !== 1 || typeof body['requireAuthentication'] !== 'boolean') {
+    const keys = isObject(body) ? Object.keys(body) : [];
+    if (
+      !isObject(body) ||
+      keys.length === 0 ||
+      keys.some((k) => k !== 'requireAuthentication' && k !== 'profileRetentionDays') ||
+      ('requireAuthentication' in body && typeof body['requireAuthentication'] !== 'boolean') ||
+      ('profileRetentionDays' in body && !validDays(body['profileRetentionDays']))
+    ) {
       return { status: 400, verify: () => undefined };
     }
-    const wanted = body['requireAuthentication'];
     return {
       status: 200,
       verify(answer, after) {
-        assert.equal(answer['requireAuthentication'], wanted);
-        assert.equal(
-          (after as { requireAuthentication?: boolean }).requireAuthentication,
-          wanted,
-          'GET shows the change',
-        );
+        for (const field of keys) {
+          assert.equal(answer[field], body[field]);
+          assert.equal((after as Record<string, unknown>)[field], body[field], 'GET shows the change');
+        }
       },
     };
   });

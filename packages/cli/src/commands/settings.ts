@@ -3,11 +3,14 @@ import { Command, Option } from 'commander';
 import { confirmDestructive } from '../confirm';
 import { CommandContext, globalOptions, type Streams } from '../context';
 import { withExamples } from '../examples';
+import { UsageError } from '../errors';
 
-/** `profilegate settings show|set --require-auth on|off`. */
+/** `profilegate settings show|set [--require-auth on|off] [--retention-days N|off]`. */
 export function settingsCommand(streams: Streams): Command {
-  const settings = new Command('settings').description('Show or change the Require Authentication setting');
-  withExamples(settings, ['profilegate settings show', 'profilegate settings set --require-auth on']);
+  const settings = new Command('settings').description(
+    'Show or change the Require Authentication setting and the profile retention',
+  );
+  withExamples(settings, ['profilegate settings show', 'profilegate settings set --retention-days 30']);
 
   const show = settings
     .command('show')
@@ -22,14 +25,24 @@ export function settingsCommand(streams: Streams): Command {
 
   const set = settings
     .command('set')
-    .description('Turn Require Authentication on or off')
+    .description('Turn Require Authentication on or off, or set the profile retention (one of them at least)')
     .addOption(
-      new Option('--require-auth <state>', 'on: profile routes need the token; off: they are open')
-        .choices(['on', 'off'])
-        .makeOptionMandatory(),
+      new Option('--require-auth <state>', 'on: profile routes need the token; off: they are open').choices([
+        'on',
+        'off',
+      ]),
     )
-    .action(async (options: { requireAuth: 'on' | 'off' }, command: Command) => {
+    .option(
+      '--retention-days <days>',
+      'delete profiles not modified for this many days (1 to 3650); off: keep them forever',
+    )
+    .action(async (options: { requireAuth?: 'on' | 'off'; retentionDays?: string }, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      if (options.requireAuth === undefined && options.retentionDays === undefined) {
+        throw new UsageError('Give --require-auth on|off, --retention-days N|off, or both');
+      }
+      const profileRetentionDays =
+        options.retentionDays !== undefined ? parseRetentionDays(options.retentionDays) : undefined;
       const api = ctx.api();
       if (options.requireAuth === 'off') {
         await confirmDestructive(ctx, {
@@ -37,13 +50,17 @@ export function settingsCommand(streams: Streams): Command {
           consequences: ['The profile routes become open to anyone who can reach them, without a token.'],
         });
       }
-      const value = await api.setRequireAuthentication(options.requireAuth === 'on');
+      const value = await api.updateSettings({
+        ...(options.requireAuth !== undefined ? { requireAuthentication: options.requireAuth === 'on' } : {}),
+        ...(profileRetentionDays !== undefined ? { profileRetentionDays } : {}),
+      });
       ctx.result({ client: ctx.client, ...value });
       print(ctx, value);
     });
   withExamples(set, [
     'profilegate settings set --require-auth on',
     'profilegate settings set --require-auth off --yes   # without a terminal',
+    'profilegate settings set --retention-days 30        # or off: keep profiles forever',
   ]);
 
   return settings;
@@ -55,9 +72,27 @@ function print(ctx: CommandContext, value: AuthenticationSettings): void {
       ? `Require Authentication is ON for client ${ctx.client}: profile routes need Authorization: Bearer <profile token>.`
       : `Require Authentication is OFF for client ${ctx.client}: profile routes are open to anyone who can reach them.`,
   );
+  // Absent from servers older than retention (issue 19): say nothing rather than guess.
+  if (value.profileRetentionDays !== undefined) {
+    ctx.say(
+      value.profileRetentionDays === null
+        ? 'Profiles are kept forever.'
+        : `Profiles not modified for ${value.profileRetentionDays} ${value.profileRetentionDays === 1 ? 'day' : 'days'} are deleted.`,
+    );
+  }
   ctx.say(
     value.token === null
       ? 'There is no profile token.'
       : `Profile token created ${value.token.createdAt} by ${value.token.createdBy}, expires ${value.token.expiresAt}.`,
   );
+}
+
+/** `--retention-days`: a whole number of days from 1 to 3650, or `off` (keep forever, sent as null). */
+function parseRetentionDays(text: string): number | null {
+  if (text === 'off') return null;
+  const days = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
+  if (!(days >= 1 && days <= 3650)) {
+    throw new UsageError(`--retention-days must be a whole number of days from 1 to 3650, or off (got "${text}")`);
+  }
+  return days;
 }

@@ -1,3 +1,5 @@
+// Just over 300 lines: the in-memory Store in one class, each method a few lines under the write
+// queue; its id links live in memory-links.ts.
 import type { BatchKey, Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 import { nextProfileState, startTally, tallyRow } from './apply-row';
 import { keptFailures } from './failure-log';
@@ -15,6 +17,7 @@ import type {
   LinkOutcome,
   NewBatch,
   Settings,
+  SettingsChange,
   SigningKeyRecord,
   Store,
   StoreChange,
@@ -23,7 +26,7 @@ import type {
   UpdateOutcome,
   UpdateProfileOptions,
 } from './types';
-import { DEFAULT_SETTINGS, gracedAfterReplacing } from './types';
+import { DEFAULT_SETTINGS, definedSettings, gracedAfterReplacing } from './types';
 
 interface ClientData {
   profiles: Map<string, Profile>;
@@ -85,11 +88,24 @@ export class MemoryStore implements Store {
       const profile = this.find(data, key);
       if (profile === null) return null;
       const event = audit?.(structuredClone(profile));
-      data.profiles.delete(profile.pcId);
-      if (profile.thirdPartyId !== undefined) data.byThirdPartyId.delete(profile.thirdPartyId);
-      data.links.unlink(profile);
+      this.remove(data, profile);
       if (event) data.audit.push(structuredClone(event));
       return structuredClone(profile);
+    });
+  }
+
+  deleteExpiredProfiles(client: string, olderThan: number, limit: number): Promise<number> {
+    // In the write queue, like deleteProfile: a batch applied meanwhile commits first or after.
+    return this.writes.run(() => {
+      const data = this.data(client);
+      let deleted = 0;
+      for (const profile of data.profiles.values()) {
+        if (deleted >= limit) break;
+        if (profile.modifiedAt >= olderThan) continue;
+        this.remove(data, profile);
+        deleted++;
+      }
+      return deleted;
     });
   }
 
@@ -155,11 +171,15 @@ export class MemoryStore implements Store {
 
   // Control state (settings, token state, audit) is changed synchronously, outside the write queue
   // a batch holds while it is applied: an admin write never waits for a batch (issue 14).
-  async putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
+  async putSettings(
+    client: string,
+    change: SettingsChange,
+    audit?: (before: Settings) => AuditEvent,
+  ): Promise<Settings> {
     const data = this.data(client);
     const before = data.settings;
-    const event = audit?.(before);
-    data.settings = { requireAuthentication: settings.requireAuthentication };
+    const event = audit?.({ ...before });
+    data.settings = { ...before, ...definedSettings(change) };
     if (event) data.audit.push(structuredClone(event));
     this.changed({ client, kind: 'settings' });
     return { ...before };
@@ -233,6 +253,13 @@ export class MemoryStore implements Store {
       this.clients.set(client, data);
     }
     return data;
+  }
+
+  /** Drops a profile with its id links. */
+  private remove(data: ClientData, profile: Profile): void {
+    data.profiles.delete(profile.pcId);
+    if (profile.thirdPartyId !== undefined) data.byThirdPartyId.delete(profile.thirdPartyId);
+    data.links.unlink(profile);
   }
 
   private find(data: ClientData, key: ProfileKey, staged?: Staged): Profile | null {

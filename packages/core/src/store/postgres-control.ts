@@ -3,8 +3,8 @@ import type { PostgresChanges } from './postgres-changes';
 import { toTokenState } from './postgres-rows';
 import type { PgAuditRow, PgTokenStateRow } from './postgres-rows';
 import type { PostgresAccess } from './postgres-transaction';
-import type { AuditEvent, Settings, TokenRecord, TokenState } from './types';
-import { DEFAULT_SETTINGS, gracedAfterReplacing } from './types';
+import type { AuditEvent, Settings, SettingsChange, TokenRecord, TokenState } from './types';
+import { DEFAULT_SETTINGS, definedSettings, gracedAfterReplacing } from './types';
 
 /** A transaction's connection, or the store's pool. */
 type Queryable = { query(sql: string, params: unknown[]): Promise<unknown> };
@@ -24,29 +24,35 @@ export class PostgresControl {
 
   async getSettings(client: string): Promise<Settings> {
     this.changes.seen(client);
-    const { rows } = await this.db.query<{ require_authentication: boolean }>(
-      `SELECT require_authentication FROM ${this.q}.settings WHERE client = $1`,
+    const { rows } = await this.db.query<PgSettingsRow>(
+      `SELECT require_authentication, profile_retention_days FROM ${this.q}.settings WHERE client = $1`,
       [client],
     );
-    return rows[0] ? { requireAuthentication: rows[0].require_authentication } : { ...DEFAULT_SETTINGS };
+    return rows[0] ? toSettings(rows[0]) : { ...DEFAULT_SETTINGS };
   }
 
-  async putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
+  async putSettings(
+    client: string,
+    change: SettingsChange,
+    audit?: (before: Settings) => AuditEvent,
+  ): Promise<Settings> {
     const before = await this.db.transaction(async (db) => {
       // Locks the client's settings row (creating it first), so `before` is the state replaced.
       await db.query(
-        `INSERT INTO ${this.q}.settings (client, require_authentication) VALUES ($1, $2) ON CONFLICT (client) DO NOTHING`,
-        [client, DEFAULT_SETTINGS.requireAuthentication],
+        `INSERT INTO ${this.q}.settings (client, require_authentication, profile_retention_days) VALUES ($1, $2, $3)
+         ON CONFLICT (client) DO NOTHING`,
+        [client, DEFAULT_SETTINGS.requireAuthentication, DEFAULT_SETTINGS.profileRetentionDays],
       );
-      const { rows } = await db.query<{ require_authentication: boolean }>(
-        `SELECT require_authentication FROM ${this.q}.settings WHERE client = $1 FOR UPDATE`,
+      const { rows } = await db.query<PgSettingsRow>(
+        `SELECT require_authentication, profile_retention_days FROM ${this.q}.settings WHERE client = $1 FOR UPDATE`,
         [client],
       );
-      const previous: Settings = { requireAuthentication: rows[0]!.require_authentication };
-      await db.query(`UPDATE ${this.q}.settings SET require_authentication = $2 WHERE client = $1`, [
-        client,
-        settings.requireAuthentication,
-      ]);
+      const previous = toSettings(rows[0]!);
+      const after: Settings = { ...previous, ...definedSettings(change) };
+      await db.query(
+        `UPDATE ${this.q}.settings SET require_authentication = $2, profile_retention_days = $3 WHERE client = $1`,
+        [client, after.requireAuthentication, after.profileRetentionDays],
+      );
       if (audit) await this.insertAudit(db, client, audit(previous));
       await this.changes.notify(db, { client, kind: 'settings' });
       return previous;
@@ -141,4 +147,13 @@ export class PostgresControl {
       JSON.stringify(event.details),
     ]);
   }
+}
+
+interface PgSettingsRow {
+  require_authentication: boolean;
+  profile_retention_days: number | null;
+}
+
+function toSettings(row: PgSettingsRow): Settings {
+  return { requireAuthentication: row.require_authentication, profileRetentionDays: row.profile_retention_days };
 }

@@ -141,6 +141,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      RETURN kept;
    END
    $$;`,
+  // 7: per-client retention in days (API.md 5), NULL keeping profiles forever, and the index the
+  // retention sweep finds a client's profiles by last modification with.
+  `ALTER TABLE {schema}.settings ADD COLUMN profile_retention_days integer;
+   CREATE INDEX profiles_modified ON {schema}.profiles (client, modified_at);`,
 ];
 
 /** First key of the migration advisory lock (the second is the schema's hash): "PGate" in ASCII. */

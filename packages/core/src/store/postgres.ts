@@ -24,6 +24,7 @@ import type {
   LinkOutcome,
   NewBatch,
   Settings,
+  SettingsChange,
   SigningKeyRecord,
   Store,
   StoreChange,
@@ -197,6 +198,28 @@ export class PostgresStore implements Store {
     });
   }
 
+  /**
+   * One short transaction: the rows are locked `FOR UPDATE SKIP LOCKED`, so a row a batch (or
+   * another instance's sweep) holds is skipped, never waited for, and each expired row is deleted
+   * by one instance only. A row a batch updated and committed meanwhile is checked again against
+   * its new `modified_at` (READ COMMITTED) and kept.
+   */
+  deleteExpiredProfiles(client: string, olderThan: number, limit: number): Promise<number> {
+    return this.db.transaction(async (db) => {
+      const { rowCount } = await db.query(
+        // Materialized: as an IN subquery, PostgreSQL may run it again per row, taking more than $3.
+        `WITH doomed AS MATERIALIZED (
+           SELECT pc_id FROM ${this.q}.profiles WHERE client = $1 AND modified_at < $2
+           LIMIT $3 FOR UPDATE SKIP LOCKED
+         )
+         DELETE FROM ${this.q}.profiles p USING doomed
+         WHERE p.client = $1 AND p.pc_id = doomed.pc_id`,
+        [client, olderThan, limit],
+      );
+      return rowCount ?? 0;
+    });
+  }
+
   async createBatch(batch: NewBatch): Promise<BatchRecord> {
     const record = await insertBatch(this.db, this.q, batch, this.owner, this.leaseMs);
     this.leases.hold(record.batchId);
@@ -239,8 +262,8 @@ export class PostgresStore implements Store {
     return this.control.getSettings(client);
   }
 
-  putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
-    return this.control.putSettings(client, settings, audit);
+  putSettings(client: string, change: SettingsChange, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
+    return this.control.putSettings(client, change, audit);
   }
 
   getTokenState(client: string): Promise<TokenState> {

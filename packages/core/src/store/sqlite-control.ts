@@ -2,8 +2,8 @@ import { chmodSync, existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { configureSqliteWriter, migrateSqliteControl } from './sqlite-schema';
 import { SqliteSigningKeys } from './sqlite-signing-keys';
-import type { AuditEvent, Settings, TokenRecord, TokenState } from './types';
-import { DEFAULT_SETTINGS, gracedAfterReplacing } from './types';
+import type { AuditEvent, Settings, SettingsChange, TokenRecord, TokenState } from './types';
+import { DEFAULT_SETTINGS, definedSettings, gracedAfterReplacing } from './types';
 
 /** The control database's file beside a profile database file: `profiles.db` → `profiles.control.db`. */
 export function controlPathOf(profilePath: string): string {
@@ -40,15 +40,21 @@ export class SqliteControl {
   }
 
   getSettings(client: string): Settings {
-    const row = this.sql.readSettings.get(client) as { require_authentication: number } | undefined;
-    return row ? { requireAuthentication: row.require_authentication === 1 } : { ...DEFAULT_SETTINGS };
+    const row = this.sql.readSettings.get(client) as
+      { require_authentication: number; profile_retention_days: number | null } | undefined;
+    if (!row) return { ...DEFAULT_SETTINGS };
+    return {
+      requireAuthentication: row.require_authentication === 1,
+      profileRetentionDays: row.profile_retention_days,
+    };
   }
 
-  putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Settings {
+  putSettings(client: string, change: SettingsChange, audit?: (before: Settings) => AuditEvent): Settings {
     return this.db
       .transaction((): Settings => {
         const before = this.getSettings(client);
-        this.sql.upsertSettings.run(client, settings.requireAuthentication ? 1 : 0);
+        const after: Settings = { ...before, ...definedSettings(change) };
+        this.sql.upsertSettings.run(client, after.requireAuthentication ? 1 : 0, after.profileRetentionDays);
         if (audit) this.insertAudit(client, audit(before));
         return before;
       })
@@ -118,10 +124,11 @@ export class SqliteControl {
 
 function prepare(db: Database.Database) {
   return {
-    readSettings: db.prepare('SELECT require_authentication FROM settings WHERE client = ?'),
+    readSettings: db.prepare('SELECT require_authentication, profile_retention_days FROM settings WHERE client = ?'),
     upsertSettings: db.prepare(
-      `INSERT INTO settings (client, require_authentication) VALUES (?, ?)
-       ON CONFLICT (client) DO UPDATE SET require_authentication = excluded.require_authentication`,
+      `INSERT INTO settings (client, require_authentication, profile_retention_days) VALUES (?, ?, ?)
+       ON CONFLICT (client) DO UPDATE SET require_authentication = excluded.require_authentication,
+         profile_retention_days = excluded.profile_retention_days`,
     ),
     readTokenState: db.prepare('SELECT current, graced FROM token_state WHERE client = ?'),
     upsertTokenState: db.prepare(

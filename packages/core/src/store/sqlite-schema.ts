@@ -54,6 +54,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `ALTER TABLE profiles ADD COLUMN marketing_cloud_visitor_id TEXT;
    CREATE UNIQUE INDEX profiles_marketing_cloud_visitor_id ON profiles (client, marketing_cloud_visitor_id)
      WHERE marketing_cloud_visitor_id IS NOT NULL;`,
+  // 5: the retention sweep finds a client's profiles by last modification (API.md 5).
+  `CREATE INDEX profiles_modified ON profiles (client, modified_at);`,
 ];
 
 /**
@@ -80,6 +82,8 @@ export const SQLITE_CONTROL_MIGRATIONS: readonly string[] = [
      registered_at INTEGER NOT NULL,
      retired_at INTEGER
    ) WITHOUT ROWID;`,
+  // 3: per-client retention in days (API.md 5); NULL keeps profiles forever.
+  `ALTER TABLE settings ADD COLUMN profile_retention_days INTEGER;`,
 ];
 
 /** Tables that moved from the profile database to the control database in schema version 2. */

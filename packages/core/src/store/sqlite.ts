@@ -23,6 +23,7 @@ import type {
   LinkOutcome,
   NewBatch,
   Settings,
+  SettingsChange,
   SigningKeyRecord,
   Store,
   StoreChange,
@@ -161,6 +162,15 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** One short transaction under the write lock; a batch being staged learns of each deletion (`touched`). */
+  deleteExpiredProfiles(client: string, olderThan: number, limit: number): Promise<number> {
+    return this.write(() => {
+      const deleted = this.writer.transaction(() => this.deletion.deleteExpired(client, olderThan, limit)).immediate();
+      if (this.touched) this.touched.push(...deleted);
+      return deleted.length;
+    });
+  }
+
   createBatch(batch: NewBatch): Promise<BatchRecord> {
     return this.write(() => this.batches.create(batch));
   }
@@ -210,9 +220,13 @@ export class SqliteStore implements Store {
     return this.control.getSettings(client);
   }
 
-  async putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings> {
+  async putSettings(
+    client: string,
+    change: SettingsChange,
+    audit?: (before: Settings) => AuditEvent,
+  ): Promise<Settings> {
     this.checkOpen();
-    const before = this.control.putSettings(client, settings, audit);
+    const before = this.control.putSettings(client, change, audit);
     this.changes.emit({ client, kind: 'settings' });
     return before;
   }

@@ -3,10 +3,32 @@ import type { BatchKey, Profile, ProfileKey, ProfileUpdate } from '../profiles/t
 /** Per-client settings (API.md 3.2). */
 export interface Settings {
   requireAuthentication: boolean;
+  /**
+   * Days a profile is kept after it was last modified (1 to MAX_RETENTION_DAYS); null keeps it
+   * forever (API.md 5). Expired profiles are deleted by the retention sweep (RetentionSweeper).
+   */
+  profileRetentionDays: number | null;
 }
 
-/** The settings a client has before anyone changes them: secure by default. */
-export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({ requireAuthentication: true });
+/** A change of settings: the fields given are changed, the others kept as they are. */
+export type SettingsChange = Partial<Settings>;
+
+/** The fields `change` gives (a field present but undefined is left out, not written). */
+export function definedSettings(change: SettingsChange): SettingsChange {
+  const out: SettingsChange = {};
+  if (change.requireAuthentication !== undefined) out.requireAuthentication = change.requireAuthentication;
+  if (change.profileRetentionDays !== undefined) out.profileRetentionDays = change.profileRetentionDays;
+  return out;
+}
+
+/** Longest retention a client may set, in days (ten years). */
+export const MAX_RETENTION_DAYS = 3650;
+
+/** The settings a client has before anyone changes them: secure by default, profiles kept forever. */
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  requireAuthentication: true,
+  profileRetentionDays: null,
+});
 
 /** What the store keeps of an issued token: its id and times, never the token itself. */
 export interface TokenRecord {
@@ -52,7 +74,8 @@ export interface AuditEvent {
   /** Epoch milliseconds. */
   at: number;
   actor: string;
-  action: 'token.generated' | 'token.revoked' | 'settings.changed' | 'auth.denied' | 'profile.deleted';
+  action:
+    'token.generated' | 'token.revoked' | 'settings.changed' | 'auth.denied' | 'profile.deleted' | 'profiles.expired';
   details: Record<string, unknown>;
 }
 
@@ -192,6 +215,14 @@ export interface Store {
    * store keeps both in one database. A batch applied meanwhile never brings the profile back.
    */
   deleteProfile(client: string, key: ProfileKey, audit?: (deleted: Profile) => AuditEvent): Promise<Profile | null>;
+  /**
+   * Deletes at most `limit` profiles of `client` last modified before `olderThan` (epoch ms), with
+   * their attributes and id links, in one short transaction, and returns how many. Profiles another
+   * writer holds at that moment are skipped, not waited for (a later call takes them if they are
+   * still expired), so that several instances sweeping one database never wait on each other. A
+   * batch applied meanwhile never brings a deleted profile back.
+   */
+  deleteExpiredProfiles(client: string, olderThan: number, limit: number): Promise<number>;
 
   /** Records a new batch with status `incomplete` and returns it with its new `batchId`. */
   createBatch(batch: NewBatch): Promise<BatchRecord>;
@@ -214,10 +245,11 @@ export interface Store {
 
   getSettings(client: string): Promise<Settings>;
   /**
-   * Stores a client's settings and returns the ones they replace. `audit`, when given, makes the
-   * event written in the same transaction: the change and its audit record commit together or not at all.
+   * Changes the fields of a client's settings that `change` gives (the others stay as they are)
+   * and returns the settings replaced. `audit`, when given, makes the event written in the same
+   * transaction: the change and its audit record commit together or not at all.
    */
-  putSettings(client: string, settings: Settings, audit?: (before: Settings) => AuditEvent): Promise<Settings>;
+  putSettings(client: string, change: SettingsChange, audit?: (before: Settings) => AuditEvent): Promise<Settings>;
 
   getTokenState(client: string): Promise<TokenState>;
   /**

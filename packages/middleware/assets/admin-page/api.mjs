@@ -67,13 +67,18 @@ export class AdminApi {
     return { status: res.status, body: parsed };
   }
 
-  /** `{requireAuthentication, token: {createdAt, expiresAt, createdBy} | null}` */
+  /** `{requireAuthentication, profileRetentionDays, token: {createdAt, expiresAt, createdBy} | null}` */
   async settings() {
     return (await this.call('GET', 'settings')).body;
   }
 
   async putSettings(requireAuthentication) {
     return (await this.call('PUT', 'settings', { requireAuthentication })).body;
+  }
+
+  /** Days a profile is kept after its last modification, or null to keep profiles forever. */
+  async putRetention(profileRetentionDays) {
+    return (await this.call('PUT', 'settings', { profileRetentionDays })).body;
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { AdminApi } from './api.mjs';
 import { setupActivity } from './activity.mjs';
+import { setupRetention } from './retention.mjs';
 import { setupToken } from './token.mjs';
 
 /** sessionStorage entry of the admin key: this tab only, gone when it closes; never localStorage. */
@@ -15,7 +16,8 @@ const KEY_ENTRY = 'profilegate.adminKey';
  * handle the token (API.md 3), so a 403 there means both are out of reach.
  */
 const NO_SETTINGS_RIGHTS =
-  'Your role cannot change Require Authentication: that needs the admin role, a workspace admin role, or sysadmin.';
+  'Your role cannot change the settings (Require Authentication, profile retention): that needs the admin role, ' +
+  'a workspace admin role, or sysadmin.';
 const NO_TOKEN_RIGHTS =
   'Your role cannot generate the profile token: that needs the approver, publisher or admin role, ' +
   'a workspace admin role, or sysadmin. Ask an administrator to generate it.';
@@ -58,6 +60,7 @@ const ctx = {
 };
 ctx.activity = setupActivity(ctx);
 const tokenCard = setupToken(ctx);
+const retentionCard = setupRetention(ctx);
 
 function readKey() {
   try {
@@ -95,6 +98,7 @@ function render() {
   // The host app owns its session: signing out of it is the host's business, not this page's.
   $('sign-out').hidden = mode !== 'key';
   tokenCard.render();
+  retentionCard.render();
 }
 
 /** Asks for the actor's rights without changing anything, then shows the settings. */
@@ -134,6 +138,7 @@ function signOut(message) {
   ctx.state.mode = null;
   ctx.state.settings = null;
   tokenCard.forget();
+  retentionCard.forget();
   ctx.activity.clear();
   showSignIn();
   ctx.announce(message, message.startsWith('Signed out') ? 'info' : 'error');

@@ -98,10 +98,24 @@ export function describeAuditEvent(event, formatDate) {
     case 'token.revoked':
       return details.hadToken === false ? 'Revoked the profile token (there was none)' : 'Revoked the profile token';
     case 'settings.changed': {
+      const parts = [];
       const change = isObject(details.requireAuthentication) ? details.requireAuthentication : {};
-      if (change.to === true) return 'Turned Require Authentication on';
-      if (change.to === false) return 'Turned Require Authentication off';
-      return 'Changed the settings';
+      if (change.to === true) parts.push('Turned Require Authentication on');
+      if (change.to === false) parts.push('Turned Require Authentication off');
+      if (isObject(details.profileRetentionDays)) {
+        const days = details.profileRetentionDays.to;
+        parts.push(
+          days === null
+            ? 'Set profile retention to keep forever'
+            : `Set profile retention to ${count(Number(days), 'day')}`,
+        );
+      }
+      return parts.length > 0 ? parts.join('; ') : 'Changed the settings';
+    }
+    case 'profiles.expired': {
+      const days = Number(details.profileRetentionDays);
+      const after = Number.isFinite(days) && days > 0 ? ` (not modified for ${count(days, 'day')})` : '';
+      return `Deleted ${count(Number(details.count) || 0, 'expired profile')}${after}`;
     }
     case 'auth.denied': {
       const n = Number(details.count) || 0;

@@ -12,7 +12,7 @@ function escapeHtml(text: string): string {
 }
 
 /** The modules app.mjs imports, fetched at once instead of one import level after another. */
-const MODULES = ['api.mjs', 'format.mjs', 'token.mjs', 'activity.mjs'];
+const MODULES = ['api.mjs', 'format.mjs', 'token.mjs', 'activity.mjs', 'retention.mjs'];
 
 const LIFETIMES: ReadonlyArray<[seconds: number, label: string]> = [
   [7 * 86_400, '7 days'],
@@ -95,6 +95,21 @@ ${MODULES.map((name) => `<link rel="modulepreload" href="admin/${name}">`).join(
           <span class="switch-text" id="require-auth-text" aria-hidden="true">Off</span>
         </button>
       </div>
+    </section>
+
+    <section class="card" aria-labelledby="retention-title">
+      <h2 id="retention-title">Profile retention</h2>
+      <p id="retention-current" class="row-label"></p>
+      <form id="retention-form" novalidate>
+        <label for="retention-days">Delete profiles not modified for (days)</label>
+        <div class="copy-row">
+          <input id="retention-days" name="retention-days" type="number" min="1" max="3650" step="1" inputmode="numeric" autocomplete="off" placeholder="Keep forever" aria-describedby="retention-help retention-error retention-reason">
+          <button type="submit" id="retention-save" class="secondary" aria-describedby="retention-reason">Save retention</button>
+        </div>
+        <p id="retention-help" class="help">Empty keeps profiles forever (the default). With a number of days from 1 to 3650, the server deletes each profile within an hour after it has gone that long without a change; a deleted profile cannot be brought back.</p>
+        <p id="retention-error" class="field-error" hidden></p>
+        <p id="retention-reason" class="reason" hidden></p>
+      </form>
     </section>
 
     <section class="card" aria-labelledby="token-title">

@@ -78,16 +78,17 @@ export const paths: Json = {
     parameters: [ref('parameters', 'client')],
     get: adminOperation({
       operationId: 'getSettings',
-      summary: 'Read the Require Authentication setting',
-      description: 'Any authenticated actor. A new client starts with `requireAuthentication: true`.',
+      summary: 'Read the settings: Require Authentication and profile retention',
+      description:
+        'Any authenticated actor. A new client starts with `requireAuthentication: true` and `profileRetentionDays: null` (profiles kept forever).',
       responses: { '200': { description: 'The settings.', content: jsonRequestContent('Settings') } },
     }),
     put: adminOperation(
       {
         operationId: 'putSettings',
-        summary: 'Turn Require Authentication on or off',
+        summary: 'Turn Require Authentication on or off, or set the profile retention',
         description:
-          'Needs role admin, workspace admin or sysadmin. Any body other than `{"requireAuthentication": boolean}` is answered 400.',
+          'Needs role admin, workspace admin or sysadmin. The body carries `requireAuthentication` (boolean), `profileRetentionDays` (`null` or 1 to 3650), or both; any other field or value is answered 400. Not in Adobe Target: with a retention, a profile not modified for that many days is deleted by the server within an hour after it expires (audited as `profiles.expired`).',
         requestBody: { required: true, content: jsonRequestContent('SettingsUpdate', { requireAuthentication: true }) },
         responses: {
           '200': { description: 'The settings after the change.', content: jsonRequestContent('Settings') },

@@ -4,6 +4,12 @@ import { ATTRIBUTE_NAME_CHARS, ISO_TIME, ref, type Json } from './common';
 // --- Schemas ---------------------------------------------------------------------------------
 
 const XML_RESPONSE = { name: 'response' };
+/** API.md 5: days a profile is kept after its last modification; null keeps it forever. */
+const RETENTION_DAYS: Json = {
+  oneOf: [{ type: 'integer', minimum: 1, maximum: 3650 }, { type: 'null' }],
+  description:
+    'Days a profile is kept after it was last modified; `null` keeps profiles forever (the default). Not in Adobe Target.',
+};
 export const BATCH_STATUS_URL = 'http://localhost:8080/m2/demo/v2/profile/batchStatus?batchId=demo-1732300000000-1';
 
 export const schemas: Json = {
@@ -248,17 +254,19 @@ export const schemas: Json = {
   },
   Settings: {
     type: 'object',
-    required: ['requireAuthentication', 'token'],
+    required: ['requireAuthentication', 'profileRetentionDays', 'token'],
     properties: {
       requireAuthentication: { type: 'boolean' },
+      profileRetentionDays: RETENTION_DAYS,
       token: { oneOf: [ref('schemas', 'TokenInfo'), { type: 'null' }], description: '`null` when there is no token.' },
     },
   },
   SettingsUpdate: {
     type: 'object',
-    required: ['requireAuthentication'],
+    description: 'Either field or both; at least one.',
+    minProperties: 1,
     additionalProperties: false,
-    properties: { requireAuthentication: { type: 'boolean' } },
+    properties: { requireAuthentication: { type: 'boolean' }, profileRetentionDays: RETENTION_DAYS },
   },
   AuditEvent: {
     type: 'object',
@@ -268,12 +276,19 @@ export const schemas: Json = {
       actor: { type: 'string' },
       action: {
         type: 'string',
-        enum: ['token.generated', 'token.revoked', 'settings.changed', 'auth.denied', 'profile.deleted'],
+        enum: [
+          'token.generated',
+          'token.revoked',
+          'settings.changed',
+          'auth.denied',
+          'profile.deleted',
+          'profiles.expired',
+        ],
       },
       details: {
         type: 'object',
         description:
-          'Never holds a token. `auth.denied` events count sampled denials. `profile.deleted` events hold `kid` and `ids`: an HMAC-SHA256 (base64url) of each id of the deleted profile, never the ids.',
+          'Never holds a token. `auth.denied` events count sampled denials. `profile.deleted` events hold `kid` and `ids`: an HMAC-SHA256 (base64url) of each id of the deleted profile, never the ids. `settings.changed` events hold `{"field": {"from": …, "to": …}}` for each field changed. `profiles.expired` events (actor `retention`) hold `count`, `profileRetentionDays` and `modifiedBefore` of one sweep of the client, never ids.',
       },
     },
   },

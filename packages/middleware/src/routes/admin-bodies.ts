@@ -1,22 +1,41 @@
-import { ValidationError, type GenerateTokenOptions, type Settings } from '@profilegate/core';
+import {
+  RETENTION_RULE,
+  ValidationError,
+  isRetentionDays,
+  type GenerateTokenOptions,
+  type SettingsChange,
+} from '@profilegate/core';
 
 // What the admin routes read from the wire (JSON bodies and query parameters), parsed into the
 // typed values the core services take. A mistake is a 400 saying what to send.
 
-/** Accepts exactly `{"requireAuthentication": boolean}` (API.md 3.2). */
-export function parseSettingsBody(body: unknown): Settings {
-  if (
-    typeof body !== 'object' ||
-    body === null ||
-    Array.isArray(body) ||
-    Object.keys(body).length !== 1 ||
-    typeof (body as Record<string, unknown>)['requireAuthentication'] !== 'boolean'
-  ) {
-    throw new ValidationError(
-      'The body must be exactly {"requireAuthentication": true} or {"requireAuthentication": false}',
-    );
+const SETTINGS_BODY_RULE =
+  'The body must be a JSON object with requireAuthentication (true or false), profileRetentionDays (null or 1 to 3650 days), or both, and nothing else';
+
+/**
+ * The settings PUT body (API.md 3.2, 5): `requireAuthentication`, `profileRetentionDays`, or both;
+ * at least one, nothing else.
+ */
+export function parseSettingsBody(body: unknown): SettingsChange {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ValidationError(SETTINGS_BODY_RULE);
+  const fields = body as Record<string, unknown>;
+  const keys = Object.keys(fields);
+  if (keys.length === 0 || keys.some((k) => k !== 'requireAuthentication' && k !== 'profileRetentionDays')) {
+    throw new ValidationError(SETTINGS_BODY_RULE);
   }
-  return { requireAuthentication: (body as { requireAuthentication: boolean }).requireAuthentication };
+  const change: SettingsChange = {};
+  if ('requireAuthentication' in fields) {
+    if (typeof fields['requireAuthentication'] !== 'boolean') {
+      throw new ValidationError('requireAuthentication must be true or false');
+    }
+    change.requireAuthentication = fields['requireAuthentication'];
+  }
+  if ('profileRetentionDays' in fields) {
+    const days = fields['profileRetentionDays'];
+    if (!isRetentionDays(days)) throw new ValidationError(RETENTION_RULE);
+    change.profileRetentionDays = days;
+  }
+  return change;
 }
 
 /** The token routes' scope parameters (`authorizationScope=`, or the older `scope=`): each must be profile_api. */

@@ -155,6 +155,7 @@ function settingsJson(settings: Settings, status: TokenStatus): object {
       : null;
   return {
     requireAuthentication: settings.requireAuthentication,
+    profileRetentionDays: settings.profileRetentionDays,
     token,
     replacedTokens: replacedBody(status.replaced),
   };

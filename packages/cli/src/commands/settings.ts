@@ -4,6 +4,10 @@ import { confirmDestructive } from '../confirm';
 import { CommandContext, globalOptions, type Streams } from '../context';
 import { withExamples } from '../examples';
 
+const NOT_ADOBE =
+  "Adobe Target has no Require Authentication route in its Admin API: switch it in Target's UI. " +
+  'This command is for a Profilegate server (--target profilegate).';
+
 /** `profilegate settings show|set --require-auth on|off`. */
 export function settingsCommand(streams: Streams): Command {
   const settings = new Command('settings').description('Show or change the Require Authentication setting');
@@ -14,6 +18,7 @@ export function settingsCommand(streams: Streams): Command {
     .description('Show whether the profile routes require the token, and the token times')
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      ctx.refuseForAdobe(NOT_ADOBE);
       const value = await ctx.api().getSettings();
       ctx.result({ client: ctx.client, ...value });
       print(ctx, value);
@@ -30,6 +35,7 @@ export function settingsCommand(streams: Streams): Command {
     )
     .action(async (options: { requireAuth: 'on' | 'off' }, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      ctx.refuseForAdobe(NOT_ADOBE);
       const api = ctx.api();
       if (options.requireAuth === 'off') {
         await confirmDestructive(ctx, {

@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startAdobeEmulation, type AdobeEmulation } from '@profilegate/middleware/testing';
-import { runCli, type CliResult } from './helpers';
+import { closedPort, hasScript, runCli, runCliInTerminal, type CliResult } from './helpers';
 
 function parse(result: CliResult): Record<string, unknown> {
   try {
@@ -257,6 +257,55 @@ describe('profilegate CLI against the Adobe emulation (issue 21)', function () {
       await cli(['token', 'show', '--json'], { PROFILEGATE_ADOBE_CLIENT_SECRET: 'p8e-not-the-right-secret-at-all' }),
     );
     assert.equal((json['error'] as Record<string, unknown>)['exitCode'], 4);
+  });
+
+  it('on a terminal, generate asks first: "n" changes nothing, "y" rotates', async function () {
+    if (!hasScript()) {
+      console.log('      skipped: util-linux `script` is not installed, so no pseudo-terminal');
+      this.skip();
+    }
+    const old = adobe.tokens.get('profile_api') as string;
+    await fs.writeFile(path.join(work, '.env'), `T=${old}\n`);
+    const terminal = async (answer: string) => {
+      remember();
+      const result = await runCliInTerminal(['token', 'generate', '--update', '.env'], {
+        env,
+        cwd: work,
+        waitFor: '[y/N]',
+        answer,
+      });
+      remember();
+      outputs.push({ args: ['token', 'generate', '(terminal)'], text: result.stdout });
+      return result;
+    };
+    const no = await terminal('n');
+    assert.equal(no.code, 1, no.stdout);
+    assert.match(no.stdout, /Generate a new token for Adobe Target tenant acme \(profile_api\)/);
+    assert.match(no.stdout, /stops working at once \(Adobe Target has no grace period\)/);
+    assert.match(no.stdout, /Then 1 copy in 1 of 1 files scanned are replaced/);
+    assert.match(no.stdout, /Cancelled; nothing was changed/);
+    assert.equal(adobe.tokens.get('profile_api'), old);
+    const yes = await terminal('y');
+    assert.equal(yes.code, 0, yes.stdout);
+    const fresh = adobe.tokens.get('profile_api') as string;
+    assert.notEqual(fresh, old);
+    assert.equal(await fs.readFile(path.join(work, '.env'), 'utf8'), `T=${fresh}\n`);
+  });
+
+  it('a tenant the credential may not use (403) exits 1 and says what to check', async () => {
+    const result = await cli(['token', 'show'], { PROFILEGATE_ADOBE_TENANT: 'someone-else' });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /Check PROFILEGATE_ADOBE_TENANT and that the credential's product profile/);
+  });
+
+  it('an IMS or Admin API that cannot be reached exits 3, before anything changes', async () => {
+    const ims = await cli(['token', 'generate', '--yes'], {
+      PROFILEGATE_ADOBE_IMS_URL: `http://127.0.0.1:${await closedPort()}`,
+    });
+    assert.equal(ims.code, 3, ims.stderr);
+    assert.match(ims.stderr, /Nothing is listening at http:\/\/127\.0\.0\.1:\d+; check the URL/);
+    const api = await cli(['token', 'show'], { PROFILEGATE_ADOBE_ADMIN_URL: `http://127.0.0.1:${await closedPort()}` });
+    assert.equal(api.code, 3, api.stderr);
   });
 
   it('a missing variable is named (exit 2)', async () => {

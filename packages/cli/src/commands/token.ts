@@ -118,7 +118,10 @@ export function tokenCommand(streams: Streams): Command {
     .command('replace')
     .description('Replace stored copies of the old token by a token generated elsewhere (no server call)')
     .addOption(new Option('--new <token>', 'the new token, or - to read it from stdin').makeOptionMandatory())
-    .option('--old <token>', 'the token to replace (other tokens of the client are recognised anyway)')
+    .option(
+      '--old <token>',
+      "the token to replace (Profilegate: the client's other tokens are recognised anyway; Adobe: the tokens kept from earlier rotations too)",
+    )
     .option('--dry-run', 'list what would change; write nothing')
     .addOption(scopeOption())
     .argument('<paths...>', 'files, folders or globs')

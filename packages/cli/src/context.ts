@@ -1,5 +1,6 @@
 import { AdminClient, displayJson, displayText, isValidClientCode, maskToken } from '@profilegate/client';
 import type { Command } from 'commander';
+import { AdobeSettings, chooseTarget, type AdobeOptions, type TargetKind } from './adobe-target';
 import { UsageError } from './errors';
 
 /** Server used when neither --server nor PROFILEGATE_SERVER is given: the demo server's default. */
@@ -8,7 +9,8 @@ export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 export const DEFAULT_CLIENT = 'demo';
 
 /** The options every command takes. */
-export interface GlobalOptions {
+export interface GlobalOptions extends AdobeOptions {
+  target?: TargetKind;
   server?: string;
   client?: string;
   adminKey?: string;
@@ -34,20 +36,26 @@ export class CommandContext {
   readonly reveal: boolean;
   /** --yes: destructive commands go ahead without asking (see confirm.ts). */
   readonly yes: boolean;
+  /** What the commands act on: a Profilegate server or Adobe Target (see adobe-target.ts). */
+  readonly target: TargetKind;
   private readonly adminKey: string | undefined;
+  private readonly options: GlobalOptions;
+  #adobe: AdobeSettings | undefined;
 
   constructor(
     options: GlobalOptions,
     readonly streams: Streams,
   ) {
     const env = streams.env;
+    this.options = options;
+    this.target = chooseTarget(options, env);
     this.server = nonEmpty(options.server) ?? nonEmpty(env['PROFILEGATE_SERVER']) ?? DEFAULT_SERVER;
     this.client = nonEmpty(options.client) ?? nonEmpty(env['PROFILEGATE_CLIENT']) ?? DEFAULT_CLIENT;
     this.adminKey = nonEmpty(options.adminKey) ?? nonEmpty(env['PROFILEGATE_ADMIN_KEY']);
     this.json = options.json === true;
     this.reveal = options.reveal === true;
     this.yes = options.yes === true;
-    if (!isValidClientCode(this.client)) {
+    if (this.target === 'profilegate' && !isValidClientCode(this.client)) {
       throw new UsageError(
         'The client code must be 1 to 64 characters of a-z, 0-9 and "-" (set --client or PROFILEGATE_CLIENT)',
       );
@@ -57,6 +65,20 @@ export class CommandContext {
   /** True when the admin key is known (from --admin-key or PROFILEGATE_ADMIN_KEY). */
   get hasAdminKey(): boolean {
     return this.adminKey !== undefined;
+  }
+
+  /** The Adobe Target settings and client (one per run, so its IMS access token is reused). */
+  adobe(): AdobeSettings {
+    this.#adobe ??= new AdobeSettings(this.options, this.streams.env);
+    return this.#adobe;
+  }
+
+  /**
+   * Stops a command an Adobe target cannot do (exit 2) before anything is sent; `why` says why,
+   * in a sentence.
+   */
+  refuseForAdobe(why: string): void {
+    if (this.target === 'adobe') throw new UsageError(why);
   }
 
   /** The API client; `needsAdminKey` makes a missing key a usage error. */

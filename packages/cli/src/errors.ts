@@ -1,4 +1,4 @@
-import { AdminApiError, ServerUnreachableError } from '@profilegate/client';
+import { AdminApiError, AdobeConfigError, ServerUnreachableError, UnsupportedByTargetError } from '@profilegate/client';
 import { CommanderError } from 'commander';
 
 /** Exit codes of every command (documented in the README). */
@@ -10,7 +10,10 @@ export const EXIT = {
   usage: 2,
   /** The server could not be reached. */
   unreachable: 3,
-  /** The server refused the admin key (401 from an admin route): set PROFILEGATE_ADMIN_KEY. */
+  /**
+   * The server refused the admin key (401 from an admin route): set PROFILEGATE_ADMIN_KEY; or
+   * Adobe refused the credential (IMS refused the client id or secret, or the Admin API the IMS token).
+   */
   adminKey: 4,
 } as const;
 
@@ -20,7 +23,8 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  the server refused, a batch row failed, or you answered no
   2  usage: a wrong flag, file or setting, or a confirmation needed without a terminal (pass --yes)
   3  the server could not be reached
-  4  the server refused the admin key (set PROFILEGATE_ADMIN_KEY or pass --admin-key)`;
+  4  the server refused the admin key (set PROFILEGATE_ADMIN_KEY or pass --admin-key),
+     or Adobe refused the credential (check PROFILEGATE_ADOBE_CLIENT_ID and _CLIENT_SECRET)`;
 
 /** A wrong flag, argument or configuration (exit 2); the message says what to fix. */
 export class UsageError extends Error {
@@ -42,10 +46,34 @@ export class CommandFailedError extends Error {
   }
 }
 
+/** A failure with its own exit code and machine code (e.g. Adobe refused the credential: 4). */
+export class ExitError extends Error {
+  constructor(
+    readonly exitCode: number,
+    readonly code: string,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ExitError';
+  }
+}
+
 /** Exit code, machine code and human message of any error a command can end with. */
 export function describeError(error: unknown): { exitCode: number; code: string; message: string; status?: number } {
   if (error instanceof UsageError) return { exitCode: EXIT.usage, code: 'Usage', message: error.message };
   if (error instanceof CommanderError) return { exitCode: EXIT.usage, code: 'Usage', message: error.message };
+  if (error instanceof AdobeConfigError || error instanceof UnsupportedByTargetError) {
+    return { exitCode: EXIT.usage, code: 'Usage', message: error.message };
+  }
+  if (error instanceof ExitError) {
+    return {
+      exitCode: error.exitCode,
+      code: error.code,
+      message: error.message,
+      ...(error.status === undefined ? {} : { status: error.status }),
+    };
+  }
   if (error instanceof ServerUnreachableError) {
     return { exitCode: EXIT.unreachable, code: 'ServerUnreachable', message: error.message };
   }

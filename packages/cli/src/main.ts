@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `profilegate` command. Exit codes (errors.ts EXIT): 0 ok, 1 refused or answered no, 2 usage, 3 unreachable, 4 admin key refused. */
+/** The `profilegate` command. Exit codes (errors.ts EXIT): 0 ok, 1 refused or answered no, 2 usage, 3 unreachable, 4 admin key or Adobe credential refused. */
 import { displayText } from '@profilegate/client';
 import { run } from './program';
 

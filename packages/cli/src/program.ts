@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { auditCommand } from './commands/audit';
 import { batchCommand } from './commands/batch';
 import { settingsCommand } from './commands/settings';
@@ -25,13 +25,30 @@ Configuration (flags win over the environment):
   PROFILEGATE_CLIENT     client code (default demo)
   PROFILEGATE_ADMIN_KEY  admin key (prefer it to --admin-key, which other users can see in ps)
 
+Adobe Target's own token (token show, generate, replace; each variable but the secret has an
+--adobe-* flag):
+  PROFILEGATE_ADOBE_TENANT         tenant (your Target client code)
+  PROFILEGATE_ADOBE_CLIENT_ID      client id of the OAuth Server-to-Server credential
+  PROFILEGATE_ADOBE_CLIENT_SECRET  its client secret: the environment only, no flag (a flag would
+                                   land in shell history and ps)
+  PROFILEGATE_ADOBE_SCOPES         IMS scopes, comma separated (default: Adobe Target's list)
+  PROFILEGATE_ADOBE_IMS_URL        default https://ims-na1.adobelogin.com
+  PROFILEGATE_ADOBE_ADMIN_URL      default https://mc.adobe.io
+  PROFILEGATE_STATE_DIR            where replaced Adobe tokens are kept, 0600 (default
+                                   $XDG_STATE_HOME/profilegate or ~/.local/state/profilegate)
+Any PROFILEGATE_ADOBE_* variable chooses Adobe Target; with a Profilegate setting too
+(PROFILEGATE_SERVER, _CLIENT, _ADMIN_KEY or their flags) the CLI stops (exit 2) unless
+--target profilegate|adobe (or PROFILEGATE_TARGET) chooses. Adobe has no revoke, grace period or
+Require Authentication route: those commands exit 2 for an Adobe target.
+
 Destructive commands (token generate, token revoke, settings set --require-auth off) ask first on a
 terminal; without one (CI, scripts) they need --yes.
 
 ${EXIT_CODES_HELP}`;
 
 /** The short form of the exit codes, under every subcommand's help. */
-const EXIT_CODES_SHORT = 'Exit codes: 0 done, 1 refused or answered no, 2 usage, 3 unreachable, 4 admin key refused.';
+const EXIT_CODES_SHORT =
+  'Exit codes: 0 done, 1 refused or answered no, 2 usage, 3 unreachable, 4 admin key or Adobe credential refused.';
 
 /** The whole command tree, writing to `streams`. */
 export function buildProgram(streams: Streams): Command {
@@ -41,6 +58,20 @@ export function buildProgram(streams: Streams): Command {
     .option('--server <url>', 'server URL (env PROFILEGATE_SERVER)')
     .option('--client <code>', 'client code (env PROFILEGATE_CLIENT)')
     .option('--admin-key <key>', 'admin key (env PROFILEGATE_ADMIN_KEY; prefer the variable)')
+    .addOption(
+      new Option(
+        '--target <kind>',
+        'profilegate or adobe (env PROFILEGATE_TARGET); needed when both are configured',
+      ).choices(['profilegate', 'adobe']),
+    )
+    .option('--adobe-tenant <tenant>', 'Adobe Target tenant (env PROFILEGATE_ADOBE_TENANT)')
+    .option(
+      '--adobe-client-id <id>',
+      'Adobe credential client id (env PROFILEGATE_ADOBE_CLIENT_ID); the secret: PROFILEGATE_ADOBE_CLIENT_SECRET only, no flag (it would land in shell history)',
+    )
+    .option('--adobe-scopes <scopes>', 'IMS scopes, comma separated (env PROFILEGATE_ADOBE_SCOPES)')
+    .option('--adobe-ims-url <url>', 'Adobe IMS URL (env PROFILEGATE_ADOBE_IMS_URL)')
+    .option('--adobe-admin-url <url>', 'Adobe Admin API URL (env PROFILEGATE_ADOBE_ADMIN_URL)')
     .option('--json', 'machine-readable output on stdout')
     .option('--reveal', 'show tokens in full (masked otherwise)')
     .option('-y, --yes', 'go ahead without asking (destructive commands; needed without a terminal)')
@@ -52,6 +83,7 @@ export function buildProgram(streams: Streams): Command {
   withExamples(program, [
     'profilegate token show',
     'PROFILEGATE_ADMIN_KEY=… profilegate token generate --update .env config --yes',
+    'PROFILEGATE_ADOBE_TENANT=acme PROFILEGATE_ADOBE_CLIENT_ID=… PROFILEGATE_ADOBE_CLIENT_SECRET=… profilegate token generate --update .env',
   ]);
   configure(program, streams);
   return program;

@@ -10,6 +10,9 @@ export function auditCommand(streams: Streams): Command {
     .option('--limit <n>', 'how many events (newest first)')
     .action(async (options: { limit?: string }, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      ctx.refuseForAdobe(
+        "The audit log is a Profilegate server's; Adobe Target's Admin API has none (--target profilegate for a server).",
+      );
       let limit: number | undefined;
       if (options.limit !== undefined) {
         if (!/^\d{1,6}$/.test(options.limit) || Number(options.limit) < 1) {

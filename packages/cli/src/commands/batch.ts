@@ -22,6 +22,9 @@ export function batchCommand(streams: Streams): Command {
     .option('--wait', 'wait until the batch is applied; exit 1 when a row failed')
     .action(async (file: string, options: { v1?: boolean; wait?: boolean }, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      ctx.refuseForAdobe(
+        'batch upload sends to a Profilegate server, not to Adobe Target (choose the server with --target profilegate).',
+      );
       await upload(ctx, file, options);
     });
   withExamples(uploadCommand, [

@@ -5,6 +5,10 @@ import { CommandContext, globalOptions, type Streams } from '../context';
 import { withExamples } from '../examples';
 import { UsageError } from '../errors';
 
+const NOT_ADOBE =
+  "Adobe Target has no Require Authentication or retention route in its Admin API: switch it in Target's UI. " +
+  'This command is for a Profilegate server (--target profilegate).';
+
 /** `profilegate settings show|set [--require-auth on|off] [--retention-days N|off]`. */
 export function settingsCommand(streams: Streams): Command {
   const settings = new Command('settings').description(
@@ -17,6 +21,7 @@ export function settingsCommand(streams: Streams): Command {
     .description('Show whether the profile routes require the token, and the token times')
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      ctx.refuseForAdobe(NOT_ADOBE);
       const value = await ctx.api().getSettings();
       ctx.result({ client: ctx.client, ...value });
       print(ctx, value);
@@ -38,6 +43,7 @@ export function settingsCommand(streams: Streams): Command {
     )
     .action(async (options: { requireAuth?: 'on' | 'off'; retentionDays?: string }, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      ctx.refuseForAdobe(NOT_ADOBE);
       if (options.requireAuth === undefined && options.retentionDays === undefined) {
         throw new UsageError('Give --require-auth on|off, --retention-days N|off, or both');
       }

@@ -1,15 +1,13 @@
-import { promises as fs } from 'node:fs';
-import { relative, resolve } from 'node:path';
 import {
+  ADOBE_AUTHORIZATION_SCOPES,
   PROFILE_TOKEN_LIMITS,
   describeSeconds,
   describeTimeLeft,
   displayText,
-  isGlob,
   isLikelyTokenOfClient,
   maskToken,
   unverifiedExpiry,
-  updateTokenInFiles,
+  type AdobeAuthorizationScope,
   type ProfileTokenInfo,
   type UpdateTokenInFilesResult,
 } from '@profilegate/client';
@@ -19,7 +17,26 @@ import { confirmDestructive } from '../confirm';
 import { parseDurationWithin } from '../duration';
 import { CommandFailedError, UsageError } from '../errors';
 import { withExamples } from '../examples';
-import { startProgress } from '../progress';
+import { adobeGenerate, adobeReplace, adobeShow } from './token-adobe';
+import { PLACEHOLDER_TOKEN, checkPaths, filesJson, printFiles, readNewToken, updateFiles } from './token-files';
+
+/** --scope: which Adobe Target token (a Profilegate server has one profile token per client). */
+function scopeOption(): Option {
+  return new Option(
+    '--scope <scope>',
+    'Adobe Target: which token, profile_api or debug_tools (default profile_api)',
+  ).choices([...ADOBE_AUTHORIZATION_SCOPES]);
+}
+
+/** The --scope of an Adobe command; a usage error for a Profilegate target, which has one token. */
+export function scopeFor(ctx: CommandContext, scope: string | undefined): AdobeAuthorizationScope {
+  if (ctx.target !== 'adobe' && scope !== undefined) {
+    throw new UsageError(
+      '--scope chooses an Adobe Target token; a Profilegate server has one profile token per client',
+    );
+  }
+  return (scope ?? 'profile_api') as AdobeAuthorizationScope;
+}
 
 /** `profilegate token show|generate|revoke|replace`. */
 export function tokenCommand(streams: Streams): Command {
@@ -29,8 +46,11 @@ export function tokenCommand(streams: Streams): Command {
   const show = token
     .command('show')
     .description('Show the current profile token (masked unless --reveal) and when it expires')
-    .action(async (_options: unknown, command: Command) => {
+    .addOption(scopeOption())
+    .action(async (options: { scope?: string }, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      const scope = scopeFor(ctx, options.scope);
+      if (ctx.target === 'adobe') return adobeShow(ctx, scope);
       const info = await ctx.api().getToken();
       if (info === null) {
         ctx.result({ client: ctx.client, token: null });
@@ -41,26 +61,37 @@ export function tokenCommand(streams: Streams): Command {
       ctx.say(`Profile token of client ${ctx.client}: ${ctx.show(info.accessToken)}`);
       ctx.say(describeToken(info));
     });
-  withExamples(show, ['profilegate token show', 'profilegate token show --reveal --json']);
+  withExamples(show, [
+    'profilegate token show',
+    'profilegate token show --reveal --json',
+    'PROFILEGATE_ADOBE_TENANT=acme … profilegate token show --scope debug_tools',
+  ]);
 
   const generateCommand = token
     .command('generate')
     .description('Generate a new profile token (the current one stops working) and update its stored copies')
-    .option('--expires-in <duration>', 'lifetime: 90d, 12h or seconds, 5 minutes to 365 days (default 90d)')
+    .option(
+      '--expires-in <duration>',
+      'lifetime: 90d, 12h or seconds, 5 minutes to 365 days (default 90d; not for Adobe Target)',
+    )
     .option(
       '--grace <duration>',
-      'how long the replaced token keeps working: 10m, 1h or seconds, at most 1 day (default 0)',
+      'how long the replaced token keeps working: 10m, 1h or seconds, at most 1 day (default 0; Adobe Target has none)',
     )
     .option('--update <paths...>', 'files, folders or globs in which to replace the old token')
     .option('--dry-run', 'list what would change; generate nothing and write nothing')
+    .addOption(scopeOption())
     .action(async (options: GenerateOptions, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      const scope = scopeFor(ctx, options.scope);
+      if (ctx.target === 'adobe') return adobeGenerate(ctx, scope, options);
       await generate(ctx, options);
     });
   withExamples(generateCommand, [
     "profilegate token generate --update .env config 'deploy/**/*.yaml' --dry-run",
     'profilegate token generate --update .env config --grace 10m',
     'profilegate token generate --expires-in 30d --yes   # in CI: no terminal to confirm on',
+    'PROFILEGATE_ADOBE_TENANT=acme … profilegate token generate --scope profile_api --update .env config',
   ]);
 
   const revoke = token
@@ -68,6 +99,10 @@ export function tokenCommand(streams: Streams): Command {
     .description('Revoke the profile token: no token works until a new one is generated')
     .action(async (_options: unknown, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      ctx.refuseForAdobe(
+        'Adobe Target has no route to revoke a token: its Admin API only reads and regenerates it ' +
+          '(profilegate token generate replaces it; the previous one stops working at once).',
+      );
       const api = ctx.api();
       await confirmDestructive(ctx, {
         question: `Revoke the profile token of client ${ctx.client} on ${ctx.server}?`,
@@ -83,11 +118,17 @@ export function tokenCommand(streams: Streams): Command {
     .command('replace')
     .description('Replace stored copies of the old token by a token generated elsewhere (no server call)')
     .addOption(new Option('--new <token>', 'the new token, or - to read it from stdin').makeOptionMandatory())
-    .option('--old <token>', 'the token to replace (other tokens of the client are recognised anyway)')
+    .option(
+      '--old <token>',
+      "the token to replace (Profilegate: the client's other tokens are recognised anyway; Adobe: the tokens kept from earlier rotations too)",
+    )
     .option('--dry-run', 'list what would change; write nothing')
+    .addOption(scopeOption())
     .argument('<paths...>', 'files, folders or globs')
     .action(async (paths: string[], options: ReplaceOptions, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      const scope = scopeFor(ctx, options.scope);
+      if (ctx.target === 'adobe') return adobeReplace(ctx, scope, paths, options);
       await replace(ctx, paths, options);
     });
   withExamples(replaceCommand, [
@@ -97,17 +138,19 @@ export function tokenCommand(streams: Streams): Command {
   return token;
 }
 
-interface GenerateOptions {
+export interface GenerateOptions {
   expiresIn?: string;
   grace?: string;
   update?: string[];
   dryRun?: boolean;
+  scope?: string;
 }
 
-interface ReplaceOptions {
+export interface ReplaceOptions {
   new: string;
   old?: string;
   dryRun?: boolean;
+  scope?: string;
 }
 
 function tokenJson(ctx: CommandContext, info: ProfileTokenInfo): Record<string, unknown> {
@@ -117,18 +160,6 @@ function tokenJson(ctx: CommandContext, info: ProfileTokenInfo): Record<string, 
 
 function describeToken(info: ProfileTokenInfo): string {
   return `Expires ${info.expiresAt} (in ${describeTimeLeft(info.expiresIn * 1000)}); created ${info.createdAt} by ${info.createdBy}.`;
-}
-
-/** Fails before anything changes when a named path (not a glob) does not exist. */
-async function checkPaths(ctx: CommandContext, paths: readonly string[]): Promise<void> {
-  for (const path of paths) {
-    if (isGlob(path)) continue;
-    try {
-      await fs.stat(resolve(ctx.streams.cwd, path));
-    } catch {
-      throw new UsageError(`${path} does not exist; nothing was changed`);
-    }
-  }
 }
 
 async function generate(ctx: CommandContext, options: GenerateOptions): Promise<void> {
@@ -148,8 +179,7 @@ async function generate(ctx: CommandContext, options: GenerateOptions): Promise<
   const oldTokens = current === null ? [] : [current.accessToken];
 
   // The files are looked at before anything changes: an --update that matches no file stops here.
-  const planned =
-    paths.length > 0 ? await updateFiles(ctx, paths, oldTokens, '\u0000placeholder-new-token', true) : undefined;
+  const planned = paths.length > 0 ? await updateFiles(ctx, paths, oldTokens, PLACEHOLDER_TOKEN, true) : undefined;
   if (planned !== undefined && planned.filesScanned + planned.skipped.length === 0) {
     throw new UsageError(
       `--update ${paths.join(' ')} matched no file; nothing was changed (no token was generated). ` +
@@ -216,9 +246,7 @@ async function generate(ctx: CommandContext, options: GenerateOptions): Promise<
 }
 
 async function replace(ctx: CommandContext, paths: string[], options: ReplaceOptions): Promise<void> {
-  const newToken = options.new === '-' ? (await readAll(ctx.streams.stdin)).trim() : options.new.trim();
-  if (newToken === '')
-    throw new UsageError('The new token is empty (--new <token> or --new - with the token on stdin)');
+  const newToken = await readNewToken(ctx, options);
   if (!isLikelyTokenOfClient(newToken, ctx.client)) {
     throw new UsageError(
       `The new token (${maskToken(newToken)}) is not a profile token of client ${ctx.client}; check --client or the token`,
@@ -239,54 +267,4 @@ async function replace(ctx: CommandContext, paths: string[], options: ReplaceOpt
   });
   ctx.say(`${options.dryRun === true ? 'Dry run: ' : ''}Replacing with ${ctx.show(newToken)}.`);
   printFiles(ctx, files, options.dryRun === true);
-}
-
-async function updateFiles(
-  ctx: CommandContext,
-  paths: string[],
-  oldTokens: string[],
-  newToken: string,
-  dryRun: boolean,
-): Promise<UpdateTokenInFilesResult> {
-  const progress = startProgress(ctx, 'Scanning files', 'files');
-  try {
-    return await updateTokenInFiles({
-      root: ctx.streams.cwd,
-      files: paths,
-      oldTokens,
-      newToken,
-      client: ctx.client,
-      dryRun,
-      onProgress: (p) => progress.update(p.filesScanned, p.filesTotal),
-    });
-  } finally {
-    progress.stop();
-  }
-}
-
-function filesJson(ctx: CommandContext, files: UpdateTokenInFilesResult): Record<string, unknown> {
-  const rel = (path: string) => relative(ctx.streams.cwd, path) || path;
-  return {
-    filesScanned: files.filesScanned,
-    copies: files.copies,
-    filesChanged: files.filesChanged.map((f) => ({ path: rel(f.path), copies: f.copies })),
-    skipped: files.skipped.map((s) => ({ path: rel(s.path), reason: s.reason })),
-  };
-}
-
-function printFiles(ctx: CommandContext, files: UpdateTokenInFilesResult, dryRun: boolean): void {
-  const count = files.filesChanged.length;
-  ctx.say(
-    `${dryRun ? 'Would update' : 'Updated'} ${files.copies} ${files.copies === 1 ? 'copy' : 'copies'} in ${count} ${count === 1 ? 'file' : 'files'} (${files.filesScanned} scanned).`,
-  );
-  for (const file of files.filesChanged)
-    ctx.say(`  ${relative(ctx.streams.cwd, file.path) || file.path}: ${file.copies}`);
-  for (const skip of files.skipped)
-    ctx.say(`  skipped ${relative(ctx.streams.cwd, skip.path) || skip.path} (${skip.reason})`);
-}
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
 }

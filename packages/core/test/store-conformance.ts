@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import sinon from 'sinon';
 import * as ids from '../src/profiles/ids';
 import { describeProfileDeletion } from './store-conformance-delete';
+import { describeProfileExport } from './store-conformance-export';
 import { describeMarketingCloudVisitorIds } from './store-conformance-ecid';
 import { describeTextRule } from './store-conformance-text';
 import type {
@@ -383,6 +384,7 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
 
     describeTextRule(() => store);
     describeProfileDeletion(() => store);
+    describeProfileExport(() => store);
     describeMarketingCloudVisitorIds(
       () => store,
       harness.reopen ? async () => (store = await harness.reopen!(store)) : undefined,

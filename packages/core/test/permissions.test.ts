@@ -14,6 +14,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': false,
     'audit.read': true,
+    'profiles.export': false,
   },
   observer: {
     'token.read': false,
@@ -22,6 +23,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': false,
     'audit.read': true,
+    'profiles.export': false,
   },
   editor: {
     'token.read': false,
@@ -30,6 +32,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': false,
     'audit.read': true,
+    'profiles.export': false,
   },
   approver: {
     'token.read': true,
@@ -38,6 +41,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': false,
     'audit.read': true,
+    'profiles.export': false,
   },
   publisher: {
     'token.read': true,
@@ -46,6 +50,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': false,
     'audit.read': true,
+    'profiles.export': false,
   },
   admin: {
     'token.read': true,
@@ -54,6 +59,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': true,
     'audit.read': true,
+    'profiles.export': true,
   },
 };
 
@@ -64,6 +70,7 @@ const DENIALS: Record<AdminAction, string | null> = {
   'settings.read': null,
   'settings.write': SETTINGS_DENIAL,
   'audit.read': null,
+  'profiles.export': 'Exporting the profiles needs the admin role, workspace admin or sysadmin',
 };
 
 function check(actor: Actor, action: AdminAction, allowed: boolean): void {

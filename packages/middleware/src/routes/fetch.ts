@@ -77,7 +77,8 @@ function missingFetchId(req: Request, _res: Response, next: NextFunction): void 
   next();
 }
 
-function profileJson(client: string, profile: Profile): object {
+/** A profile in the fetch routes' shape (API.md 2.4); also each line of an NDJSON export (section 5). */
+export function profileJson(client: string, profile: Profile): object {
   const profileAttributes: Record<string, { value: string; modifiedAt: string }> = {};
   for (const name of Object.keys(profile.attributes)) {
     const attribute = profile.attributes[name]!;

@@ -114,10 +114,10 @@ function safeMessage(text: unknown, secrets: readonly string[], fallback: string
 
 /** Typed calls of the admin API and batch routes for one client. */
 export class AdminClient {
-  private readonly base: string;
-  private readonly fetchImpl: typeof fetch;
+  protected readonly base: string;
+  protected readonly fetchImpl: typeof fetch;
 
-  constructor(private readonly options: AdminClientOptions) {
+  constructor(protected readonly options: AdminClientOptions) {
     let url: URL;
     try {
       url = new URL(options.serverUrl);
@@ -215,7 +215,7 @@ export class AdminClient {
     });
   }
 
-  private async request(
+  protected async request(
     method: string,
     path: string,
     init: { body?: string | Uint8Array | undefined; contentType?: string | undefined; bearer?: string | undefined },
@@ -259,7 +259,7 @@ export class AdminClient {
   }
 }
 
-function errorFromResponse(res: Response, body: unknown, secrets: readonly string[]): AdminApiError {
+export function errorFromResponse(res: Response, body: unknown, secrets: readonly string[]): AdminApiError {
   const fallback = `The server answered ${res.status} ${res.statusText}`.trim();
   if (typeof body === 'object' && body !== null) {
     const record = body as Record<string, unknown>;
@@ -277,7 +277,7 @@ function errorFromResponse(res: Response, body: unknown, secrets: readonly strin
   return new AdminApiError(res.status, `Http${res.status}`, fallback);
 }
 
-function unreachableMessage(base: string, error: unknown): string {
+export function unreachableMessage(base: string, error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
   const code =
     typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;

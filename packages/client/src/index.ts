@@ -18,6 +18,13 @@ export {
   type BatchSubmitted,
   type ProfileTokenInfo,
 } from './admin-client';
+export {
+  ProfileClient,
+  type ExportCallOptions,
+  type ExportDownload,
+  type FetchedProfile,
+  type ProfileIdKind,
+} from './profile-client';
 export { batchFormPrefix, type BatchFormPrefix } from './batch-form';
 export { CLIENT_CODE_PATTERN, isValidClientCode } from './client-code';
 export { displayJson, displayText } from './display-text';

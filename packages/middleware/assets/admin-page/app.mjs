@@ -5,6 +5,7 @@
  */
 import { AdminApi } from './api.mjs';
 import { setupActivity } from './activity.mjs';
+import { setupExport } from './export.mjs';
 import { setupToken } from './token.mjs';
 
 /** sessionStorage entry of the admin key: this tab only, gone when it closes; never localStorage. */
@@ -58,6 +59,7 @@ const ctx = {
 };
 ctx.activity = setupActivity(ctx);
 const tokenCard = setupToken(ctx);
+const exportCard = setupExport(ctx);
 
 function readKey() {
   try {
@@ -95,6 +97,7 @@ function render() {
   // The host app owns its session: signing out of it is the host's business, not this page's.
   $('sign-out').hidden = mode !== 'key';
   tokenCard.render();
+  exportCard.render();
 }
 
 /** Asks for the actor's rights without changing anything, then shows the settings. */
@@ -134,6 +137,7 @@ function signOut(message) {
   ctx.state.mode = null;
   ctx.state.settings = null;
   tokenCard.forget();
+  exportCard.forget();
   ctx.activity.clear();
   showSignIn();
   ctx.announce(message, message.startsWith('Signed out') ? 'info' : 'error');

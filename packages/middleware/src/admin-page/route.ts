@@ -41,6 +41,7 @@ const ASSET_TYPES: Readonly<Record<string, string>> = {
   'format.mjs': 'text/javascript; charset=utf-8',
   'token.mjs': 'text/javascript; charset=utf-8',
   'activity.mjs': 'text/javascript; charset=utf-8',
+  'export.mjs': 'text/javascript; charset=utf-8',
   'admin.css': 'text/css; charset=utf-8',
 };
 

@@ -250,12 +250,19 @@ export const schemas: Json = {
       actor: { type: 'string' },
       action: {
         type: 'string',
-        enum: ['token.generated', 'token.revoked', 'settings.changed', 'auth.denied', 'profile.deleted'],
+        enum: [
+          'token.generated',
+          'token.revoked',
+          'settings.changed',
+          'auth.denied',
+          'profile.deleted',
+          'profiles.exported',
+        ],
       },
       details: {
         type: 'object',
         description:
-          'Never holds a token. `auth.denied` events count sampled denials. `profile.deleted` events hold `kid` and `ids`: an HMAC-SHA256 (base64url) of each id of the deleted profile, never the ids.',
+          'Never holds a token. `auth.denied` events count sampled denials. `profile.deleted` events hold `kid` and `ids`: an HMAC-SHA256 (base64url) of each id of the deleted profile, never the ids. `profiles.exported` events hold `format`, `key`, `count` (profiles sent) and `complete` (false when the client went away or the export failed).',
       },
     },
   },

@@ -83,7 +83,7 @@ export function profileJson(client: string, profile: Profile): object {
   for (const name of Object.keys(profile.attributes)) {
     const attribute = profile.attributes[name]!;
     Object.defineProperty(profileAttributes, name, {
-      value: { value: attribute.value, modifiedAt: new Date(attribute.modifiedAt).toISOString() },
+      value: { value: attribute.value, modifiedAt: isoTime(attribute.modifiedAt) },
       enumerable: true,
     });
   }
@@ -94,7 +94,19 @@ export function profileJson(client: string, profile: Profile): object {
     ...(profile.marketingCloudVisitorId !== undefined
       ? { marketingCloudVisitorId: profile.marketingCloudVisitorId }
       : {}),
-    modifiedAt: new Date(profile.modifiedAt).toISOString(),
+    modifiedAt: isoTime(profile.modifiedAt),
     profileAttributes,
   };
+}
+
+/** The last time written and its ISO form: a batch writes its attributes at one time, so an export repeats it. */
+let lastTime = NaN;
+let lastIso = '';
+
+function isoTime(time: number): string {
+  if (time !== lastTime) {
+    lastIso = new Date(time).toISOString();
+    lastTime = time;
+  }
+  return lastIso;
 }

@@ -1,4 +1,4 @@
-// Figure 14 of the benchmarks: the export of every profile of a client (API.md 5) through the
+// Figure 13 of the benchmarks: the export of every profile of a client (API.md 5) through the
 // demo server (a child process, SQLite store) over loopback, read and thrown away as it arrives:
 //   rows/s of a CSV export (two passes: the attribute names, then the rows) and of an NDJSON one,
 //   against the floor of reading the same rows straight from the file with better-sqlite3;

@@ -32,6 +32,11 @@ export interface ExportCallOptions {
   key?: 'pcId' | 'thirdPartyId';
   /** Stops the download. */
   signal?: AbortSignal;
+  /**
+   * Milliseconds to wait for the answer to start (default 5 minutes, undici's own limit): a CSV
+   * export starts once the server has read every profile for the header's attribute names.
+   */
+  startTimeoutMs?: number;
 }
 
 /** An export under way: its media type and its body, chunk by chunk as the server sends it. */
@@ -54,8 +59,8 @@ export class ProfileClient extends AdminClient {
 
   /**
    * Starts the export and returns its body as it arrives (memory stays at one chunk). A refusal
-   * (400, 403, 409…) is an AdminApiError before any byte; the request's timeout covers the wait
-   * for the answer to start, not the download.
+   * (400, 403, 409…) is an AdminApiError before any byte; `startTimeoutMs` covers the wait for
+   * the answer to start, not the download.
    */
   async exportProfiles(options: ExportCallOptions): Promise<ExportDownload> {
     const query = `format=${encodeURIComponent(options.format)}${options.key ? `&key=${encodeURIComponent(options.key)}` : ''}`;
@@ -66,7 +71,7 @@ export class ProfileClient extends AdminClient {
     const timeout = new AbortController();
     const timer = setTimeout(
       () => timeout.abort(new DOMException('timeout', 'TimeoutError')),
-      this.options.timeoutMs ?? 30_000,
+      options.startTimeoutMs ?? 300_000,
     );
     const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
     let res: Response;

@@ -116,6 +116,13 @@ describe('GET /:client/target/profiles/export (API.md 5)', () => {
     assert.equal((await t.http.get(EXPORT('?format=ndjson')).set('Authorization', adminAuth())).status, 200);
   });
 
+  it('HEAD answers the headers without reading the profiles or auditing an export', async () => {
+    const res = await t.http.head(EXPORT('?format=csv')).set('Authorization', adminAuth());
+    assert.equal(res.status, 200);
+    assert.match(res.headers['content-type'] as string, /^text\/csv/);
+    assert.deepEqual(await exportedEvents(t), []);
+  });
+
   it('audits profiles.exported with the actor, format, key and count', async () => {
     await t.http.get(EXPORT('?format=csv&key=thirdPartyId')).set('Authorization', adminAuth('sysadmin'));
     const [event] = await exportedEvents(t);

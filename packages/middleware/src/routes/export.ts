@@ -7,6 +7,7 @@ import {
   csvRow,
   parseExportRequest,
   type Actor,
+  type ExportFormat,
   type ExportRequest,
 } from '@profilegate/core';
 import type { Request, Response } from 'express';
@@ -28,6 +29,11 @@ export function exportProfilesRoute(rt: Runtime) {
     const client = req.params['client'] as string;
     const request = parseExportRequest(single(req, 'format'), single(req, 'key'));
     const { format, key } = request;
+    if (req.method === 'HEAD') {
+      // Express answers HEAD with this GET route: the headers only, without reading every profile.
+      res.status(200).set(exportHeaders(client, format)).end();
+      return;
+    }
     const stop = new AbortController();
     res.on('close', () => stop.abort());
     let count = 0;
@@ -40,12 +46,7 @@ export function exportProfilesRoute(rt: Runtime) {
         if (problem !== null) throw new ExportNotPossibleError(problem);
       }
       if (stop.signal.aborted) return;
-      res.status(200).set({
-        'Content-Type': MEDIA_TYPES[format],
-        'Content-Disposition': `attachment; filename="${client}-profiles.${format}"`,
-        'Cache-Control': 'no-store',
-        'X-Content-Type-Options': 'nosniff',
-      });
+      res.status(200).set(exportHeaders(client, format));
       if (format === 'csv') await send(res, csvHeader(key, names), stop.signal);
       for await (const page of rt.profiles.exportPages(client, key, stop.signal)) {
         let chunk = '';
@@ -66,6 +67,15 @@ export function exportProfilesRoute(rt: Runtime) {
     } finally {
       if (res.headersSent) await audit(rt, client, res, request, count, complete);
     }
+  };
+}
+
+function exportHeaders(client: string, format: ExportFormat): Record<string, string> {
+  return {
+    'Content-Type': MEDIA_TYPES[format],
+    'Content-Disposition': `attachment; filename="${client}-profiles.${format}"`,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
   };
 }
 

@@ -119,6 +119,22 @@ describe('profilegate profile get|delete|export against the demo server', functi
     await assert.rejects(fs.stat(path.join(work, 'no.csv')));
   });
 
+  it('profile export to a folder that does not exist is a usage error (2), before asking the server', async () => {
+    const result = await cli(['profile', 'export', '--format', 'csv', '--output', 'missing/dir/out.csv']);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /Cannot write missing\/dir\/out\.csv/);
+    const audit = await cli(['audit', '--json']);
+    const events = (parse(audit)['events'] as Array<{ action: string }>).filter(
+      (e) => e.action === 'profiles.exported',
+    );
+    const before = events.length;
+    assert.equal((await cli(['profile', 'export', '--format', 'csv', '--output', 'missing/out.csv'])).code, 2);
+    const after = (parse(await cli(['audit', '--json']))['events'] as Array<{ action: string }>).filter(
+      (e) => e.action === 'profiles.exported',
+    ).length;
+    assert.equal(after, before, 'no export was started');
+  });
+
   it('every profile subcommand shows an example in its help', async () => {
     for (const sub of ['get', 'delete', 'export']) {
       const help = await cli(['profile', sub, '--help']);

@@ -1,7 +1,7 @@
-import { once } from 'node:events';
-import { createWriteStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { pipeline } from 'node:stream/promises';
 import { displayText, type FetchedProfile, type ProfileClient, type ProfileIdKind } from '@profilegate/client';
 import { Command, Option } from 'commander';
 import { CommandContext, globalOptions, type Streams } from '../context';
@@ -148,24 +148,39 @@ interface ExportOptions {
 async function exportProfiles(ctx: CommandContext, options: ExportOptions): Promise<void> {
   const output = resolve(ctx.streams.cwd, options.output);
   const api = ctx.profileApi(true);
-  const download = await api.exportProfiles({ format: options.format, ...(options.key ? { key: options.key } : {}) });
-  // Written beside the output, renamed over it once complete: a cut download never looks whole.
+  // Written beside the output (mode 0600: personal data), renamed over it once complete: a cut
+  // download never looks whole. Opened before the server is asked, so a bad path starts no export.
   const partial = join(dirname(output), `.${basename(output)}.partial`);
-  const file = createWriteStream(partial, { mode: 0o600 });
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(partial, 'w', 0o600);
+  } catch {
+    throw new UsageError(`Cannot write ${options.output}; give a file in a folder that exists and you may write to`);
+  }
   const rows = new RowCounter(options.format);
   const counter = startCount(ctx, `Exporting ${options.format}`);
   let bytes = 0;
   try {
-    for await (const chunk of download.body) {
-      bytes += chunk.length;
-      rows.add(chunk);
-      counter.update(rows.count, bytes);
-      if (!file.write(chunk)) await once(file, 'drain');
-    }
-    await new Promise<void>((done, fail) => file.end((error?: Error | null) => (error ? fail(error) : done())));
+    const download = await api.exportProfiles({
+      format: options.format,
+      ...(options.key ? { key: options.key } : {}),
+    });
+    // pipeline: the file's backpressure paces the download, and an error on either side ends both.
+    await pipeline(
+      download.body,
+      async function* (chunks: AsyncIterable<Uint8Array>) {
+        for await (const chunk of chunks) {
+          bytes += chunk.length;
+          rows.add(chunk);
+          counter.update(rows.count, bytes);
+          yield chunk;
+        }
+      },
+      handle.createWriteStream(),
+    );
     await fs.rename(partial, output);
   } catch (error) {
-    file.destroy();
+    await handle.close().catch(() => undefined);
     await fs.rm(partial, { force: true });
     throw error;
   } finally {

@@ -34,6 +34,7 @@ export function describeProfileExport(getStore: () => Store): void {
         now: NOW,
       });
       await store.updateProfile('other', row('pcId', 'pc-other', { n: 'x' }), { createMissing: true, now: NOW });
+      await store.linkMarketingCloudVisitorId('acme', 'pc-00', '12345678901234567890123456789012345678');
     });
 
     it('yields every profile of the client once, with its attributes and ids, in pages of at most pageSize', async () => {
@@ -48,6 +49,10 @@ export function describeProfileExport(getStore: () => Store): void {
         assert.deepEqual(profile, await store.getProfile('acme', { kind: 'pcId', id: pcId }));
         assert.equal(profile?.attributes['a, "quoted"\nname']?.value, `v${i}`);
       }
+      assert.equal(
+        all.find((p) => p.pcId === 'pc-00')?.marketingCloudVisitorId,
+        '12345678901234567890123456789012345678',
+      );
       const crm = all.find((p) => p.thirdPartyId === 'crm-1');
       assert.equal(crm?.attributes['tier']?.value, 'gold');
       assert.ok(all.every((p) => p.pcId !== 'pc-other'));

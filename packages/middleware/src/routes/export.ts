@@ -60,7 +60,11 @@ export function exportProfilesRoute(rt: Runtime) {
       complete = true;
       res.end();
     } catch (error) {
-      if (!res.headersSent) throw error;
+      if (!res.headersSent) {
+        // Nothing sent yet (the first page failed): an error answer, not an attachment.
+        res.removeHeader('Content-Disposition');
+        throw error;
+      }
       // Too late for an error answer: cut the response short, so the client sees it is incomplete.
       if (!stop.signal.aborted) rt.onError(error, req);
       res.destroy();

@@ -188,3 +188,52 @@ describe('GET /:client/target/profiles/export: a client that stops reading', () 
     }
   });
 });
+
+/** A memory store whose export fails after its first page. */
+class FailingStore extends MemoryStore {
+  override async *exportProfiles(client: string, pageSize?: number): AsyncIterable<Profile[]> {
+    for await (const page of super.exportProfiles(client, pageSize)) {
+      yield page;
+      throw new Error('disk gone');
+    }
+  }
+}
+
+describe('GET /:client/target/profiles/export: a store that fails part-way', () => {
+  it('cuts the response short (never a complete-looking body), reports the error and audits it as incomplete', async () => {
+    const store = new FailingStore();
+    for (let i = 0; i < 600; i++) {
+      await store.updateProfile(
+        CLIENT,
+        { key: { kind: 'pcId', id: `pc-${i}` }, attributes: { n: String(i) } },
+        { createMissing: true, now: Date.now() },
+      );
+    }
+    const t = await startApp({ requireAuth: false, store: store as Store });
+    try {
+      const outcome = await new Promise<string>((resolve) => {
+        const req = http.get(
+          `${t.origin}${EXPORT('?format=ndjson')}`,
+          { headers: { Authorization: adminAuth() } },
+          (res) => {
+            res.on('data', () => undefined);
+            res.on('end', () => resolve('ended'));
+            res.on('error', () => resolve('cut'));
+            res.on('aborted', () => resolve('cut'));
+          },
+        );
+        req.on('error', () => resolve('cut'));
+      });
+      assert.equal(outcome, 'cut');
+      let events: Array<Record<string, unknown>> = [];
+      for (let i = 0; i < 500 && events.length === 0; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        events = await exportedEvents(t);
+      }
+      assert.deepEqual(events[0]!['details'], { format: 'ndjson', key: 'pcId', count: 500, complete: false });
+      assert.match(String(t.errors[0]), /disk gone/);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -1,4 +1,11 @@
-import { AdminClient, displayJson, displayText, isValidClientCode, maskToken } from '@profilegate/client';
+import {
+  AdminClient,
+  ProfileClient,
+  displayJson,
+  displayText,
+  isValidClientCode,
+  maskToken,
+} from '@profilegate/client';
 import type { Command } from 'commander';
 import { AdobeSettings, chooseTarget, type AdobeOptions, type TargetKind } from './adobe-target';
 import { UsageError } from './errors';
@@ -87,6 +94,18 @@ export class CommandContext {
       throw new UsageError('Give the admin key: set PROFILEGATE_ADMIN_KEY (or pass --admin-key)');
     }
     return new AdminClient({
+      serverUrl: this.server,
+      client: this.client,
+      ...(this.adminKey === undefined ? {} : { adminKey: this.adminKey }),
+    });
+  }
+
+  /** The API client with the profile routes (get, delete, export); `needsAdminKey` as for `api`. */
+  profileApi(needsAdminKey = true): ProfileClient {
+    if (needsAdminKey && this.adminKey === undefined) {
+      throw new UsageError('Give the admin key: set PROFILEGATE_ADMIN_KEY (or pass --admin-key)');
+    }
+    return new ProfileClient({
       serverUrl: this.server,
       client: this.client,
       ...(this.adminKey === undefined ? {} : { adminKey: this.adminKey }),

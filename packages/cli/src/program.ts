@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import { auditCommand } from './commands/audit';
 import { batchCommand } from './commands/batch';
+import { profileCommand } from './commands/profile';
 import { settingsCommand } from './commands/settings';
 import { tokenCommand } from './commands/token';
 import { displayJson, displayText } from '@profilegate/client';
@@ -53,7 +54,9 @@ const EXIT_CODES_SHORT =
 /** The whole command tree, writing to `streams`. */
 export function buildProgram(streams: Streams): Command {
   const program = new Command('profilegate')
-    .description('Rotate the profile token and update its stored copies, switch Require Authentication, upload batches')
+    .description(
+      'Rotate the profile token and update its stored copies, switch Require Authentication, upload batches, read, delete and export profiles',
+    )
     .version(version())
     .option('--server <url>', 'server URL (env PROFILEGATE_SERVER)')
     .option('--client <code>', 'client code (env PROFILEGATE_CLIENT)')
@@ -79,6 +82,7 @@ export function buildProgram(streams: Streams): Command {
     .addCommand(tokenCommand(streams))
     .addCommand(settingsCommand(streams))
     .addCommand(batchCommand(streams))
+    .addCommand(profileCommand(streams))
     .addCommand(auditCommand(streams));
   withExamples(program, [
     'profilegate token show',

@@ -123,10 +123,10 @@ function safeMessage(text: unknown, secrets: readonly string[], fallback: string
 
 /** Typed calls of the admin API and batch routes for one client. */
 export class AdminClient {
-  private readonly base: string;
-  private readonly fetchImpl: typeof fetch;
+  protected readonly base: string;
+  protected readonly fetchImpl: typeof fetch;
 
-  constructor(private readonly options: AdminClientOptions) {
+  constructor(protected readonly options: AdminClientOptions) {
     let url: URL;
     try {
       url = new URL(options.serverUrl);
@@ -233,7 +233,7 @@ export class AdminClient {
     });
   }
 
-  private async request(
+  protected async request(
     method: string,
     path: string,
     init: {
@@ -282,7 +282,7 @@ export class AdminClient {
   }
 }
 
-function errorFromResponse(
+export function errorFromResponse(
   res: Response,
   body: unknown,
   secrets: readonly string[],
@@ -310,7 +310,7 @@ function errorFromResponse(
   return new AdminApiError(res.status, `Http${res.status}`, fallback, route);
 }
 
-function unreachableMessage(base: string, error: unknown): string {
+export function unreachableMessage(base: string, error: unknown): string {
   const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause;
   const code =
     typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;

@@ -31,6 +31,13 @@ export {
   type AdobeToken,
 } from './adobe/adobe-client';
 export { ADOBE_ENV, AdobeConfigError, adobeTargetFromEnv } from './adobe/adobe-env';
+export {
+  ProfileClient,
+  type ExportCallOptions,
+  type ExportDownload,
+  type FetchedProfile,
+  type ProfileIdKind,
+} from './profile-client';
 export { batchFormPrefix, type BatchFormPrefix } from './batch-form';
 export { CLIENT_CODE_PATTERN, isValidClientCode } from './client-code';
 export { displayJson, displayText } from './display-text';

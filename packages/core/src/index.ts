@@ -156,3 +156,17 @@ export { OptionChecks, OptionsError, type NumberBounds } from './options';
 // The access decision: Require Authentication, the token, the denial audit.
 export { ProfileAccess, type ProfileAccessGrant, type ProfileAccessOptions } from './access';
 export { PROFILE_ID_HASH_LABEL, profileIdHash } from './profile-deletion';
+// The export of a client's profiles (API.md 5).
+export {
+  ExportNotPossibleError,
+  MAX_CSV_ATTRIBUTES,
+  csvCell,
+  csvExportProblem,
+  csvHeader,
+  csvHeaderName,
+  csvRow,
+  parseExportRequest,
+  type ExportFormat,
+  type ExportKey,
+  type ExportRequest,
+} from './profile-export';

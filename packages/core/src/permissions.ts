@@ -15,7 +15,13 @@ export interface Actor {
 
 /** What an actor may try to do through the admin API. */
 export type AdminAction =
-  'token.read' | 'token.generate' | 'token.revoke' | 'settings.read' | 'settings.write' | 'audit.read';
+  | 'token.read'
+  | 'token.generate'
+  | 'token.revoke'
+  | 'settings.read'
+  | 'settings.write'
+  | 'audit.read'
+  | 'profiles.export';
 
 /** Every admin action. */
 export const ADMIN_ACTIONS: readonly AdminAction[] = Object.freeze([
@@ -25,6 +31,7 @@ export const ADMIN_ACTIONS: readonly AdminAction[] = Object.freeze([
   'settings.read',
   'settings.write',
   'audit.read',
+  'profiles.export',
 ]);
 
 /** The outcome of `authorize`; a denial names the right that is missing. */
@@ -50,6 +57,7 @@ const RULES: Readonly<Record<AdminAction, Rule>> = {
     doing: 'Changing the settings (Require Authentication, profile retention)',
   },
   'audit.read': { roles: null, doing: 'Reading the audit log' },
+  'profiles.export': { roles: SETTINGS_ROLES, doing: 'Exporting the profiles' },
 };
 
 const ALLOWED: Decision = Object.freeze({ allowed: true });

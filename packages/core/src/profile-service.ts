@@ -3,6 +3,7 @@ import { BatchProgress } from './batch/progress';
 import { BatchSpool } from './batch/spool';
 import { systemClock, type Clock } from './clock';
 import { NotFoundError, ValidationError } from './errors';
+import { exportAttributeNames, exportPages, type ExportKey } from './profile-export';
 import {
   attributeNameProblem,
   attributeValueProblem,
@@ -85,6 +86,16 @@ export class ProfileService {
     const deleted = await this.store.deleteProfile(client, key, audit);
     if (!deleted) throw new NotFoundError(notFoundMessage(client, key), 'ProfileNotFound');
     return deleted;
+  }
+
+  /** The exported profiles of a client, a page at a time (API.md 5; profile-export.ts). */
+  exportPages(client: string, key: ExportKey, signal?: AbortSignal): AsyncGenerator<Profile[]> {
+    return exportPages(this.store, client, key, signal);
+  }
+
+  /** Every attribute name of the profiles `exportPages` yields, sorted: a first pass. */
+  exportAttributeNames(client: string, key: ExportKey, signal?: AbortSignal): Promise<string[]> {
+    return exportAttributeNames(this.store, client, key, signal);
   }
 
   /**

@@ -15,6 +15,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': false,
     'audit.read': true,
+    'profiles.export': false,
   },
   observer: {
     'token.read': false,
@@ -23,6 +24,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': false,
     'audit.read': true,
+    'profiles.export': false,
   },
   editor: {
     'token.read': false,
@@ -31,6 +33,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': false,
     'audit.read': true,
+    'profiles.export': false,
   },
   approver: {
     'token.read': true,
@@ -39,6 +42,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': false,
     'audit.read': true,
+    'profiles.export': false,
   },
   publisher: {
     'token.read': true,
@@ -47,6 +51,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': false,
     'audit.read': true,
+    'profiles.export': false,
   },
   admin: {
     'token.read': true,
@@ -55,6 +60,7 @@ const EXPECTED: Record<Role | 'none', Record<AdminAction, boolean>> = {
     'settings.read': true,
     'settings.write': true,
     'audit.read': true,
+    'profiles.export': true,
   },
 };
 
@@ -65,6 +71,7 @@ const DENIALS: Record<AdminAction, string | null> = {
   'settings.read': null,
   'settings.write': SETTINGS_DENIAL,
   'audit.read': null,
+  'profiles.export': 'Exporting the profiles needs the admin role, workspace admin or sysadmin',
 };
 
 function check(actor: Actor, action: AdminAction, allowed: boolean): void {

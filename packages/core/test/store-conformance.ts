@@ -3,6 +3,7 @@ import sinon from 'sinon';
 import * as ids from '../src/profiles/ids';
 import { describeProfileDeletion } from './store-conformance-delete';
 import { describeAttributeRemoval } from './store-conformance-remove';
+import { describeProfileExport } from './store-conformance-export';
 import { describeMarketingCloudVisitorIds } from './store-conformance-ecid';
 import { describeRetention } from './store-conformance-retention';
 import { describeTextRule } from './store-conformance-text';
@@ -386,6 +387,7 @@ export function describeStoreConformance(name: string, harness: StoreHarness): v
     describeTextRule(() => store);
     describeProfileDeletion(() => store);
     describeAttributeRemoval(() => store);
+    describeProfileExport(() => store);
     describeMarketingCloudVisitorIds(
       () => store,
       harness.reopen ? async () => (store = await harness.reopen!(store)) : undefined,

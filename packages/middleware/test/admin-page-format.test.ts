@@ -133,6 +133,23 @@ describe('admin page helpers (format.mjs)', () => {
       );
     });
 
+    it('describes exports, finished or stopped', () => {
+      assert.equal(
+        f.describeAuditEvent(
+          { action: 'profiles.exported', details: { format: 'csv', key: 'pcId', count: 2, complete: true } },
+          date,
+        ),
+        'Exported 2 profiles as CSV',
+      );
+      assert.equal(
+        f.describeAuditEvent(
+          { action: 'profiles.exported', details: { format: 'ndjson', key: 'pcId', count: 1, complete: false } },
+          date,
+        ),
+        'Started an export of the profiles (1 profile as NDJSON sent, then stopped)',
+      );
+    });
+
     it('sums refused requests with readable reasons', () => {
       assert.equal(
         f.describeAuditEvent(

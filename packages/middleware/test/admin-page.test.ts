@@ -242,6 +242,38 @@ describe('admin page in a browser', function () {
       await page.getByRole('button', { name: 'I have copied it' }).click();
     });
 
+    it('exports the profiles as CSV or NDJSON: the file downloads, and the export is in the activity', async () => {
+      await t.store.updateProfile(
+        CLIENT,
+        { key: { kind: 'thirdPartyId', id: 'crm-export' }, attributes: { tier: 'gold, "plus"' } },
+        { createMissing: true, now: Date.now() },
+      );
+      for (const format of ['csv', 'ndjson'] as const) {
+        await page.getByLabel('Format').selectOption(format);
+        const [download] = await Promise.all([
+          page.waitForEvent('download'),
+          page.getByRole('button', { name: 'Export', exact: true }).click(),
+        ]);
+        assert.equal(download.suggestedFilename(), `${CLIENT}-profiles.${format}`);
+        const stream = await download.createReadStream();
+        let text = '';
+        for await (const chunk of stream) text += String(chunk);
+        const served = await t.http
+          .get(`/${CLIENT}/target/profiles/export?format=${format}`)
+          .set('Authorization', adminAuth('admin'))
+          .buffer(true)
+          .parse((res, done) => {
+            let body = '';
+            res.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+            res.on('end', () => done(null, body));
+          });
+        assert.equal(text, served.body);
+        assert.match(text, /crm-export|gold, ""plus""/);
+      }
+      await page.locator('#status:has-text("Exported the profiles as NDJSON")').waitFor();
+      await page.locator('#activity li:has-text("as CSV")').first().waitFor();
+    });
+
     it('fits a 375 px wide phone screen', async () => {
       await page.setViewportSize({ width: 375, height: 740 });
       try {
@@ -373,6 +405,32 @@ describe('admin page in a browser', function () {
     );
     assert.equal(await switchState(page), 'true');
     assert.equal((await settingsNow()).requireAuthentication, true);
+  });
+
+  it('shows an editor why Export is disabled, and an approver the server’s refusal; neither downloads', async () => {
+    const editor = await open();
+    await signIn(editor, ADMIN_KEYS.editor);
+    const button = editor.getByRole('button', { name: 'Export', exact: true });
+    assert.equal(await button.getAttribute('aria-disabled'), 'true');
+    assert.match((await editor.locator('#export-reason').textContent()) ?? '', /cannot export the profiles/);
+    const exports: string[] = [];
+    editor.on('request', (request) => {
+      if (request.url().includes('/profiles/export')) exports.push(request.url());
+    });
+    // Keyboard: aria-disabled keeps the button focusable.
+    await button.focus();
+    await editor.keyboard.press('Enter');
+    await editor.locator('#status:has-text("cannot export the profiles")').waitFor();
+    assert.deepEqual(exports, []);
+
+    const approver = await open();
+    await signIn(approver, ADMIN_KEYS.approver);
+    await approver.getByRole('button', { name: 'Export', exact: true }).click();
+    await approver.locator('#export[aria-disabled="true"]').waitFor();
+    assert.match(
+      (await approver.locator('#export-reason').textContent()) ?? '',
+      /Exporting the profiles needs the admin role/,
+    );
   });
 
   it("uses the host app's own session when authenticateAdmin reads it", async () => {

@@ -52,6 +52,7 @@ describe('every route group answers in its own error shape', () => {
     ['token', 'get', '/%E0%A4%A/target/authentication/token?authorizationScope=profile_api', 'admin'],
     ['settings', 'put', '/%E0%A4%A/target/authentication/settings', 'admin'],
     ['audit', 'get', '/%E0%A4%A/target/authentication/audit', 'admin'],
+    ['export', 'get', '/%E0%A4%A/target/profiles/export?format=csv', 'admin'],
     ['admin page', 'get', '/%E0%A4%A/target/admin', 'admin'],
     ['admin page file', 'get', `/${CLIENT}/target/admin/%E0%A4%A`, 'admin'],
   ];

@@ -319,6 +319,22 @@ describe('no 500 on any input (fast-check, API.md 1)', function () {
           body: m === 'GET' || m === 'DELETE' ? undefined : b,
         })),
     ],
+    [
+      'export route',
+      fc
+        .tuple(
+          clientCode,
+          fc.oneof(query, fc.constantFrom('format=csv', 'format=ndjson&key=thirdPartyId', 'format=csv&key=%E0')),
+          headers,
+          fc.constantFrom(ADMIN_KEYS.admin, ADMIN_KEYS.observer, undefined),
+        )
+        .map(([c, q, h, key]) => ({
+          method: 'GET',
+          path: `/${c}/target/profiles/export${q ? `?${q}` : ''}`,
+          headers: { ...(h as Record<string, string>), ...(key ? { Authorization: `Bearer ${key}` } : {}) },
+          body: undefined,
+        })),
+    ],
   ];
 
   for (const [label, arbitrary] of routes) {

@@ -27,6 +27,7 @@ const ROUTES: Array<[method: string, path: string]> = [
   ['get', '/{client}/target/authentication/settings'],
   ['put', '/{client}/target/authentication/settings'],
   ['get', '/{client}/target/authentication/audit'],
+  ['get', '/{client}/target/profiles/export'],
   ['get', '/{client}/target/admin'],
   ['get', '/openapi.json'],
 ];
@@ -174,6 +175,18 @@ describe('openApiDocument', () => {
         }
       }
     }
+  });
+
+  it('describes the export: CSV or NDJSON, format required, key pcId or thirdPartyId, 409 for a CSV a batch cannot read', () => {
+    const op = doc.paths['/{client}/target/profiles/export'].get;
+    assert.deepEqual(Object.keys(op.responses['200'].content).sort(), ['application/x-ndjson', 'text/csv']);
+    const params = (op.parameters as Json[]).map((p) => deref(doc, p));
+    const format = params.find((p) => p.name === 'format');
+    assert.equal(format?.required, true);
+    assert.deepEqual(format?.schema.enum, ['ndjson', 'csv']);
+    assert.deepEqual(params.find((p) => p.name === 'key')?.schema.enum, ['pcId', 'thirdPartyId']);
+    assert.ok(op.responses['409']);
+    assert.ok(doc.components.schemas.AuditEvent.properties.action.enum.includes('profiles.exported'));
   });
 
   it('accepts the four batch body types', () => {

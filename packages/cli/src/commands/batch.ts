@@ -92,7 +92,7 @@ async function upload(ctx: CommandContext, file: string, options: { v1?: boolean
 }
 
 /** The token the bearer gate wants, read with the admin key when there is one; else none. */
-async function profileTokenFor(ctx: CommandContext, api: AdminClient): Promise<string | undefined> {
+export async function profileTokenFor(ctx: CommandContext, api: AdminClient): Promise<string | undefined> {
   if (!ctx.hasAdminKey) return undefined;
   try {
     return (await api.getToken())?.accessToken;

@@ -26,7 +26,7 @@ import type {
   UpdateOutcome,
   UpdateProfileOptions,
 } from './types';
-import { DEFAULT_SETTINGS, definedSettings, gracedAfterReplacing } from './types';
+import { DEFAULT_SETTINGS, EXPORT_PAGE_SIZE, definedSettings, gracedAfterReplacing } from './types';
 
 interface ClientData {
   profiles: Map<string, Profile>;
@@ -107,6 +107,19 @@ export class MemoryStore implements Store {
       }
       return deleted;
     });
+  }
+
+  /** The pcIds are listed once (the profiles are in memory anyway); each page is read when asked for. */
+  async *exportProfiles(client: string, pageSize = EXPORT_PAGE_SIZE): AsyncIterable<Profile[]> {
+    const data = this.data(client);
+    const pcIds = [...data.profiles.keys()].sort();
+    for (let at = 0; at < pcIds.length; at += pageSize) {
+      const page = pcIds.slice(at, at + pageSize).flatMap((pcId) => {
+        const profile = data.profiles.get(pcId);
+        return profile ? [structuredClone(profile)] : [];
+      });
+      if (page.length > 0) yield page;
+    }
   }
 
   createBatch(batch: NewBatch): Promise<BatchRecord> {

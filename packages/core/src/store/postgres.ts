@@ -33,6 +33,7 @@ import type {
   UpdateOutcome,
   UpdateProfileOptions,
 } from './types';
+import { EXPORT_PAGE_SIZE } from './types';
 
 /** Options of {@link PostgresStore.open}. */
 export interface PostgresStoreOptions {
@@ -218,6 +219,32 @@ export class PostgresStore implements Store {
       );
       return rowCount ?? 0;
     });
+  }
+
+  /**
+   * Keyset pages by pcId along the primary key (client, pc_id), one statement each on any pooled
+   * connection: no transaction or cursor is held between pages, so an export of millions of
+   * profiles holds no connection and no snapshot (which would keep VACUUM from cleaning) while
+   * the client reads slowly.
+   */
+  async *exportProfiles(client: string, pageSize = EXPORT_PAGE_SIZE): AsyncIterable<Profile[]> {
+    let after: string | null = null;
+    for (;;) {
+      const from = `SELECT ${PG_PROFILE_COLUMNS} FROM ${this.q}.profiles WHERE client = $1`;
+      const result =
+        after === null
+          ? await this.db.query<PgProfileRow>(`${from} ORDER BY pc_id LIMIT $2`, [client, pageSize])
+          : await this.db.query<PgProfileRow>(`${from} AND pc_id > $3 ORDER BY pc_id LIMIT $2`, [
+              client,
+              pageSize,
+              after,
+            ]);
+      const rows: PgProfileRow[] = result.rows;
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.pc_id;
+      yield rows.map(toProfile);
+      if (rows.length < pageSize) return;
+    }
   }
 
   async createBatch(batch: NewBatch): Promise<BatchRecord> {

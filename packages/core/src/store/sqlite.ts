@@ -2,6 +2,7 @@
 // only takes the write lock and delegates to a sibling module (sqlite-*.ts), and splitting the class
 // would scatter the lock discipline that keeps admin writes from waiting behind batches.
 import { chmodSync, existsSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Profile, ProfileKey, ProfileUpdate } from '../profiles/types';
 import { ChangeEmitter } from './change-emitter';
@@ -32,6 +33,7 @@ import type {
   UpdateOutcome,
   UpdateProfileOptions,
 } from './types';
+import { EXPORT_PAGE_SIZE } from './types';
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -169,6 +171,28 @@ export class SqliteStore implements Store {
       if (this.touched) this.touched.push(...deleted);
       return deleted.length;
     });
+  }
+
+  /**
+   * Keyset pages by pcId on the reader connection (the primary key's order): each page is one
+   * `all()`, its own short read transaction, so no read stays open between pages. One read held
+   * for a whole export of millions of profiles (an `iterate()` cursor) would keep the WAL from
+   * being checkpointed past its start for minutes, and the file would grow under the batches
+   * written meanwhile. The event loop gets a turn between pages.
+   */
+  async *exportProfiles(client: string, pageSize = EXPORT_PAGE_SIZE): AsyncIterable<Profile[]> {
+    let after: string | null = null;
+    for (;;) {
+      this.checkOpen();
+      const rows = (
+        after === null ? this.sql.firstPage.all(client, pageSize) : this.sql.nextPage.all(client, after, pageSize)
+      ) as ProfileRow[];
+      if (rows.length === 0) return;
+      after = rows[rows.length - 1]!.pc_id;
+      yield rows.map(toProfile);
+      if (rows.length < pageSize) return;
+      await nextTurn();
+    }
   }
 
   createBatch(batch: NewBatch): Promise<BatchRecord> {
@@ -326,6 +350,10 @@ function prepare(reader: Database.Database) {
     ),
     readByMarketingCloudVisitorId: reader.prepare(
       `SELECT ${profileColumns} FROM profiles WHERE client = ? AND marketing_cloud_visitor_id = ?`,
+    ),
+    firstPage: reader.prepare(`SELECT ${profileColumns} FROM profiles WHERE client = ? ORDER BY pc_id LIMIT ?`),
+    nextPage: reader.prepare(
+      `SELECT ${profileColumns} FROM profiles WHERE client = ? AND pc_id > ? ORDER BY pc_id LIMIT ?`,
     ),
   };
 }

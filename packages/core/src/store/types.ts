@@ -75,9 +75,18 @@ export interface AuditEvent {
   at: number;
   actor: string;
   action:
-    'token.generated' | 'token.revoked' | 'settings.changed' | 'auth.denied' | 'profile.deleted' | 'profiles.expired';
+    | 'token.generated'
+    | 'token.revoked'
+    | 'settings.changed'
+    | 'auth.denied'
+    | 'profile.deleted'
+    | 'profiles.expired'
+    | 'profiles.exported';
   details: Record<string, unknown>;
 }
+
+/** Profiles per page of `Store.exportProfiles` when the caller gives no size. */
+export const EXPORT_PAGE_SIZE = 500;
 
 /** Status of a batch (API.md 2.2). */
 export type BatchState = 'incomplete' | 'complete' | 'stuck';
@@ -223,6 +232,15 @@ export interface Store {
    * batch applied meanwhile never brings a deleted profile back.
    */
   deleteExpiredProfiles(client: string, olderThan: number, limit: number): Promise<number>;
+
+  /**
+   * Every profile of a client, in pages of at most `pageSize` (default EXPORT_PAGE_SIZE), in pcId
+   * order (keyset pages: each page is one short read, never a transaction held open across pages,
+   * so memory stays at one page however many profiles there are). Not a snapshot: a profile written
+   * or deleted while the pages are read may be seen in either state, or not at all when it is
+   * created behind the cursor. Stop iterating (break or return) to stop reading.
+   */
+  exportProfiles(client: string, pageSize?: number): AsyncIterable<Profile[]>;
 
   /** Records a new batch with status `incomplete` and returns it with its new `batchId`. */
   createBatch(batch: NewBatch): Promise<BatchRecord>;

@@ -6,6 +6,7 @@
 import { AdminApi } from './api.mjs';
 import { setupActivity } from './activity.mjs';
 import { setupRetention } from './retention.mjs';
+import { setupExport } from './export.mjs';
 import { setupToken } from './token.mjs';
 
 /** sessionStorage entry of the admin key: this tab only, gone when it closes; never localStorage. */
@@ -61,6 +62,7 @@ const ctx = {
 ctx.activity = setupActivity(ctx);
 const tokenCard = setupToken(ctx);
 const retentionCard = setupRetention(ctx);
+const exportCard = setupExport(ctx);
 
 function readKey() {
   try {
@@ -99,6 +101,7 @@ function render() {
   $('sign-out').hidden = mode !== 'key';
   tokenCard.render();
   retentionCard.render();
+  exportCard.render();
 }
 
 /** Asks for the actor's rights without changing anything, then shows the settings. */
@@ -139,6 +142,7 @@ function signOut(message) {
   ctx.state.settings = null;
   tokenCard.forget();
   retentionCard.forget();
+  exportCard.forget();
   ctx.activity.clear();
   showSignIn();
   ctx.announce(message, message.startsWith('Signed out') ? 'info' : 'error');

@@ -129,6 +129,12 @@ export function describeAuditEvent(event, formatDate) {
         : '';
       return `Refused ${count(n, 'profile request')}${reasons ? ` (${reasons})` : ''}`;
     }
+    case 'profiles.exported': {
+      const what = `${count(Number(details.count) || 0, 'profile')} as ${String(details.format ?? '').toUpperCase()}`;
+      return details.complete === false
+        ? `Started an export of the profiles (${what} sent, then stopped)`
+        : `Exported ${what}`;
+    }
     default:
       return String(event?.action ?? 'unknown event');
   }

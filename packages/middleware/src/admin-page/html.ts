@@ -12,7 +12,7 @@ function escapeHtml(text: string): string {
 }
 
 /** The modules app.mjs imports, fetched at once instead of one import level after another. */
-const MODULES = ['api.mjs', 'format.mjs', 'token.mjs', 'activity.mjs', 'retention.mjs'];
+const MODULES = ['api.mjs', 'format.mjs', 'token.mjs', 'activity.mjs', 'retention.mjs', 'export.mjs'];
 
 const LIFETIMES: ReadonlyArray<[seconds: number, label: string]> = [
   [7 * 86_400, '7 days'],
@@ -138,6 +138,19 @@ ${MODULES.map((name) => `<link rel="modulepreload" href="admin/${name}">`).join(
         <button type="button" id="generate" class="primary" aria-describedby="generate-warning generate-reason">Generate New Profile Authentication Token</button>
       </div>
       <p id="generate-reason" class="reason" hidden></p>
+    </section>
+
+    <section class="card" aria-labelledby="export-title">
+      <h2 id="export-title">Export profiles</h2>
+      <p id="export-help" class="help">Downloads every profile of client <strong>${c}</strong>. A CSV file posted back as a batch (<code>text/csv</code>, v2) restores the attributes; NDJSON holds each profile as the fetch route answers it.</p>
+      <div class="field">
+        <label for="export-format">Format</label>
+        <select id="export-format"><option value="csv" selected>CSV</option><option value="ndjson">NDJSON</option></select>
+      </div>
+      <div class="actions">
+        <button type="button" id="export" class="secondary" aria-describedby="export-help export-reason">Export</button>
+      </div>
+      <p id="export-reason" class="reason" hidden></p>
     </section>
 
     <section class="card" aria-labelledby="activity-title">

@@ -42,6 +42,7 @@ const ASSET_TYPES: Readonly<Record<string, string>> = {
   'token.mjs': 'text/javascript; charset=utf-8',
   'activity.mjs': 'text/javascript; charset=utf-8',
   'retention.mjs': 'text/javascript; charset=utf-8',
+  'export.mjs': 'text/javascript; charset=utf-8',
   'admin.css': 'text/css; charset=utf-8',
 };
 

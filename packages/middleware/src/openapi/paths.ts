@@ -107,6 +107,57 @@ export const paths: Json = {
       responses: { '200': { description: 'Audit events.', content: jsonRequestContent('AuditLog') } },
     }),
   },
+  '/{client}/target/profiles/export': {
+    parameters: [ref('parameters', 'client')],
+    get: adminOperation(
+      {
+        operationId: 'exportProfiles',
+        summary: 'Export every profile of the client (CSV or NDJSON), streamed',
+        description:
+          'Needs role admin, workspace admin or sysadmin. `ndjson`: one profile per line, each as the fetch routes ' +
+          'answer it. `csv` (RFC 4180, cells not URL-encoded): a header of the key column then every attribute name of ' +
+          'the client, one row per profile, empty cells where a profile lacks an attribute; posted back as a `text/csv` ' +
+          'v2 batch it reproduces the attributes (a name starting with `profile.` or a space is written with a ' +
+          '`profile.` prefix, which the batch strips). Not a snapshot: profiles written during the export may appear in ' +
+          'either state. Audited as `profiles.exported`.',
+        parameters: [
+          {
+            name: 'format',
+            in: 'query',
+            required: true,
+            description: 'Missing or any other value: 400.',
+            schema: { type: 'string', enum: ['ndjson', 'csv'] },
+          },
+          {
+            name: 'key',
+            in: 'query',
+            required: false,
+            description: 'The CSV key column; with `thirdPartyId` only profiles that have one are exported.',
+            schema: { type: 'string', enum: ['pcId', 'thirdPartyId'], default: 'pcId' },
+          },
+        ],
+        responses: {
+          '200': {
+            description:
+              'Every profile, streamed (`Content-Disposition: attachment; filename="CLIENT-profiles.FORMAT"`). An ' +
+              'export cut short by a server failure ends with the connection closed, not with a complete body.',
+            content: {
+              'application/x-ndjson': { schema: { type: 'string' }, example: '{"client":"acme","visitorId":"…"}\n' },
+              'text/csv': { schema: { type: 'string' }, example: 'pcId,email,tier\r\n12345_0,a@example.com,gold\r\n' },
+            },
+          },
+        },
+      },
+      {
+        '409': {
+          description:
+            'CSV only: the client has an attribute name ending with a space, or more than 1,023 attribute names, which ' +
+            'a CSV batch header cannot carry (`errorCode: "ExportNotPossible"`); export as NDJSON.',
+          content: jsonContent('AdminError'),
+        },
+      },
+    ),
+  },
   '/{client}/target/admin': {
     parameters: [ref('parameters', 'client')],
     get: {

@@ -283,12 +283,13 @@ export const schemas: Json = {
           'auth.denied',
           'profile.deleted',
           'profiles.expired',
+          'profiles.exported',
         ],
       },
       details: {
         type: 'object',
         description:
-          'Never holds a token. `auth.denied` events count sampled denials. `profile.deleted` events hold `kid` and `ids`: an HMAC-SHA256 (base64url) of each id of the deleted profile, never the ids. `settings.changed` events hold `{"field": {"from": …, "to": …}}` for each field changed. `profiles.expired` events (actor `retention`) hold `count`, `profileRetentionDays` and `modifiedBefore` of one sweep of the client, never ids.',
+          'Never holds a token. `auth.denied` events count sampled denials. `profile.deleted` events hold `kid` and `ids`: an HMAC-SHA256 (base64url) of each id of the deleted profile, never the ids. `settings.changed` events hold `{"field": {"from": …, "to": …}}` for each field changed. `profiles.expired` events (actor `retention`) hold `count`, `profileRetentionDays` and `modifiedBefore` of one sweep of the client, never ids. `profiles.exported` events hold `format`, `key`, `count` (profiles sent) and `complete` (false when the client went away or the export failed).',
       },
     },
   },

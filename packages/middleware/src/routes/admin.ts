@@ -20,6 +20,7 @@ import { errorHandler } from '../error-handler';
 import { queryParam, queryParams } from '../query';
 import { sendAdminAnswer } from '../respond';
 import type { Runtime } from '../runtime';
+import { exportProfilesRoute } from './export';
 import { parseGenerateBody, parseLimit, parseScope, parseSettingsBody } from './admin-bodies';
 
 /** JSON under any JSON media type: Adobe's Admin API clients send application/vnd.adobe.target.v1+json. */
@@ -120,6 +121,7 @@ export function adminRoutes(rt: Runtime): Router {
       })),
     });
   });
+  router.get('/:client/target/profiles/export', prepare, allow('profiles.export'), exportProfilesRoute(rt));
   router.use(errorHandler(rt, sendAdminAnswer));
   return router;
 }

@@ -75,12 +75,13 @@ function missingFetchId(req: Request, _res: Response, next: NextFunction): void 
   next();
 }
 
-function profileJson(client: string, profile: Profile): object {
+/** A profile in the fetch routes' shape (API.md 2.4); also each line of an NDJSON export (section 5). */
+export function profileJson(client: string, profile: Profile): object {
   const profileAttributes: Record<string, { value: string; modifiedAt: string }> = {};
   for (const name of Object.keys(profile.attributes)) {
     const attribute = profile.attributes[name]!;
     Object.defineProperty(profileAttributes, name, {
-      value: { value: attribute.value, modifiedAt: new Date(attribute.modifiedAt).toISOString() },
+      value: { value: attribute.value, modifiedAt: isoTime(attribute.modifiedAt) },
       enumerable: true,
     });
   }
@@ -91,7 +92,19 @@ function profileJson(client: string, profile: Profile): object {
     ...(profile.marketingCloudVisitorId !== undefined
       ? { marketingCloudVisitorId: profile.marketingCloudVisitorId }
       : {}),
-    modifiedAt: new Date(profile.modifiedAt).toISOString(),
+    modifiedAt: isoTime(profile.modifiedAt),
     profileAttributes,
   };
+}
+
+/** The last time written and its ISO form: a batch writes its attributes at one time, so an export repeats it. */
+let lastTime = NaN;
+let lastIso = '';
+
+function isoTime(time: number): string {
+  if (time !== lastTime) {
+    lastIso = new Date(time).toISOString();
+    lastTime = time;
+  }
+  return lastIso;
 }

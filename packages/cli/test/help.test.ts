@@ -22,7 +22,16 @@ describe('every command’s --help (issue 20)', () => {
   const paths = commandPaths(buildProgram(capture().streams));
 
   it('walks the whole tree (so a command added later is checked too)', () => {
-    for (const expected of ['token show', 'token generate', 'token revoke', 'settings set', 'batch upload', 'audit'])
+    for (const expected of [
+      'token show',
+      'token generate',
+      'token revoke',
+      'settings set',
+      'batch upload',
+      'audit',
+      'profile delete',
+      'profile export',
+    ])
       assert.ok(
         paths.some((p) => p.join(' ') === expected),
         expected,

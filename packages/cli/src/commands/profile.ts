@@ -1,11 +1,12 @@
 import { promises as fs } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
-import { displayText, type FetchedProfile, type ProfileClient, type ProfileIdKind } from '@profilegate/client';
+import { type FetchedProfile, type ProfileClient, type ProfileIdKind } from '@profilegate/client';
 import { Command, Option } from 'commander';
+import { confirmDestructive } from '../confirm';
 import { CommandContext, globalOptions, type Streams } from '../context';
 import { UsageError } from '../errors';
+import { withExamples } from '../examples';
 import { startCount } from '../progress';
 import { profileTokenFor } from './batch';
 
@@ -17,34 +18,41 @@ interface KeyOptions {
 /** `profilegate profile get|delete|export` (API.md 2.4 and 5). */
 export function profileCommand(streams: Streams): Command {
   const profile = new Command('profile').description('Read, delete or export profiles');
+  withExamples(profile, [
+    'profilegate profile get crm-42 --third-party-id',
+    'profilegate profile export --format csv --output profiles.csv',
+  ]);
   const keyed = (command: Command) =>
     command
       .option('--third-party-id', 'the id is a thirdPartyId (mbox3rdPartyId)')
       .option('--marketing-cloud-visitor-id', 'the id is an Experience Cloud ID');
-  keyed(
+  const get = keyed(
     profile
       .command('get')
       .description('Show one profile with its attributes (pcId by default)')
       .argument('<id>', 'the pcId, or with --third-party-id the thirdPartyId'),
-  )
-    .addHelpText('after', '\nExample:\n  $ profilegate profile get crm-42 --third-party-id --json')
-    .action(async (id: string, options: KeyOptions, command: Command) => {
-      const ctx = new CommandContext(globalOptions(command), streams);
-      await getProfile(ctx, kindOf(options), id);
-    });
-  keyed(
+  ).action(async (id: string, options: KeyOptions, command: Command) => {
+    const ctx = new CommandContext(globalOptions(command), streams);
+    await getProfile(ctx, kindOf(options), id);
+  });
+  withExamples(get, [
+    'profilegate profile get 1700000000000-123456.01_0',
+    'profilegate profile get crm-42 --third-party-id --json',
+  ]);
+  const del = keyed(
     profile
       .command('delete')
       .description('Delete profiles with their attributes and id links, for good (asks first on a terminal)')
-      .argument('<id...>', 'pcIds, or with --third-party-id thirdPartyIds')
-      .option('--yes', 'delete without asking (needed when not on a terminal)'),
-  )
-    .addHelpText('after', '\nExample:\n  $ profilegate profile delete crm-42 crm-43 --third-party-id --yes')
-    .action(async (ids: string[], options: KeyOptions & { yes?: boolean }, command: Command) => {
-      const ctx = new CommandContext(globalOptions(command), streams);
-      await deleteProfiles(ctx, kindOf(options), ids, options.yes === true);
-    });
-  profile
+      .argument('<id...>', 'pcIds, or with --third-party-id thirdPartyIds'),
+  ).action(async (ids: string[], options: KeyOptions, command: Command) => {
+    const ctx = new CommandContext(globalOptions(command), streams);
+    await deleteProfiles(ctx, kindOf(options), ids);
+  });
+  withExamples(del, [
+    'profilegate profile delete crm-42 crm-43 --third-party-id',
+    'profilegate profile delete crm-42 --third-party-id --yes   # without a terminal',
+  ]);
+  const exportCommand = profile
     .command('export')
     .description('Download every profile of the client as NDJSON or CSV (admin role), with progress on stderr')
     .addOption(new Option('--format <format>', 'ndjson or csv').choices(['ndjson', 'csv']).makeOptionMandatory())
@@ -55,14 +63,14 @@ export function profileCommand(streams: Streams): Command {
       ]),
     )
     .requiredOption('--output <file>', 'file to write (replaced once the download is complete)')
-    .addHelpText(
-      'after',
-      '\nExample:\n  $ profilegate profile export --format csv --key thirdPartyId --output profiles.csv',
-    )
     .action(async (options: ExportOptions, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
       await exportProfiles(ctx, options);
     });
+  withExamples(exportCommand, [
+    'profilegate profile export --format ndjson --output profiles.ndjson',
+    'profilegate profile export --format csv --key thirdPartyId --output profiles.csv',
+  ]);
   return profile;
 }
 
@@ -101,11 +109,12 @@ function describeProfile(profile: FetchedProfile): string[] {
   return lines;
 }
 
-async function deleteProfiles(ctx: CommandContext, kind: ProfileIdKind, ids: string[], yes: boolean): Promise<void> {
-  if (!yes) {
-    const what = `${ids.length === 1 ? 'the profile' : `${ids.length} profiles`} ${ids.map(displayText).join(', ')}`;
-    await confirm(ctx, `Delete ${what} (${kind}) of client ${ctx.client}, for good?`);
-  }
+async function deleteProfiles(ctx: CommandContext, kind: ProfileIdKind, ids: string[]): Promise<void> {
+  const what = `${ids.length === 1 ? 'the profile' : `${ids.length} profiles`} ${ids.join(', ')}`;
+  await confirmDestructive(ctx, {
+    question: `Delete ${what} (${kind}) of client ${ctx.client}?`,
+    consequences: ['Their attributes and id links go for good; a deleted profile cannot be brought back.'],
+  });
   const { api, token } = await gated(ctx);
   const deleted: string[] = [];
   for (const id of ids) {
@@ -119,24 +128,6 @@ async function deleteProfiles(ctx: CommandContext, kind: ProfileIdKind, ids: str
     ctx.say(`Deleted profile ${kind}=${id}.`);
   }
   ctx.result({ client: ctx.client, kind, deleted });
-}
-
-/**
- * Asks on a terminal, and goes on only on "y" or "yes". Not on a terminal (or with --json), a
- * destructive command needs --yes instead: a script must say so. (The CLI had no shared
- * confirmation helper when this was written; it lives here until one exists.)
- */
-async function confirm(ctx: CommandContext, question: string): Promise<void> {
-  const { stdin, stderr } = ctx.streams;
-  const terminal = (stdin as { isTTY?: boolean }).isTTY === true && stderr.isTTY === true;
-  if (!terminal || ctx.json) throw new UsageError('Not on a terminal: add --yes to delete without asking');
-  const rl = createInterface({ input: stdin, output: stderr });
-  try {
-    const answer = await new Promise<string>((done) => rl.question(`${displayText(question)} [y/N] `, done));
-    if (!/^y(es)?$/i.test(answer.trim())) throw new UsageError('Nothing deleted');
-  } finally {
-    rl.close();
-  }
 }
 
 interface ExportOptions {

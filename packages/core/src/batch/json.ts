@@ -1,18 +1,9 @@
 import { TokenParser, Tokenizer, TokenType, type ParsedTokenInfo } from '@streamparser/json';
 import { BatchRejectedError, ProfilegateError } from '../errors';
-import {
-  attributeNameProblem,
-  attributeValueProblem,
-  normalizeAttributeName,
-  profileIdProblem,
-  shownName,
-} from '../profiles/rules';
-import type { BatchKey } from '../profiles/types';
 import { BATCH_SHAPE_LIMITS, outsideTooLarge, profileTooLarge, yieldToEventLoop } from './bounds';
 import { asTypedError, batchIsEmpty, bodyTooLarge, notUtf8, toBuffer, tooManyRows, Utf8Guard } from './text';
-import type { BatchLimits, ParsedRow, RowFailure } from './types';
-
-type Item = ParsedRow | RowFailure;
+import { readProfile, repeatedKeyFailure, type Item } from './json-profile';
+import type { BatchLimits } from './types';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const TOKENIZER_POSITION = /absolute position "(\d+)"/;
@@ -124,6 +115,10 @@ class ProfilesReader {
   /** Where the current element of "profiles", or the current stretch outside them, began. */
   private segmentStart = 0;
   private rows = 0;
+  /** The objects and arrays open inside the current element of "profiles" (the element first). */
+  private open: OpenContainer[] = [];
+  /** The first key the current element, or its "attributes", gives twice (the parser would keep one). */
+  private repeated: { name: string; inAttributes: boolean } | null = null;
 
   constructor(
     private readonly limits: BatchLimits,
@@ -180,9 +175,11 @@ class ProfilesReader {
         this.onValueStart(token, offset);
         this.depth++;
         if (this.depth === 1) this.expectKey = true;
+        if (this.inProfiles && this.depth >= 3) this.openContainer(token === TokenType.LEFT_BRACE);
         return;
       case TokenType.RIGHT_BRACE:
       case TokenType.RIGHT_BRACKET:
+        if (this.inProfiles && this.depth >= 3) this.open.pop();
         this.depth--;
         if (this.depth === 1 && this.inProfiles) {
           this.inProfiles = false;
@@ -191,8 +188,13 @@ class ProfilesReader {
         return;
       case TokenType.COMMA:
         if (this.depth === 1) this.expectKey = true;
+        if (this.open.length > 0) this.open[this.open.length - 1]!.expectKey = true;
         return;
       case TokenType.STRING:
+        if (this.open.length > 0 && this.open[this.open.length - 1]!.expectKey) {
+          this.onElementKey(value as string);
+          return;
+        }
         if (this.depth === 1 && this.expectKey) {
           this.expectKey = false;
           this.key = value as string;
@@ -224,61 +226,41 @@ class ProfilesReader {
     }
   }
 
+  private openContainer(isObject: boolean): void {
+    const parent = this.open[this.open.length - 1];
+    const inAttributes = this.open.length === 1 && parent!.key === 'attributes';
+    // Keys are followed in the element and its "attributes" only: deeper, the row fails anyway.
+    const followed = isObject && (this.open.length === 0 || inAttributes);
+    this.open.push({ keys: followed ? new Set() : null, expectKey: isObject, key: null, inAttributes });
+  }
+
+  private onElementKey(name: string): void {
+    const container = this.open[this.open.length - 1]!;
+    container.expectKey = false;
+    container.key = name;
+    if (container.keys === null) return;
+    if (container.keys.has(name)) this.repeated ??= { name, inAttributes: container.inAttributes };
+    else container.keys.add(name);
+  }
+
   private onProfile(element: unknown): void {
     if (++this.rows > this.limits.maxRows) throw tooManyRows(this.limits);
-    this.out.push(readProfile(element, this.rows));
+    const item = readProfile(element, this.rows);
+    const repeated = this.repeated;
+    this.repeated = null;
+    this.out.push(repeated === null ? item : repeatedKeyFailure(item, repeated.name, repeated.inAttributes));
     this.segmentStart = this.lastOffset;
   }
 }
 
-function readProfile(element: unknown, line: number): Item {
-  if (!isObject(element)) return failure(line, '', 'Each element of "profiles" must be an object');
-  const hasPcId = Object.hasOwn(element, 'pcId');
-  const hasThirdPartyId = Object.hasOwn(element, 'thirdPartyId');
-  const kind: BatchKey['kind'] = hasPcId ? 'pcId' : 'thirdPartyId';
-  const rawId = element[kind];
-  const shownId = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : '';
-  if (hasPcId && hasThirdPartyId) return failure(line, shownId, 'Give either "pcId" or "thirdPartyId", not both');
-  if (!hasPcId && !hasThirdPartyId) return failure(line, '', 'Each profile needs a "pcId" or a "thirdPartyId"');
-  if (typeof rawId !== 'string') return failure(line, shownId, `"${kind}" must be a string`);
-  const key: BatchKey = { kind, id: rawId };
-  const idProblem = profileIdProblem(key);
-  if (idProblem !== null) return failure(line, rawId, idProblem);
-
-  const given = Object.hasOwn(element, 'attributes') ? element['attributes'] : undefined;
-  if (!isObject(given)) {
-    return failure(line, rawId, '"attributes" must be an object of attribute names and string (or null) values');
-  }
-  const attributes: Record<string, string> = {};
-  const remove: string[] = [];
-  const seen = new Set<string>();
-  for (const rawName of Object.keys(given)) {
-    const name = normalizeAttributeName(rawName);
-    // Checked before anything is read or written under that name: "__proto__" and friends stop here.
-    const nameProblem = attributeNameProblem(name);
-    if (nameProblem !== null) return failure(line, rawId, nameProblem);
-    if (seen.has(name)) return failure(line, rawId, `Attribute "${shownName(name)}" is given more than once`);
-    seen.add(name);
-    const value = given[rawName];
-    // null removes the attribute (API.md 5); a name is given once, so it is never also set.
-    if (value === null) {
-      remove.push(name);
-      continue;
-    }
-    if (typeof value !== 'string')
-      return failure(line, rawId, `Value of attribute "${shownName(name)}" must be a string or null`);
-    if (value === '') continue;
-    const valueProblem = attributeValueProblem(name, value);
-    if (valueProblem !== null) return failure(line, rawId, valueProblem);
-    attributes[name] = value;
-  }
-  return { type: 'row', line, update: remove.length > 0 ? { key, attributes, remove } : { key, attributes } };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function failure(line: number, id: string, message: string): RowFailure {
-  return { type: 'failure', line, id, message };
+/** An object or array open inside an element of "profiles". */
+interface OpenContainer {
+  /** The keys given so far, when they are followed; null for an array or an object not followed. */
+  keys: Set<string> | null;
+  /** An object whose next string is a key. */
+  expectKey: boolean;
+  /** The latest key of an object. */
+  key: string | null;
+  /** The element's "attributes" object. */
+  inAttributes: boolean;
 }

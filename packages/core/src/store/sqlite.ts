@@ -157,6 +157,10 @@ export class SqliteStore implements Store {
       if (deleted === null) return null;
       if (this.touched) this.touched.push({ client, pcId: deleted.pcId, thirdPartyId: deleted.thirdPartyId ?? null });
       if (audit) this.control.appendAudit(client, audit(deleted));
+      // secure_delete zeroes the row in the database file; the WAL still holds the pages as they
+      // were until it is checkpointed and truncated, which a reader in the middle of a snapshot
+      // (a batch being staged) can put off to a later deletion or to close (docs/disk-use.md).
+      this.writer.pragma('wal_checkpoint(TRUNCATE)');
       return deleted;
     });
   }

@@ -115,9 +115,17 @@ class ProfilesReader {
   /** Where the current element of "profiles", or the current stretch outside them, began. */
   private segmentStart = 0;
   private rows = 0;
-  /** The objects and arrays open inside the current element of "profiles" (the element first). */
-  private open: OpenContainer[] = [];
-  /** The first key the current element, or its "attributes", gives twice (the parser would keep one). */
+  /**
+   * Keys of the current element of "profiles" (depth 3) and of its "attributes" (depth 4): the
+   * first one given twice is `repeated`, since the token parser keeps only the last. Per depth
+   * inside the element: whether it is an object, and whether its next string is a key.
+   */
+  private readonly elementKeys = new Set<string>();
+  private readonly attributeKeys = new Set<string>();
+  private elementKey: string | null = null;
+  private inAttributes = false;
+  private readonly isObjectAt: boolean[] = [];
+  private readonly expectKeyAt: boolean[] = [];
   private repeated: { name: string; inAttributes: boolean } | null = null;
 
   constructor(
@@ -179,7 +187,7 @@ class ProfilesReader {
         return;
       case TokenType.RIGHT_BRACE:
       case TokenType.RIGHT_BRACKET:
-        if (this.inProfiles && this.depth >= 3) this.open.pop();
+        if (this.depth === 4) this.inAttributes = false;
         this.depth--;
         if (this.depth === 1 && this.inProfiles) {
           this.inProfiles = false;
@@ -188,10 +196,10 @@ class ProfilesReader {
         return;
       case TokenType.COMMA:
         if (this.depth === 1) this.expectKey = true;
-        if (this.open.length > 0) this.open[this.open.length - 1]!.expectKey = true;
+        if (this.depth >= 3 && this.inProfiles && this.isObjectAt[this.depth]) this.expectKeyAt[this.depth] = true;
         return;
       case TokenType.STRING:
-        if (this.open.length > 0 && this.open[this.open.length - 1]!.expectKey) {
+        if (this.depth >= 3 && this.inProfiles && this.expectKeyAt[this.depth]) {
           this.onElementKey(value as string);
           return;
         }
@@ -227,20 +235,31 @@ class ProfilesReader {
   }
 
   private openContainer(isObject: boolean): void {
-    const parent = this.open[this.open.length - 1];
-    const inAttributes = this.open.length === 1 && parent!.key === 'attributes';
-    // Keys are followed in the element and its "attributes" only: deeper, the row fails anyway.
-    const followed = isObject && (this.open.length === 0 || inAttributes);
-    this.open.push({ keys: followed ? new Set() : null, expectKey: isObject, key: null, inAttributes });
+    this.isObjectAt[this.depth] = isObject;
+    this.expectKeyAt[this.depth] = isObject;
+    if (this.depth === 3) {
+      this.elementKeys.clear();
+      this.elementKey = null;
+    } else if (this.depth === 4) {
+      this.inAttributes = isObject && this.elementKey === 'attributes';
+      if (this.inAttributes) this.attributeKeys.clear();
+    }
   }
 
+  /** A key inside an element; deeper than its "attributes", the row fails anyway. */
   private onElementKey(name: string): void {
-    const container = this.open[this.open.length - 1]!;
-    container.expectKey = false;
-    container.key = name;
-    if (container.keys === null) return;
-    if (container.keys.has(name)) this.repeated ??= { name, inAttributes: container.inAttributes };
-    else container.keys.add(name);
+    this.expectKeyAt[this.depth] = false;
+    let keys: Set<string>;
+    if (this.depth === 3) {
+      this.elementKey = name;
+      keys = this.elementKeys;
+    } else if (this.depth === 4 && this.inAttributes) {
+      keys = this.attributeKeys;
+    } else {
+      return;
+    }
+    if (keys.has(name)) this.repeated ??= { name, inAttributes: this.depth === 4 };
+    else keys.add(name);
   }
 
   private onProfile(element: unknown): void {
@@ -251,16 +270,4 @@ class ProfilesReader {
     this.out.push(repeated === null ? item : repeatedKeyFailure(item, repeated.name, repeated.inAttributes));
     this.segmentStart = this.lastOffset;
   }
-}
-
-/** An object or array open inside an element of "profiles". */
-interface OpenContainer {
-  /** The keys given so far, when they are followed; null for an array or an object not followed. */
-  keys: Set<string> | null;
-  /** An object whose next string is a key. */
-  expectKey: boolean;
-  /** The latest key of an object. */
-  key: string | null;
-  /** The element's "attributes" object. */
-  inAttributes: boolean;
 }

@@ -78,6 +78,41 @@ describe('attack on issue 19: PostgreSQL deletion racing a write', function () {
     });
   });
 
+  // A DELETE of a profile a batch has locked waited for the batch holding a pooled connection:
+  // ten of them (the pool's size) left no connection for anything else, and every other request
+  // of the instance (an unrelated fetch, an admin read) failed after 10 s with 500.
+  it('deletions waiting for a locked profile hold no pooled connection: other reads go on meanwhile', async () => {
+    const schema = newSchema();
+    const store = await PostgresStore.open(URL, { schema, poolSize: 2 });
+    open.push(store);
+    await store.updateProfile('acme', row('thirdPartyId', 'u1', { seed: 's' }), { createMissing: true, now: NOW });
+    await store.updateProfile('acme', row('thirdPartyId', 'bystander', { a: '1' }), { createMissing: true, now: NOW });
+    const locker = new Client({ connectionString: URL });
+    await locker.connect();
+    try {
+      // As a batch applying a row of u1 holds it until it commits.
+      await locker.query('BEGIN');
+      await locker.query(`SELECT 1 FROM "${schema}".profiles WHERE third_party_id = 'u1' FOR UPDATE`);
+      let settled = 0;
+      const deletions = [1, 2, 3, 4].map(() =>
+        store.deleteProfile('acme', { kind: 'thirdPartyId', id: 'u1' }).finally(() => settled++),
+      );
+      // Four deletions on a pool of two: the reads below would wait for a free connection and
+      // fail after the pool's 10 s connection timeout.
+      for (let i = 0; i < 3; i++) {
+        const seen = await store.getProfile('acme', { kind: 'thirdPartyId', id: 'bystander' });
+        assert.equal(seen?.attributes['a']?.value, '1');
+      }
+      assert.equal(settled, 0, 'no deletion ends while the profile is locked');
+      await locker.query('COMMIT');
+      const results = await Promise.all(deletions);
+      assert.equal(results.filter((r) => r !== null).length, 1, 'one deletion deletes, the others find nothing');
+    } finally {
+      await locker.end();
+    }
+    assert.equal(await store.getProfile('acme', { kind: 'thirdPartyId', id: 'u1' }), null);
+  });
+
   it('a single write by thirdPartyId that creates makes a new pcId, not the deleted one', async () => {
     await raceDeletion((store) =>
       store.updateProfile('acme', row('thirdPartyId', 'u1', { plan: 'b' }), { createMissing: true, now: NOW + 1 }),

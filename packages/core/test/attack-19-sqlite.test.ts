@@ -28,6 +28,49 @@ describe('attack on issue 19: SQLite keeps no copy of a deleted profile on disk'
   /** The files of the data folder that still hold `text`. */
   const filesHolding = (text: string) => readdirSync(dir).filter((f) => readFileSync(join(dir, f)).includes(text));
 
+  it('a deletion while a batch is staged (its snapshot open) completes; the WAL is truncated by close', async () => {
+    await store.close();
+    // In-process staging: its snapshot is open once the first chunk is taken. (A checkpoint that
+    // waited for it froze the process for the 5 s busy timeout: measured, not asserted here.)
+    store = new SqliteStore(join(dir, 'profiles.db'), { batchWorker: false });
+    await store.updateProfile(
+      'acme',
+      { key: { kind: 'thirdPartyId', id: SECRET_ID }, attributes: { email: SECRET_VALUE } },
+      { createMissing: true, now: NOW },
+    );
+    const batch = await store.createBatch({
+      client: 'acme',
+      version: 'v2',
+      batchSize: 2,
+      parseFailures: [],
+      parseFailedCount: 0,
+      now: NOW,
+    });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let taken!: () => void;
+    const firstTaken = new Promise<void>((resolve) => (taken = resolve));
+    const applying = store.applyBatch(
+      'acme',
+      batch.batchId,
+      async function* () {
+        yield [{ key: { kind: 'thirdPartyId', id: 'other-1' }, attributes: { a: '1' } }];
+        taken();
+        await gate;
+        yield [{ key: { kind: 'thirdPartyId', id: 'other-2' }, attributes: { a: '2' } }];
+      },
+      { createMissing: true, now: NOW + 1 },
+    );
+    await firstTaken;
+    const deleted = await store.deleteProfile('acme', { kind: 'thirdPartyId', id: SECRET_ID });
+    assert.equal(deleted?.thirdPartyId, SECRET_ID);
+    release();
+    assert.equal((await applying).successfulUpdates, 2);
+    assert.equal(await store.getProfile('acme', { kind: 'thirdPartyId', id: SECRET_ID }), null);
+    await store.close();
+    assert.deepEqual(filesHolding(SECRET_VALUE), []);
+  });
+
   for (const size of [10, 20_000]) {
     it(`neither the database file nor its WAL holds the deleted ids or values (${size}-byte attribute)`, async () => {
       const update = (id: string, attributes: Record<string, string>) =>

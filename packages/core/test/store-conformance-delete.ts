@@ -128,5 +128,49 @@ export function describeProfileDeletion(getStore: () => Store): void {
       assert.equal(await store.getProfile('acme', { kind: 'pcId', id: pcId }), null);
       assert.equal(await store.getProfile('acme', { kind: 'thirdPartyId', id: 'crm-1' }), null);
     });
+
+    // Attack on issue 19: a v2 row by thirdPartyId that read the profile before it was deleted.
+    it('a v2 batch that read the profile before its deletion never brings back its pcId, attributes or ECID', async () => {
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let taken!: () => void;
+      const firstTaken = new Promise<void>((resolve) => (taken = resolve));
+      const batch = await store.createBatch({
+        client: 'acme',
+        version: 'v2',
+        batchSize: 2,
+        parseFailures: [],
+        parseFailedCount: 0,
+        now: NOW,
+      });
+      const applying = store.applyBatch(
+        'acme',
+        batch.batchId,
+        async function* () {
+          yield [row('thirdPartyId', 'crm-1', { plan: 'b' })];
+          taken();
+          await gate;
+          yield [row('thirdPartyId', 'crm-2', { plan: 'c' })];
+        },
+        { createMissing: true, now: NOW + 1 },
+      );
+      await firstTaken;
+      const deleting = store.deleteProfile('acme', { kind: 'thirdPartyId', id: 'crm-1' });
+      release();
+      const [done, deleted] = await Promise.all([applying, deleting]);
+      assert.equal(done.status, 'complete');
+      assert.equal(done.successfulUpdates, 2);
+      assert.equal(deleted?.pcId, pcId);
+      assert.equal(await store.getProfile('acme', { kind: 'pcId', id: pcId }), null);
+      assert.equal(await store.getProfile('acme', { kind: 'marketingCloudVisitorId', id: ECID }), null);
+      // Either order is sound (the deletion after the batch, or the batch after it), but a
+      // profile there now is a new one, made by the row alone.
+      const after = await store.getProfile('acme', { kind: 'thirdPartyId', id: 'crm-1' });
+      if (after !== null) {
+        assert.notEqual(after.pcId, pcId);
+        assert.deepEqual(Object.keys(after.attributes), ['plan']);
+        assert.equal(after.marketingCloudVisitorId, undefined);
+      }
+    });
   });
 }

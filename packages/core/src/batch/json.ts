@@ -1,18 +1,9 @@
 import { TokenParser, Tokenizer, TokenType, type ParsedTokenInfo } from '@streamparser/json';
 import { BatchRejectedError, ProfilegateError } from '../errors';
-import {
-  attributeNameProblem,
-  attributeValueProblem,
-  normalizeAttributeName,
-  profileIdProblem,
-  shownName,
-} from '../profiles/rules';
-import type { BatchKey } from '../profiles/types';
 import { BATCH_SHAPE_LIMITS, outsideTooLarge, profileTooLarge, yieldToEventLoop } from './bounds';
 import { asTypedError, batchIsEmpty, bodyTooLarge, notUtf8, toBuffer, tooManyRows, Utf8Guard } from './text';
-import type { BatchLimits, ParsedRow, RowFailure } from './types';
-
-type Item = ParsedRow | RowFailure;
+import { readProfile, repeatedKeyFailure, type Item } from './json-profile';
+import type { BatchLimits } from './types';
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const TOKENIZER_POSITION = /absolute position "(\d+)"/;
@@ -124,6 +115,18 @@ class ProfilesReader {
   /** Where the current element of "profiles", or the current stretch outside them, began. */
   private segmentStart = 0;
   private rows = 0;
+  /**
+   * Keys of the current element of "profiles" (depth 3) and of its "attributes" (depth 4): the
+   * first one given twice is `repeated`, since the token parser keeps only the last. Per depth
+   * inside the element: whether it is an object, and whether its next string is a key.
+   */
+  private readonly elementKeys = new Set<string>();
+  private readonly attributeKeys = new Set<string>();
+  private elementKey: string | null = null;
+  private inAttributes = false;
+  private readonly isObjectAt: boolean[] = [];
+  private readonly expectKeyAt: boolean[] = [];
+  private repeated: { name: string; inAttributes: boolean } | null = null;
 
   constructor(
     private readonly limits: BatchLimits,
@@ -180,9 +183,11 @@ class ProfilesReader {
         this.onValueStart(token, offset);
         this.depth++;
         if (this.depth === 1) this.expectKey = true;
+        if (this.inProfiles && this.depth >= 3) this.openContainer(token === TokenType.LEFT_BRACE);
         return;
       case TokenType.RIGHT_BRACE:
       case TokenType.RIGHT_BRACKET:
+        if (this.depth === 4) this.inAttributes = false;
         this.depth--;
         if (this.depth === 1 && this.inProfiles) {
           this.inProfiles = false;
@@ -191,8 +196,13 @@ class ProfilesReader {
         return;
       case TokenType.COMMA:
         if (this.depth === 1) this.expectKey = true;
+        if (this.depth >= 3 && this.inProfiles && this.isObjectAt[this.depth]) this.expectKeyAt[this.depth] = true;
         return;
       case TokenType.STRING:
+        if (this.depth >= 3 && this.inProfiles && this.expectKeyAt[this.depth]) {
+          this.onElementKey(value as string);
+          return;
+        }
         if (this.depth === 1 && this.expectKey) {
           this.expectKey = false;
           this.key = value as string;
@@ -224,61 +234,40 @@ class ProfilesReader {
     }
   }
 
+  private openContainer(isObject: boolean): void {
+    this.isObjectAt[this.depth] = isObject;
+    this.expectKeyAt[this.depth] = isObject;
+    if (this.depth === 3) {
+      this.elementKeys.clear();
+      this.elementKey = null;
+    } else if (this.depth === 4) {
+      this.inAttributes = isObject && this.elementKey === 'attributes';
+      if (this.inAttributes) this.attributeKeys.clear();
+    }
+  }
+
+  /** A key inside an element; deeper than its "attributes", the row fails anyway. */
+  private onElementKey(name: string): void {
+    this.expectKeyAt[this.depth] = false;
+    let keys: Set<string>;
+    if (this.depth === 3) {
+      this.elementKey = name;
+      keys = this.elementKeys;
+    } else if (this.depth === 4 && this.inAttributes) {
+      keys = this.attributeKeys;
+    } else {
+      return;
+    }
+    if (keys.has(name)) this.repeated ??= { name, inAttributes: this.depth === 4 };
+    else keys.add(name);
+  }
+
   private onProfile(element: unknown): void {
     if (++this.rows > this.limits.maxRows) throw tooManyRows(this.limits);
-    this.out.push(readProfile(element, this.rows));
+    const item = readProfile(element, this.rows);
+    const repeated = this.repeated;
+    this.repeated = null;
+    this.out.push(repeated === null ? item : repeatedKeyFailure(item, repeated.name, repeated.inAttributes));
     this.segmentStart = this.lastOffset;
   }
-}
-
-function readProfile(element: unknown, line: number): Item {
-  if (!isObject(element)) return failure(line, '', 'Each element of "profiles" must be an object');
-  const hasPcId = Object.hasOwn(element, 'pcId');
-  const hasThirdPartyId = Object.hasOwn(element, 'thirdPartyId');
-  const kind: BatchKey['kind'] = hasPcId ? 'pcId' : 'thirdPartyId';
-  const rawId = element[kind];
-  const shownId = typeof rawId === 'string' || typeof rawId === 'number' ? String(rawId) : '';
-  if (hasPcId && hasThirdPartyId) return failure(line, shownId, 'Give either "pcId" or "thirdPartyId", not both');
-  if (!hasPcId && !hasThirdPartyId) return failure(line, '', 'Each profile needs a "pcId" or a "thirdPartyId"');
-  if (typeof rawId !== 'string') return failure(line, shownId, `"${kind}" must be a string`);
-  const key: BatchKey = { kind, id: rawId };
-  const idProblem = profileIdProblem(key);
-  if (idProblem !== null) return failure(line, rawId, idProblem);
-
-  const given = Object.hasOwn(element, 'attributes') ? element['attributes'] : undefined;
-  if (!isObject(given)) {
-    return failure(line, rawId, '"attributes" must be an object of attribute names and string (or null) values');
-  }
-  const attributes: Record<string, string> = {};
-  const remove: string[] = [];
-  const seen = new Set<string>();
-  for (const rawName of Object.keys(given)) {
-    const name = normalizeAttributeName(rawName);
-    // Checked before anything is read or written under that name: "__proto__" and friends stop here.
-    const nameProblem = attributeNameProblem(name);
-    if (nameProblem !== null) return failure(line, rawId, nameProblem);
-    if (seen.has(name)) return failure(line, rawId, `Attribute "${shownName(name)}" is given more than once`);
-    seen.add(name);
-    const value = given[rawName];
-    // null removes the attribute (API.md 5); a name is given once, so it is never also set.
-    if (value === null) {
-      remove.push(name);
-      continue;
-    }
-    if (typeof value !== 'string')
-      return failure(line, rawId, `Value of attribute "${shownName(name)}" must be a string or null`);
-    if (value === '') continue;
-    const valueProblem = attributeValueProblem(name, value);
-    if (valueProblem !== null) return failure(line, rawId, valueProblem);
-    attributes[name] = value;
-  }
-  return { type: 'row', line, update: remove.length > 0 ? { key, attributes, remove } : { key, attributes } };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function failure(line: number, id: string, message: string): RowFailure {
-  return { type: 'failure', line, id, message };
 }

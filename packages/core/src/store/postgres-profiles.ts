@@ -164,12 +164,6 @@ async function writeRound(
     }
   }
   if (oversize.length > 0) await refuseOversize(db, schema, client, oversize, options, results);
-  for (const row of rows) {
-    if (row.by === 'tp') {
-      row.pcId = freePcId(options.now, (pcId) => chunkPcIds.has(pcId));
-      chunkPcIds.add(row.pcId);
-    }
-  }
   if (rows.length === 0) return [];
   // Only locked profiles are merged: one created after this lock is met by the INSERT instead
   // (and written again next attempt), never updated from a read that was not locked.
@@ -181,6 +175,17 @@ async function writeRound(
       [client, keyed],
     );
     for (const r of found.rows) locked.add(r.pc_id);
+  }
+  for (const row of rows) {
+    // A thirdPartyId's profile deleted since it was resolved (API.md 5): a new profile with a
+    // new pcId, never one that brings the deleted pcId back.
+    if (row.by === 'pc' && row.thirdPartyId !== null && !locked.has(row.pcId) && options.createMissing) {
+      row.by = 'tp';
+    }
+    if (row.by === 'tp') {
+      row.pcId = freePcId(options.now, (pcId) => chunkPcIds.has(pcId));
+      chunkPcIds.add(row.pcId);
+    }
   }
   const { rows: outcomes } = await db.query<Outcome>(writeSql(schema, options.withProfiles), [
     client,

@@ -7,6 +7,7 @@ import { ChangeListener, postgresChannel } from './postgres-listener';
 import { applyBatchOnce, insertBatch, markBatchStuckIn, pruneBatchesIn, readBatch } from './postgres-batches';
 import { PostgresChanges } from './postgres-changes';
 import { PostgresControl } from './postgres-control';
+import { deletePostgresProfile } from './postgres-delete';
 import { BatchLeases } from './postgres-leases';
 import { PG_PROFILE_COLUMNS, linkMarketingCloudVisitorIdIn, resolveLinkedUpdate } from './postgres-links';
 import { applyProfileRows } from './postgres-profiles';
@@ -176,27 +177,9 @@ export class PostgresStore implements Store {
     );
   }
 
-  /**
-   * Deletes the profile's row (attributes and both id links) and writes the audit event in one
-   * transaction. A batch that wrote the row first holds its lock until it commits; the DELETE
-   * then removes what it wrote. One that comes after finds no row: v2 creates a new profile.
-   */
+  /** Deletes the profile and writes its audit event in one transaction (deletePostgresProfile). */
   deleteProfile(client: string, key: ProfileKey, audit?: (deleted: Profile) => AuditEvent): Promise<Profile | null> {
-    const column = {
-      pcId: 'pc_id',
-      thirdPartyId: 'third_party_id',
-      marketingCloudVisitorId: 'marketing_cloud_visitor_id',
-    }[key.kind];
-    return this.db.transaction(async (db) => {
-      const { rows } = await db.query<PgProfileRow>(
-        `DELETE FROM ${this.q}.profiles WHERE client = $1 AND ${column} = $2 RETURNING ${PG_PROFILE_COLUMNS}`,
-        [client, key.id],
-      );
-      if (!rows[0]) return null;
-      const deleted = toProfile(rows[0]);
-      if (audit) await this.control.insertAudit(db, client, audit(deleted));
-      return deleted;
-    });
+    return deletePostgresProfile(this.db, this.q, this.control, { client, key, audit });
   }
 
   /**

@@ -91,13 +91,15 @@ const MOVED_TABLES = ['settings', 'token_state', 'audit'] as const;
 
 /**
  * Settings of the writer connection, shared with the benchmark's raw SQLite anchor so that both
- * measure the same storage: WAL (readers never wait for a writer) and FULL sync (once a batch
- * reads `complete`, it survives a power cut, not only a crash).
+ * measure the same storage: WAL (readers never wait for a writer), FULL sync (once a batch
+ * reads `complete`, it survives a power cut, not only a crash) and secure_delete (a deleted or
+ * overwritten row is zeroed in the file, not left readable in free space: API.md 5).
  */
 export function configureSqliteWriter(db: Database.Database): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('busy_timeout = 5000');
+  db.pragma('secure_delete = ON');
 }
 
 /** Runs the profile database's migrations it has not seen yet, each in its own transaction. */

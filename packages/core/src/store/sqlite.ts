@@ -65,6 +65,24 @@ export interface SqliteStoreOptions {
  * batch is staged on its own connection without the write lock and merged under it. Settings,
  * token state and audit live in the control file, whose writes never wait for a batch.
  */
+/**
+ * After a deletion: secure_delete zeroes the row in the database file, but the WAL still holds
+ * the pages as they were until it is checkpointed and truncated (docs/disk-use.md). A reader in
+ * the middle of a snapshot (a batch being staged) puts the truncation off to a later deletion or
+ * to close: the checkpoint does not wait for it (busy_timeout 0 for this call), since waiting
+ * would stop the whole process (better-sqlite3 is synchronous) for up to the 5 s busy timeout.
+ */
+function truncateWal(db: Database.Database): void {
+  db.pragma('busy_timeout = 0');
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } catch {
+    // Busy: the deletion is committed all the same; a later checkpoint truncates the WAL.
+  } finally {
+    db.pragma('busy_timeout = 5000');
+  }
+}
+
 export class SqliteStore implements Store {
   readonly kind = 'sqlite';
   private readonly writer: Database.Database;
@@ -160,6 +178,7 @@ export class SqliteStore implements Store {
       if (deleted === null) return null;
       if (this.touched) this.touched.push({ client, pcId: deleted.pcId, thirdPartyId: deleted.thirdPartyId ?? null });
       if (audit) this.control.appendAudit(client, audit(deleted));
+      truncateWal(this.writer);
       return deleted;
     });
   }

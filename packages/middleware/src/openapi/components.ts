@@ -78,7 +78,8 @@ export const parameters: Json = {
     description:
       'Removes the attribute NAME from the profile (API.md 5); repeat it for several (`removeAttribute=a&removeAttribute=b`). ' +
       'The same name rules as `profile.NAME` (the `profile.` prefix is optional): a bad name is 400. Removing an ' +
-      'attribute the profile lacks is no error and no change. A name also given a non-empty `profile.NAME` value is 400.',
+      'attribute the profile lacks is no error and no change. A name also given a non-empty `profile.NAME` value is 400. ' +
+      'A lookalike (`removeAttribute[]=NAME` as axios or qs send a list, another case, a plural) is 400, never ignored.',
     schema: {
       type: 'array',
       items: { type: 'string', pattern: `^(profile\\.)?${ATTRIBUTE_NAME_CHARS}$` },

@@ -93,6 +93,7 @@ export function profileRoutes(rt: Runtime): Router {
     const form = req.method === 'POST' ? formText(req) : '';
     // removeAttribute=NAME (API.md 5) may repeat; every other parameter is given once.
     const { params, list: remove } = paramsAndList(REMOVE_ATTRIBUTE, [query, form]);
+    refuseRemovalLookalikes(params.keys());
     const key = profileKeyFrom(params);
     const attributes: Record<string, string> = Object.create(null);
     for (const [name, value] of params) if (name.startsWith('profile.')) attributes[name] = value;
@@ -152,6 +153,23 @@ function formText(req: Request): string {
 
 /** The single update's parameter naming an attribute to remove (API.md 5); it may repeat. */
 const REMOVE_ATTRIBUTE = 'removeAttribute';
+
+/** `removeAttribute[]` (axios, qs, PHP), `removeAttribute[0]`, another case, a plural. */
+const REMOVE_ATTRIBUTE_LOOKALIKE = /^removeattributes?(\[[^\]]*\])?$/i;
+
+/**
+ * Refuses a parameter that means removeAttribute but is not spelt so: as an unknown parameter it
+ * would be ignored, and the answer 200 would say the attribute is gone while it stays.
+ */
+function refuseRemovalLookalikes(names: Iterable<string>): void {
+  for (const name of names) {
+    if (name !== REMOVE_ATTRIBUTE && REMOVE_ATTRIBUTE_LOOKALIKE.test(name)) {
+      throw new ValidationError(
+        `Parameter "${name.slice(0, 40)}" is not known; to remove attributes give removeAttribute=NAME, repeated for each name (no brackets)`,
+      );
+    }
+  }
+}
 
 /** The parameters that name the profile of a single update (API.md 2.3), and the key each gives. */
 const UPDATE_KEYS = [

@@ -3,7 +3,8 @@
  * and pushes every disposable. The logic lives in `logic/` and `commands/` (no `vscode` import,
  * unit-tested in plain Node); `vscode/` holds the adapters.
  */
-import { AdminClient } from '@profilegate/client';
+import { createHash } from 'node:crypto';
+import { AdminClient, AdobeTargetClient } from '@profilegate/client';
 import * as vscode from 'vscode';
 import { commandHandlers, Exclusive } from './commands';
 import type { CommandServices, Ui } from './commands/ports';
@@ -39,12 +40,28 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
   const createApi: CommandServices['createApi'] = (settings, adminKey) =>
     new AdminClient({ serverUrl: settings.serverUrl, client: settings.client, adminKey, timeoutMs: 20_000 });
 
+  // One Adobe client per credential and endpoint, so its IMS access token is cached (in memory)
+  // until it expires. The map's key holds a hash of the secret, never the secret.
+  const adobeClients = new Map<string, AdobeTargetClient>();
+  const createAdobe: CommandServices['createAdobe'] = (adobe, clientSecret) => {
+    const secretHash = createHash('sha256').update(clientSecret).digest('hex');
+    const key = JSON.stringify([adobe.tenant, adobe.clientId, adobe.scopes, adobe.imsUrl, adobe.adminUrl, secretHash]);
+    let client = adobeClients.get(key);
+    if (client === undefined) {
+      client = new AdobeTargetClient({ ...adobe, clientSecret, timeoutMs: 20_000 });
+      adobeClients.clear();
+      adobeClients.set(key, client);
+    }
+    return client;
+  };
+
   const files = new WorkspaceTokenFiles();
   const services: CommandServices = {
     ui: () => ui,
     secrets: context.secrets,
     readSettings: currentSettings,
     createApi,
+    createAdobe,
     files,
     workbench: vscodeWorkbench,
     log,
@@ -134,6 +151,7 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
       refresh: () => poller.poll(),
       statusBar: () => statusBar.current(),
       contextKeys: () => contextKeys.current(),
+      imsTokensCachedFor: () => adobeClients.size,
       offerAdoption: async ({ again }) => {
         if (again) await context.workspaceState.update(ADOPTION_OFFERED, undefined);
         return offer();

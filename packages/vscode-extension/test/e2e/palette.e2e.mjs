@@ -255,7 +255,13 @@ describe('VS Code extension: command palette (headless Chromium, VS Code 1.100)'
     await generateButton.first().click();
 
     const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'New token expires in' });
-    await toast.first().waitFor({ state: 'visible', timeout: 30_000 });
+    await toast
+      .first()
+      .waitFor({ state: 'visible', timeout: 60_000 })
+      .catch((error) => {
+        const sent = adobe.requests.map((r) => `${r.api} ${r.method} ${r.status}`).join(', ');
+        throw new Error(`${error.message}\nAdobe received: ${sent}`);
+      });
     const message = await toast.first().innerText();
     assert.match(message, /New token expires in 180 days\. Updated \d+ copies in \d+ files\./);
     const adobeNew = adobe.tokens.get('profile_api');

@@ -170,6 +170,7 @@ describe('Adobe Target: rotate Adobe’s own token', () => {
       assert.deepEqual(ui.unexpected, []);
     }
     assert.equal(adobe.requests.length, requests, 'nothing was sent');
+    assert.equal(await t.offerAdoption({ again: true }), false, 'no adoption offer: Adobe tokens are never guessed');
 
     const { result, ui } = await run('profilegate.showTokenStatus', [], [], [undefined]);
     assert.equal(result.outcome, 'done');

@@ -107,6 +107,7 @@ describe('Adobe Target: rotate Adobe’s own token', () => {
     const fresh = current('profile_api');
     await assertRotatedOnDisk(fresh);
     assert.equal(adobe.imsTokensIssued(), issued, 'the IMS access token is cached until it expires');
+    assert.equal(t.imsTokensCachedFor(), 1, 'one Adobe client (one cached IMS token) per credential');
     const history = JSON.parse((await t.secrets.get(adobeTokenKeys(slot, 'profile_api').history)) ?? '[]') as string[];
     assert.ok(history.includes(first), 'earlier tokens are kept to find their copies');
     assert.deepEqual(adobe.violations(), []);

@@ -103,6 +103,8 @@ async function main() {
         editorKey: TEST_KEYS.editor,
         unreachableServerUrl: 'http://127.0.0.1:1',
         statsFile,
+        // PROFILEGATE_HOST_GREP: run only the tests whose titles match (as mocha --grep).
+        grep: process.env.PROFILEGATE_HOST_GREP || undefined,
       }),
     );
     const host = process.env.VSCODE_EXECUTABLE

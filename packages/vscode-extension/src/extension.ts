@@ -3,7 +3,8 @@
  * and pushes every disposable. The logic lives in `logic/` and `commands/` (no `vscode` import,
  * unit-tested in plain Node); `vscode/` holds the adapters.
  */
-import { AdminClient } from '@profilegate/client';
+import { createHash } from 'node:crypto';
+import { AdminClient, AdobeTargetClient } from '@profilegate/client';
 import * as vscode from 'vscode';
 import { commandHandlers, Exclusive } from './commands';
 import type { CommandServices, Ui } from './commands/ports';
@@ -31,7 +32,14 @@ const intervalScheduler: Scheduler = {
 export function activate(context: vscode.ExtensionContext): ProfilegateExtensionApi {
   const output = vscode.window.createOutputChannel('Profilegate', { log: true });
   context.subscriptions.push(output);
-  const log = (line: string) => output.info(scrubTokens(line));
+  // The last lines written to the output channel, for the host tests' check that nothing leaks.
+  const logged: string[] = [];
+  const log = (line: string) => {
+    const safe = scrubTokens(line);
+    logged.push(safe);
+    if (logged.length > 1000) logged.shift();
+    output.info(safe);
+  };
 
   const vscodeUi = new VsCodeUi((error) => log(`A button's action failed: ${String(error)}`));
   let ui: Ui = vscodeUi;
@@ -39,12 +47,28 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
   const createApi: CommandServices['createApi'] = (settings, adminKey) =>
     new AdminClient({ serverUrl: settings.serverUrl, client: settings.client, adminKey, timeoutMs: 20_000 });
 
+  // One Adobe client per credential and endpoint, so its IMS access token is cached (in memory)
+  // until it expires. The map's key holds a hash of the secret, never the secret.
+  const adobeClients = new Map<string, AdobeTargetClient>();
+  const createAdobe: CommandServices['createAdobe'] = (adobe, clientSecret) => {
+    const secretHash = createHash('sha256').update(clientSecret).digest('hex');
+    const key = JSON.stringify([adobe.tenant, adobe.clientId, adobe.scopes, adobe.imsUrl, adobe.adminUrl, secretHash]);
+    let client = adobeClients.get(key);
+    if (client === undefined) {
+      client = new AdobeTargetClient({ ...adobe, clientSecret, timeoutMs: 20_000 });
+      adobeClients.clear();
+      adobeClients.set(key, client);
+    }
+    return client;
+  };
+
   const files = new WorkspaceTokenFiles();
   const services: CommandServices = {
     ui: () => ui,
     secrets: context.secrets,
     readSettings: currentSettings,
     createApi,
+    createAdobe,
     files,
     workbench: vscodeWorkbench,
     log,
@@ -134,6 +158,8 @@ export function activate(context: vscode.ExtensionContext): ProfilegateExtension
       refresh: () => poller.poll(),
       statusBar: () => statusBar.current(),
       contextKeys: () => contextKeys.current(),
+      imsTokensCachedFor: () => adobeClients.size,
+      logLines: () => [...logged],
       offerAdoption: async ({ again }) => {
         if (again) await context.workspaceState.update(ADOPTION_OFFERED, undefined);
         return offer();

@@ -21,6 +21,10 @@ export interface ProfilegateTesting {
   statusBar(): StatusBarView | undefined;
   /** The `when`-clause context keys as the extension last set them. */
   contextKeys(): Record<string, boolean>;
+  /** How many Adobe clients (each caching its IMS access token) are kept: at most one. */
+  imsTokensCachedFor(): number;
+  /** The last lines written to the Profilegate output channel. */
+  logLines(): string[];
   /**
    * What activation runs: offers to adopt a token of the client found in the workspace, where
    * Profilegate is in use and none is stored, once per workspace (`again`: forget it was offered).

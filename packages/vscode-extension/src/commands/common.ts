@@ -28,6 +28,10 @@ export const CONTEXT_KEYS = Object.freeze({
   adminKeyStored: 'profilegate.adminKeyStored',
   /** A profile token is stored for the current server URL and client. */
   tokenStored: 'profilegate.tokenStored',
+  /** profilegate.target is adobe: the commands Adobe cannot do are hidden. */
+  adobeTarget: 'profilegate.adobeTarget',
+  /** An Adobe client secret is stored for the configured credential. */
+  adobeClientSecretStored: 'profilegate.adobeClientSecretStored',
 });
 
 /** The commands Set Admin Key… may resume once the key is stored (the ones that need a key). */

@@ -59,7 +59,7 @@ export async function updateWorkspace(
       s.files.replace({
         knownOldTokens,
         newToken,
-        client: settings.client,
+        client: settings.target === 'adobe' ? undefined : settings.client,
         exclude: settings.exclude,
         preview: context.preview ?? settings.previewChanges,
       }),

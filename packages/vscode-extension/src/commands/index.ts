@@ -1,4 +1,13 @@
 /** The command table: id → what runs. Token-changing commands run one at a time. */
+import {
+  adobeGenerateToken,
+  adobeReplaceOldTokens,
+  adobeShowTokenStatus,
+  forgetAdobeClientSecret,
+  isAdobeTarget,
+  setAdobeClientSecret,
+} from './adobe';
+import { ADOBE_COMMANDS, notForAdobe } from './adobe-common';
 import { forgetAdminKey, resumeOf, setAdminKey } from './admin-key';
 import { adoptWorkspaceToken } from './adopt';
 import { COMMANDS, Exclusive } from './common';
@@ -15,20 +24,49 @@ export function commandHandlers(
   s: CommandServices,
   exclusive = new Exclusive(),
 ): Array<[string, (...args: unknown[]) => Promise<CommandResult>]> {
-  const locked = (name: string, run: (s: CommandServices) => Promise<CommandResult>) => () =>
-    exclusive.run(s, name, () => run(s));
-  const plain = (run: (s: CommandServices) => Promise<CommandResult>) => () => run(s);
+  type Run = (s: CommandServices) => Promise<CommandResult>;
+  // With profilegate.target = adobe, the Adobe version runs, or a command Adobe cannot do explains why.
+  const byTarget =
+    (command: string, run: Run, adobe?: Run): Run =>
+    (services) =>
+      isAdobeTarget(services) ? (adobe ?? ((t) => Promise.resolve(notForAdobe(t, command))))(services) : run(services);
+  const locked = (name: string, run: Run) => () => exclusive.run(s, name, () => run(s));
+  const plain = (run: Run) => () => run(s);
   return [
-    [COMMANDS.generateToken, locked('Generate New Profile Authentication Token', generateToken)],
-    [COMMANDS.updateStoredToken, locked('Update Stored Token', updateStoredToken)],
-    [COMMANDS.replaceOldTokens, locked('Replace Old Tokens in Workspace', replaceOldTokens)],
-    [COMMANDS.toggleAuthentication, locked('Toggle Require Authentication', toggleAuthentication)],
-    [COMMANDS.revokeToken, locked('Revoke Profile Authentication Token', revokeToken)],
-    [COMMANDS.showTokenStatus, plain(showTokenStatus)],
+    [
+      COMMANDS.generateToken,
+      locked(
+        'Generate New Profile Authentication Token',
+        byTarget(COMMANDS.generateToken, generateToken, adobeGenerateToken),
+      ),
+    ],
+    [
+      COMMANDS.updateStoredToken,
+      locked('Update Stored Token', byTarget(COMMANDS.updateStoredToken, updateStoredToken)),
+    ],
+    [
+      COMMANDS.replaceOldTokens,
+      locked(
+        'Replace Old Tokens in Workspace',
+        byTarget(COMMANDS.replaceOldTokens, replaceOldTokens, adobeReplaceOldTokens),
+      ),
+    ],
+    [
+      COMMANDS.toggleAuthentication,
+      locked('Toggle Require Authentication', byTarget(COMMANDS.toggleAuthentication, toggleAuthentication)),
+    ],
+    [COMMANDS.revokeToken, locked('Revoke Profile Authentication Token', byTarget(COMMANDS.revokeToken, revokeToken))],
+    [COMMANDS.showTokenStatus, plain(byTarget(COMMANDS.showTokenStatus, showTokenStatus, adobeShowTokenStatus))],
     // Its argument `{ resume: id }` names the command to run again once the key is stored.
-    [COMMANDS.setAdminKey, (argument?: unknown) => setAdminKey(s, resumeOf(argument))],
-    [COMMANDS.forgetAdminKey, plain(forgetAdminKey)],
-    [COMMANDS.adoptWorkspaceToken, plain(adoptWorkspaceToken)],
+    [
+      COMMANDS.setAdminKey,
+      (argument?: unknown) =>
+        isAdobeTarget(s) ? Promise.resolve(notForAdobe(s, COMMANDS.setAdminKey)) : setAdminKey(s, resumeOf(argument)),
+    ],
+    [COMMANDS.forgetAdminKey, plain(byTarget(COMMANDS.forgetAdminKey, forgetAdminKey))],
+    [COMMANDS.adoptWorkspaceToken, plain(byTarget(COMMANDS.adoptWorkspaceToken, adoptWorkspaceToken))],
+    [ADOBE_COMMANDS.setClientSecret, (argument?: unknown) => setAdobeClientSecret(s, resumeOf(argument))],
+    [ADOBE_COMMANDS.forgetClientSecret, plain(forgetAdobeClientSecret)],
     [
       COMMANDS.getStarted,
       async () => {

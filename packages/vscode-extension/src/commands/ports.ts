@@ -3,7 +3,8 @@
  * the answers), SecretStorage, the admin API, the workspace files and the workbench. The VS Code
  * adapters in `src/vscode` implement them; unit tests pass fakes. No `vscode` import here.
  */
-import type { AdminClient } from '@profilegate/client';
+import type { AdminClient, AdobeTargetClient } from '@profilegate/client';
+import type { AdobeSettings } from '../logic/adobe-settings';
 import type { ExtensionSettings, SettingsResult } from '../logic/settings';
 
 /** A password input box. */
@@ -68,6 +69,9 @@ export type AdminApi = Pick<
   'getToken' | 'generateToken' | 'revokeToken' | 'getSettings' | 'setRequireAuthentication'
 >;
 
+/** Adobe Target's token routes (the client's AdobeTargetClient satisfies it). */
+export type AdobeApi = Pick<AdobeTargetClient, 'getToken' | 'regenerateToken'>;
+
 /** A file whose copies were replaced. */
 export interface ChangedFile {
   /** URI as a string, to open it. */
@@ -94,7 +98,8 @@ export interface FileUpdateOutcome {
 export interface FileUpdateRequest {
   knownOldTokens: readonly string[];
   newToken: string;
-  client: string;
+  /** Other tokens of this Profilegate client are old too; undefined for opaque (Adobe) tokens, found by value only. */
+  client: string | undefined;
   exclude: string | undefined;
   preview: boolean;
 }
@@ -128,6 +133,8 @@ export interface CommandServices {
   secrets: SecretStore;
   readSettings(): SettingsResult;
   createApi(settings: ExtensionSettings, adminKey: string): AdminApi;
+  /** Adobe's token routes with this credential; the same one (and its cached IMS token) while nothing changed. */
+  createAdobe(adobe: AdobeSettings, clientSecret: string): AdobeApi;
   files: TokenFileUpdater;
   workbench: Workbench;
   /** One line to the output channel; callers pass masked text only (it is scrubbed again). */

@@ -50,6 +50,8 @@ export class ServerTokenWatch {
     const result = this.deps.settings();
     if (!result.ok) return this.set(undefined, UNKNOWN_SERVER_TOKEN);
     const settings = result.settings;
+    // An Adobe Target target: no Profilegate server to watch.
+    if (settings.target === 'adobe') return this.set(undefined, UNKNOWN_SERVER_TOKEN);
     const keys = secretKeys(settings);
     const adminKey = await this.deps.secrets.get(keys.adminKey);
     if (adminKey === undefined || adminKey === '') return this.set(keys.token, UNKNOWN_SERVER_TOKEN);

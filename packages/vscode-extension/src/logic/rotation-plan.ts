@@ -29,8 +29,8 @@ export interface RotationRequest {
   knownOldTokens: readonly string[];
   /** The token written instead. */
   newToken: string;
-  /** Other tokens of this client found in a file are old too. */
-  client: string;
+  /** Other tokens of this client found in a file are old too; undefined: known tokens only (Adobe's opaque ones). */
+  client: string | undefined;
 }
 
 /**
@@ -41,6 +41,7 @@ export interface RotationRequest {
 export function oldTokensFor(text: string, request: RotationRequest): string[] {
   const olds = new Set<string>();
   for (const token of request.knownOldTokens) if (token !== '' && token !== request.newToken) olds.add(token);
+  if (request.client === undefined) return [...olds];
   const found = findTokensOfClient(text, request.client).filter((token) => token !== request.newToken);
   if (found.length === 0) return [...olds];
   const newIssuedAt = readClaims(request.newToken).issuedAt;

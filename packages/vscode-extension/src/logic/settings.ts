@@ -4,6 +4,13 @@
  * raw values it read from the configuration.
  */
 import { DEFAULT_EXCLUDES, isValidClientCode } from '@profilegate/client';
+import {
+  readAdobeSettings,
+  readTargetKind,
+  type AdobeSettings,
+  type RawAdobeSettings,
+  type TargetKind,
+} from './adobe-settings';
 
 /** Settings after validation, in the units the server takes. */
 export interface ExtensionSettings {
@@ -17,10 +24,14 @@ export interface ExtensionSettings {
   exclude: string | undefined;
   previewChanges: boolean;
   expiryWarningDays: number;
+  /** What is rotated: the Profilegate server's token (default) or an Adobe Target token. */
+  target: TargetKind;
+  /** The Adobe Target settings; set only when `target` is `adobe`. */
+  adobe?: AdobeSettings;
 }
 
 /** The raw values as read from the configuration (anything a user may have typed in JSON). */
-export interface RawSettings {
+export interface RawSettings extends RawAdobeSettings {
   serverUrl?: unknown;
   client?: unknown;
   tokenExpiresInDays?: unknown;
@@ -177,7 +188,9 @@ export function readSettings(raw: RawSettings): SettingsResult {
       'days',
       problems,
     ),
+    target: readTargetKind(raw.target, problems),
   };
+  if (settings.target === 'adobe') settings.adobe = readAdobeSettings(raw, problems);
   const first = problems[0];
   if (first !== undefined) return { ok: false, problems: problems.map((p) => p.text), setting: first.setting };
   return { ok: true, settings };

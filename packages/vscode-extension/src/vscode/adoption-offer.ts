@@ -29,6 +29,8 @@ export async function offerAdoption(deps: AdoptionOfferDeps): Promise<boolean> {
   const result = deps.settings();
   if (!result.ok || deps.state.get<boolean>(ADOPTION_OFFERED) === true) return false;
   const { settings } = result;
+  // Adobe's opaque tokens are never guessed from files: nothing to adopt.
+  if (settings.target === 'adobe') return false;
   const keys = secretKeys(settings);
   const [token, adminKey] = await Promise.all([deps.secrets.get(keys.token), deps.secrets.get(keys.adminKey)]);
   if (token !== undefined || (adminKey === undefined && !deps.configuredInWorkspace())) return false;

@@ -14,6 +14,13 @@ export function readRawSettings(scope?: vscode.ConfigurationScope): RawSettings 
     filesExclude: config.get('files.exclude'),
     previewChanges: config.get('previewChanges'),
     expiryWarningDays: config.get('expiryWarningDays'),
+    target: config.get('target'),
+    adobeTenant: config.get('adobe.tenant'),
+    adobeClientId: config.get('adobe.clientId'),
+    adobeScopes: config.get('adobe.scopes'),
+    adobeImsUrl: config.get('adobe.imsUrl'),
+    adobeAdminUrl: config.get('adobe.adminUrl'),
+    adobeAuthorizationScope: config.get('adobe.authorizationScope'),
   };
 }
 

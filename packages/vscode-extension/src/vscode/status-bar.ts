@@ -11,7 +11,9 @@ import { COMMANDS } from '../commands';
 import type { SecretStore, Ui } from '../commands/ports';
 import type { SettingsResult } from '../logic/settings';
 import type { ServerToken } from '../logic/server-token';
-import { secretKeys } from '../logic/settings';
+import { secretKeys, type ExtensionSettings } from '../logic/settings';
+import { adobeSecretKey, adobeTokenKeys } from '../logic/adobe-settings';
+import { scopesInUse } from '../commands/adobe-common';
 import {
   expiryReminder,
   localDay,
@@ -62,12 +64,19 @@ export class TokenStatusBar implements vscode.Disposable {
       await Promise.all([
         this.deps.contextKeys.set(CONTEXT_KEYS.adminKeyStored, false),
         this.deps.contextKeys.set(CONTEXT_KEYS.tokenStored, false),
+        this.deps.contextKeys.set(CONTEXT_KEYS.adobeTarget, false),
+        this.deps.contextKeys.set(CONTEXT_KEYS.adobeClientSecretStored, false),
       ]);
       if (generation !== this.generation) return;
       this.show(setupView(result.problems.join('; ')));
       return;
     }
     const settings = result.settings;
+    if (settings.adobe !== undefined) return this.refreshAdobe(settings, generation);
+    await Promise.all([
+      this.deps.contextKeys.set(CONTEXT_KEYS.adobeTarget, false),
+      this.deps.contextKeys.set(CONTEXT_KEYS.adobeClientSecretStored, false),
+    ]);
     const keys = secretKeys(settings);
     const [token, adminKey] = await Promise.all([
       this.deps.secrets.get(keys.token),
@@ -106,6 +115,35 @@ export class TokenStatusBar implements vscode.Disposable {
         },
       ]);
     }
+  }
+
+  /** An Adobe Target target: the context keys, and an item that opens Show Token Status. */
+  private async refreshAdobe(settings: ExtensionSettings, generation: number): Promise<void> {
+    const adobe = settings.adobe;
+    if (adobe === undefined) return;
+    const secret = await this.deps.secrets.get(adobeSecretKey(adobe));
+    const tokens = await Promise.all(
+      scopesInUse(adobe).map((scope) => this.deps.secrets.get(adobeTokenKeys(adobe, scope).token)),
+    );
+    if (generation !== this.generation) return;
+    await Promise.all([
+      this.deps.contextKeys.set(CONTEXT_KEYS.adobeTarget, true),
+      this.deps.contextKeys.set(CONTEXT_KEYS.adobeClientSecretStored, secret !== undefined && secret !== ''),
+      this.deps.contextKeys.set(CONTEXT_KEYS.adminKeyStored, false),
+      this.deps.contextKeys.set(
+        CONTEXT_KEYS.tokenStored,
+        tokens.some((t) => t !== undefined && t !== ''),
+      ),
+    ]);
+    if (generation !== this.generation) return;
+    this.show({
+      level: 'none',
+      replaced: false,
+      text: `$(key) Adobe Target: ${adobe.tenant}`,
+      tooltip: `Profilegate rotates the Adobe Target token of tenant ${adobe.tenant} (${scopesInUse(adobe).join(', ')}). Click for the token status.`,
+      visible: true,
+      action: 'status',
+    });
   }
 
   private show(view: StatusBarView): void {

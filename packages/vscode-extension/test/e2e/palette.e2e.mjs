@@ -22,6 +22,9 @@ import {
 } from '../../scripts/harness.mjs';
 
 const require = createRequire(import.meta.url);
+const { startAdobeEmulation } = require('@profilegate/middleware/testing');
+/** The emulation's clock: fixed, so Adobe's token lifetime reads the same every run. */
+const ADOBE_NOW = Date.parse('2026-11-22T10:00:00Z');
 const VSIX = join(extensionDir, 'profilegate.vsix');
 const GENERATE_TITLE = 'Profilegate: Generate New Profile Authentication Token';
 /** Every file under `folder` holding `token` (relative, `/`-separated). */
@@ -63,6 +66,7 @@ describe('VS Code extension: command palette (headless Chromium, VS Code 1.100)'
   let folder;
   let oldToken;
   let seeded;
+  let adobe;
 
   before(async () => {
     ensureVscodeServer();
@@ -132,6 +136,7 @@ describe('VS Code extension: command palette (headless Chromium, VS Code 1.100)'
     await browser?.close().catch(() => {});
     await vscode?.stop();
     await demo?.stop();
+    await adobe?.close();
     run?.cleanup();
   });
 
@@ -198,5 +203,85 @@ describe('VS Code extension: command palette (headless Chromium, VS Code 1.100)'
     for (const file of untouched) {
       assert.ok(readFileSync(join(folder, file)).includes(oldToken), `${file} (excluded or binary) was changed`);
     }
+  });
+
+  it('with profilegate.target = adobe: F1 → Generate → client secret → "Generate New Token" rotates Adobe’s token and rewrites the project', async () => {
+    adobe = await startAdobeEmulation({ now: () => ADOBE_NOW });
+    const adobeOld = adobe.tokens.get('profile_api');
+    const adobeFolder = copyFixtureWorkspace(join(run.root, 'adobe'));
+    const fixture = require(join(extensionDir, 'dist', 'test', 'fixtures', 'seed.js'));
+    await fixture.seedWorkspace(adobeFolder, adobeOld);
+    mkdirSync(join(adobeFolder, '.vscode'), { recursive: true });
+    // The default settings, apart from choosing the Adobe target and entering its fields.
+    writeFileSync(
+      join(adobeFolder, '.vscode', 'settings.json'),
+      JSON.stringify(
+        {
+          'profilegate.target': 'adobe',
+          'profilegate.adobe.tenant': adobe.tenant,
+          'profilegate.adobe.clientId': adobe.clientId,
+          'profilegate.adobe.imsUrl': adobe.imsUrl,
+          'profilegate.adobe.adminUrl': adobe.adminUrl,
+        },
+        null,
+        2,
+      ),
+    );
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.goto(workbenchUrl(vscode, adobeFolder));
+    await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+    await page.waitForSelector('.statusbar-item:has-text("Adobe Target")', { timeout: 60_000 }).catch(() => {});
+
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${GENERATE_TITLE}`);
+    await page
+      .locator('.quick-input-list .quick-input-list-row', { hasText: 'Generate New Profile Authentication Token' })
+      .first()
+      .waitFor();
+    await page.keyboard.press('Enter');
+
+    // No client secret is stored yet: asked for in a password box, sent only to IMS.
+    const passwordBox = page.locator('.quick-input-widget .quick-input-box input[type="password"]');
+    await passwordBox.waitFor({ state: 'visible', timeout: 20_000 });
+    await passwordBox.fill(adobe.clientSecret);
+    await page.keyboard.press('Enter');
+
+    const generateButton = page.locator('.monaco-dialog-box a.monaco-button, .monaco-dialog-box .monaco-button', {
+      hasText: 'Generate New Token',
+    });
+    await generateButton.first().waitFor({ state: 'visible', timeout: 20_000 });
+    await generateButton.first().click();
+
+    const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'New token expires in' });
+    await toast
+      .first()
+      .waitFor({ state: 'visible', timeout: 60_000 })
+      .catch((error) => {
+        const sent = adobe.requests.map((r) => `${r.api} ${r.method} ${r.status}`).join(', ');
+        throw new Error(`${error.message}\nAdobe received: ${sent}`);
+      });
+    const message = await toast.first().innerText();
+    assert.match(message, /New token expires in 180 days\. Updated \d+ copies in \d+ files\./);
+    const adobeNew = adobe.tokens.get('profile_api');
+    assert.notEqual(adobeNew, adobeOld);
+    for (const secret of [adobeOld, adobeNew, adobe.clientSecret]) {
+      assert.ok(!message.includes(secret), 'the notification shows a secret in full');
+    }
+
+    const stale = () =>
+      seeded.rewritten.filter((file) => !readFileSync(join(adobeFolder, file), 'utf8').includes(adobeNew));
+    await waitFor(() => stale().length === 0, { timeoutMs: 15_000, what: 'the rewritten files on disk' }).catch(
+      (error) => {
+        throw new Error(`${error.message}; still without the new token: ${stale().join(', ')} (${message})`);
+      },
+    );
+    assert.deepEqual(filesHolding(adobeFolder, adobeOld), [...seeded.untouched].sort());
+    assert.deepEqual(adobe.violations(), [], 'every Adobe request matches Adobe’s published document');
+    assert.deepEqual(
+      adobe.requests.map((r) => `${r.api} ${r.method} ${r.status}`),
+      ['ims POST 200', 'admin GET 200', 'admin POST 201'],
+    );
   });
 });

@@ -16,6 +16,8 @@ export interface HostTestConfig {
   unreachableServerUrl: string;
   /** Where run() writes `{passed, failed, skipped}`. */
   statsFile: string;
+  /** Only the tests whose titles match this (PROFILEGATE_HOST_GREP of the harness). */
+  grep?: string;
 }
 
 /** The first workspace folder's path (the fixture copy). */

@@ -44,6 +44,8 @@ describe('a guided start', () => {
     assert.deepEqual(t.contextKeys(), {
       [CONTEXT_KEYS.adminKeyStored]: false,
       [CONTEXT_KEYS.tokenStored]: false,
+      [CONTEXT_KEYS.adobeTarget]: false,
+      [CONTEXT_KEYS.adobeClientSecretStored]: false,
     });
     await runCommand('profilegate.setAdminKey', [config.adminKey]);
     await t.refresh();

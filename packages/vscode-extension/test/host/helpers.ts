@@ -53,6 +53,7 @@ export async function baseSettings(): Promise<void> {
   await setSetting('previousTokenGraceSeconds', undefined);
   await setSetting('expiryWarningDays', undefined);
   await setSetting('previewChanges', undefined);
+  await setSetting('target', undefined);
 }
 
 /** Forgets every secret the tests may have stored. */

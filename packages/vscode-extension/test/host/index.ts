@@ -16,6 +16,7 @@ export async function run(): Promise<void> {
   Mocha.reporters.Base.consoleLog = (...args: unknown[]) => console.log(format(...args));
   const config = loadTestConfig();
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
+  if (config.grep !== undefined && config.grep !== '') mocha.grep(config.grep);
   const files = readdirSync(__dirname)
     .filter((name) => name.endsWith('.host.js'))
     .sort();

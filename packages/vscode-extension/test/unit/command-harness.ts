@@ -1,6 +1,6 @@
 /** Fakes of every port of the commands, for the command unit tests. */
 import assert from 'node:assert/strict';
-import type { AuthenticationSettings, ProfileTokenInfo } from '@profilegate/client';
+import { AdobeTargetClient, type AuthenticationSettings, type ProfileTokenInfo } from '@profilegate/client';
 import sinon from 'sinon';
 import { commandHandlers } from '../../src/commands';
 import type { AdminApi, CommandResult, CommandServices, FileUpdateOutcome, FoundToken } from '../../src/commands/ports';
@@ -61,6 +61,8 @@ export class Harness {
   ui: ScriptedUi = new ScriptedUi();
   raw: RawSettings = { serverUrl: SERVER, client: 'demo' };
   storeFails = false;
+  /** What the Adobe client's requests reach (an in-process emulation in the Adobe unit tests). */
+  adobeFetch: typeof fetch = () => Promise.reject(new Error('no Adobe in this test'));
 
   services(): CommandServices {
     return {
@@ -75,6 +77,7 @@ export class Harness {
       },
       readSettings: () => readSettings(this.raw),
       createApi: this.createApi,
+      createAdobe: (adobe, clientSecret) => new AdobeTargetClient({ ...adobe, clientSecret, fetch: this.adobeFetch }),
       files: { replace: this.replace, findClientTokens: this.findClientTokens },
       workbench: {
         executeCommand: async (command, ...args) => {

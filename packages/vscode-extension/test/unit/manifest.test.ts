@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { CLIENT_CODE_PATTERN } from '@profilegate/client';
+import {
+  CLIENT_CODE_PATTERN,
+  DEFAULT_ADOBE_ADMIN_URL,
+  DEFAULT_ADOBE_IMS_SCOPES,
+  DEFAULT_ADOBE_IMS_URL,
+} from '@profilegate/client';
 import { COMMANDS } from '../../src/commands';
 import { CONTEXT_KEYS } from '../../src/commands/common';
 import { REPLACE_OLD_TOKENS_TITLE } from '../../src/logic/messages';
@@ -70,6 +75,8 @@ describe('extension manifest', () => {
       [COMMANDS.forgetAdminKey]: 'Forget Admin Key',
       [COMMANDS.adoptWorkspaceToken]: 'Adopt Token Found in Workspace…',
       [COMMANDS.getStarted]: 'Get Started',
+      'profilegate.setAdobeClientSecret': 'Set Adobe Client Secret…',
+      'profilegate.forgetAdobeClientSecret': 'Forget Adobe Client Secret',
     });
     assert.ok(manifest.contributes.commands.every((c) => c.category === 'Profilegate'));
   });
@@ -86,6 +93,13 @@ describe('extension manifest', () => {
       'profilegate.files.exclude': SETTING_DEFAULTS.filesExclude,
       'profilegate.previewChanges': SETTING_DEFAULTS.previewChanges,
       'profilegate.expiryWarningDays': SETTING_DEFAULTS.expiryWarningDays,
+      'profilegate.target': 'profilegate',
+      'profilegate.adobe.tenant': '',
+      'profilegate.adobe.clientId': '',
+      'profilegate.adobe.scopes': [...DEFAULT_ADOBE_IMS_SCOPES],
+      'profilegate.adobe.imsUrl': DEFAULT_ADOBE_IMS_URL,
+      'profilegate.adobe.adminUrl': DEFAULT_ADOBE_ADMIN_URL,
+      'profilegate.adobe.authorizationScope': 'profile_api',
     });
   });
 
@@ -136,7 +150,7 @@ describe('layering', () => {
 
   it('lists state-dependent commands only when their state holds (when clauses on context keys the code sets)', () => {
     const when = Object.fromEntries((manifest.contributes.menus?.commandPalette ?? []).map((m) => [m.command, m.when]));
-    assert.equal(when[COMMANDS.forgetAdminKey], CONTEXT_KEYS.adminKeyStored);
+    assert.equal(when[COMMANDS.forgetAdminKey], `${CONTEXT_KEYS.adminKeyStored} && !${CONTEXT_KEYS.adobeTarget}`);
     assert.match(when[COMMANDS.replaceOldTokens] ?? '', new RegExp(CONTEXT_KEYS.tokenStored.replace('.', '\\.')));
     assert.match(when[COMMANDS.adoptWorkspaceToken] ?? '', /workspaceFolderCount > 0/);
     const keys = new Set<string>(Object.values(CONTEXT_KEYS));
@@ -156,6 +170,7 @@ describe('layering', () => {
       client: ['onSettingChanged:profilegate.client'],
       adminKey: [`onContext:${CONTEXT_KEYS.adminKeyStored}`],
       adopt: [`onContext:${CONTEXT_KEYS.tokenStored}`],
+      adobe: [`onContext:${CONTEXT_KEYS.adobeClientSecretStored}`],
       status: [`onCommand:${COMMANDS.showTokenStatus}`],
     });
     const commands = new Set(manifest.contributes.commands.map((c) => c.command));
@@ -169,5 +184,30 @@ describe('layering', () => {
         assert.ok(settings.has(setting as string), `${step.id} opens an undeclared ${setting}`);
       }
     }
+  });
+
+  it('hides from the palette what an Adobe Target target cannot do, and shows the client secret commands only for it', () => {
+    const when = Object.fromEntries((manifest.contributes.menus?.commandPalette ?? []).map((m) => [m.command, m.when]));
+    for (const command of [
+      COMMANDS.revokeToken,
+      COMMANDS.toggleAuthentication,
+      COMMANDS.updateStoredToken,
+      COMMANDS.setAdminKey,
+      COMMANDS.forgetAdminKey,
+      COMMANDS.adoptWorkspaceToken,
+    ]) {
+      assert.match(when[command] ?? '', /!profilegate\.adobeTarget\b/, `${command} is hidden for Adobe`);
+    }
+    assert.equal(when['profilegate.setAdobeClientSecret'], CONTEXT_KEYS.adobeTarget);
+    assert.equal(
+      when['profilegate.forgetAdobeClientSecret'],
+      `${CONTEXT_KEYS.adobeTarget} && ${CONTEXT_KEYS.adobeClientSecretStored}`,
+    );
+    assert.match(when[COMMANDS.replaceOldTokens] ?? '', /profilegate\.adobeTarget/);
+    const settings = manifest.contributes.configuration.properties;
+    for (const key of ['target', 'adobe.tenant', 'adobe.clientId', 'adobe.scopes', 'adobe.imsUrl', 'adobe.adminUrl']) {
+      assert.ok(settings[`profilegate.${key}`], `profilegate.${key} is declared`);
+    }
+    assert.ok(!Object.keys(settings).some((key) => /secret/i.test(key)), 'no secret is a setting');
   });
 });

@@ -13,6 +13,7 @@ describe('extension settings', () => {
       exclude: '**/{node_modules,.git,dist,out,build}/**',
       previewChanges: false,
       expiryWarningDays: 7,
+      target: 'profilegate',
     });
     assert.equal(SETTING_DEFAULTS.filesExclude, '**/{node_modules,.git,dist,out,build}/**');
   });

@@ -11,7 +11,7 @@ import {
   type ExportRequest,
 } from '@profilegate/core';
 import type { Request, Response } from 'express';
-import { queryParams } from '../query';
+import { formPairs, queryParams, rawQuery } from '../query';
 import type { Runtime } from '../runtime';
 import { profileJson } from './fetch';
 
@@ -27,6 +27,7 @@ const MEDIA_TYPES = { ndjson: 'application/x-ndjson; charset=utf-8', csv: 'text/
 export function exportProfilesRoute(rt: Runtime) {
   return async (req: Request, res: Response): Promise<void> => {
     const client = req.params['client'] as string;
+    refuseLookalikes(req);
     const request = parseExportRequest(single(req, 'format'), single(req, 'key'));
     const { format, key } = request;
     if (req.method === 'HEAD') {
@@ -111,4 +112,25 @@ function single(req: Request, name: string): string | undefined {
   const values = queryParams(req, name);
   if (values.length > 1) throw new ValidationError(`Give ${name} once`);
   return values[0];
+}
+
+/** `key[]` (axios, qs, PHP), `key[0]`, another case, a plural; the same of `format`. */
+const LOOKALIKE = /^(format|key)s?(\[[^\]]*\])?$/i;
+
+/**
+ * Refuses a parameter that means `format` or `key` but is not spelt so: as an unknown parameter
+ * it would be ignored, and `key[]=thirdPartyId` would export every profile by pcId.
+ */
+function refuseLookalikes(req: Request): void {
+  for (const pair of formPairs(rawQuery(req))) {
+    if (pair === undefined) continue; // queryParams answers 400 to it
+    const [name] = pair;
+    if (name === 'format' || name === 'key') continue;
+    const match = LOOKALIKE.exec(name);
+    if (match === null) continue;
+    const meant = match[1]!.toLowerCase();
+    throw new ValidationError(
+      `Parameter "${name.slice(0, 40)}" is not known; give ${meant}=${meant === 'format' ? 'ndjson or format=csv' : 'pcId or key=thirdPartyId'}, once (no brackets)`,
+    );
+  }
 }

@@ -42,3 +42,34 @@ describe('attack 19: export parameters that look like format or key', () => {
     assert.equal(res.status, 200, res.text);
   });
 });
+
+describe('attack 19: the export answers a client of Adobe’s Admin API as the other admin routes do', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await startApp({ requireAuth: false });
+    await seedProfiles(t.store);
+  });
+  afterEach(async () => t.close());
+
+  const VND = 'application/vnd.adobe.target.v1+json';
+
+  for (const [what, query, auth, status] of [
+    ['a bad format', '?format=xml', adminAuth(), 400],
+    ['a refused role', '?format=csv', adminAuth('editor'), 403],
+    ['no admin key', '?format=csv', undefined, 401],
+  ] as const) {
+    it(`labels the error of ${what} ${VND} when Accept prefers it`, async () => {
+      const req = t.http.get(EXPORT(query)).set('Accept', VND);
+      if (auth) req.set('Authorization', auth);
+      const res = await req;
+      assert.equal(res.status, status, res.text);
+      assert.match(String(res.headers['content-type']), /^application\/vnd\.adobe\.target\.v1\+json/);
+    });
+  }
+
+  it(`still answers the file in its own type when Accept prefers ${VND}`, async () => {
+    const res = await t.http.get(EXPORT('?format=csv')).set('Accept', VND).set('Authorization', adminAuth());
+    assert.equal(res.status, 200, res.text);
+    assert.match(String(res.headers['content-type']), /^text\/csv/);
+  });
+});

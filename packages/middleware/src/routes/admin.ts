@@ -37,12 +37,16 @@ export function adminRoutes(rt: Runtime): Router {
   const { tokens, settings, audit } = rt.access;
   const router = asyncRouter();
   // A client written for Adobe's Admin API asks for its vendor type: the same JSON, labelled so.
-  router.use('/:client/target/authentication', (req: Request, res: Response, next: NextFunction) => {
-    if (req.accepts(['application/json', ADOBE_TARGET_MEDIA_TYPE]) === ADOBE_TARGET_MEDIA_TYPE) {
-      res.type(ADOBE_TARGET_MEDIA_TYPE);
-    }
-    next();
-  });
+  // The export's errors too (its file keeps its own type).
+  router.use(
+    ['/:client/target/authentication', '/:client/target/profiles/export'],
+    (req: Request, res: Response, next: NextFunction) => {
+      if (req.accepts(['application/json', ADOBE_TARGET_MEDIA_TYPE]) === ADOBE_TARGET_MEDIA_TYPE) {
+        res.type(ADOBE_TARGET_MEDIA_TYPE);
+      }
+      next();
+    },
+  );
   const json = withBodyIdleTimeout(
     rt.bodyIdleTimeoutMs,
     express.json({ limit: ADMIN_BODY_LIMIT, strict: true, type: JSON_TYPES }),

@@ -3,7 +3,22 @@
  * what an integration built with axios, qs or PHP sends, and what a hurried admin types.
  */
 import { strict as assert } from 'node:assert';
-import { CLIENT, OTHER_CLIENT, adminAuth, seedProfiles, startApp, type TestApp } from './helpers';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KeyRing, MemoryStore, generateSigningKey } from '@profilegate/core';
+import express from 'express';
+import { profileApi } from '../src';
+import {
+  CLIENT,
+  OTHER_CLIENT,
+  adminAuth,
+  authenticateAdmin,
+  closeServer,
+  listen,
+  seedProfiles,
+  startApp,
+  type TestApp,
+} from './helpers';
 
 const EXPORT = (query: string) => `/${CLIENT}/target/profiles/export${query}`;
 
@@ -71,5 +86,65 @@ describe('attack 19: the export answers a client of Adobe’s Admin API as the o
     const res = await t.http.get(EXPORT('?format=csv')).set('Accept', VND).set('Authorization', adminAuth());
     assert.equal(res.status, 200, res.text);
     assert.match(String(res.headers['content-type']), /^text\/csv/);
+  });
+});
+
+describe('attack 19: the router closes while an export streams to a client that stopped reading', () => {
+  it('close() cuts the export, writes its audit event (complete: false) before the store may close, and never hangs', async function () {
+    this.timeout(30_000);
+    const store = new MemoryStore();
+    await store.putSettings(CLIENT, { requireAuthentication: false });
+    const big = 'v'.repeat(4000);
+    for (let i = 0; i < 3000; i++) {
+      await store.updateProfile(
+        CLIENT,
+        { key: { kind: 'pcId', id: `pc-${i}` }, attributes: { big } },
+        { createMissing: true, now: Date.now() },
+      );
+    }
+    const errors: unknown[] = [];
+    const api = profileApi({
+      clients: [CLIENT],
+      store,
+      signingKeys: new KeyRing([generateSigningKey(Date.now())]),
+      authenticateAdmin,
+      retentionSweep: false,
+      onError: (error) => errors.push(error),
+    });
+    const app = express();
+    app.use(api);
+    const server = await listen(app);
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      // ~12 MB of NDJSON: the server's writes fill the socket and wait for the client.
+      const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+        const req = http.get(
+          `${origin}${EXPORT('?format=ndjson')}`,
+          { headers: { Authorization: adminAuth() } },
+          (r) => {
+            r.once('data', () => {
+              r.pause();
+              resolve(r);
+            });
+          },
+        );
+        req.on('error', reject);
+      });
+      const cut = new Promise<string>((ended) => {
+        res.on('end', () => ended('ended'));
+        res.on('error', () => ended('cut'));
+        res.on('aborted', () => ended('cut'));
+      });
+      await api.close();
+      const events = (await store.listAudit(CLIENT, 10)).filter((e) => e.action === 'profiles.exported');
+      assert.equal(events.length, 1, 'the export is audited by the time close() resolves');
+      assert.equal(events[0]!.details['complete'], false);
+      res.resume();
+      assert.equal(await cut, 'cut', 'the response was cut, never a complete-looking body');
+      assert.deepEqual(errors, []);
+    } finally {
+      server.closeAllConnections();
+      await closeServer(server);
+    }
   });
 });

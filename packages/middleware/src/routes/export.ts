@@ -29,50 +29,68 @@ export function exportProfilesRoute(rt: Runtime) {
     const client = req.params['client'] as string;
     refuseLookalikes(req);
     const request = parseExportRequest(single(req, 'format'), single(req, 'key'));
-    const { format, key } = request;
     if (req.method === 'HEAD') {
       // Express answers HEAD with this GET route: the headers only, without reading every profile.
-      res.status(200).set(exportHeaders(client, format)).end();
+      res.status(200).set(exportHeaders(client, request.format)).end();
       return;
     }
     const stop = new AbortController();
     res.on('close', () => stop.abort());
-    let count = 0;
-    let complete = false;
-    try {
-      let names: string[] = [];
-      if (format === 'csv') {
-        names = await rt.profiles.exportAttributeNames(client, key, stop.signal);
-        const problem = csvExportProblem(names);
-        if (problem !== null) throw new ExportNotPossibleError(problem);
-      }
-      if (stop.signal.aborted) return;
-      res.status(200).set(exportHeaders(client, format));
-      if (format === 'csv') await send(res, csvHeader(key, names), stop.signal);
-      for await (const page of rt.profiles.exportPages(client, key, stop.signal)) {
-        let chunk = '';
-        for (const profile of page) {
-          chunk += format === 'csv' ? csvRow(profile, key, names) : `${JSON.stringify(profileJson(client, profile))}\n`;
-        }
-        await send(res, chunk, stop.signal);
-        count += page.length;
-      }
-      if (stop.signal.aborted) return;
-      complete = true;
-      res.end();
-    } catch (error) {
-      if (!res.headersSent) {
-        // Nothing sent yet (the first page failed): an error answer, not an attachment.
-        res.removeHeader('Content-Disposition');
-        throw error;
-      }
-      // Too late for an error answer: cut the response short, so the client sees it is incomplete.
-      if (!stop.signal.aborted) rt.onError(error, req);
-      res.destroy();
-    } finally {
-      if (res.headersSent) await audit(rt, client, res, request, count, complete);
-    }
+    await rt.exports.run(stop, () => streamExport(rt, req, res, request, stop));
   };
+}
+
+/** Streams the export and audits it once it ends, finished or not. */
+async function streamExport(
+  rt: Runtime,
+  req: Request,
+  res: Response,
+  request: ExportRequest,
+  stop: AbortController,
+): Promise<void> {
+  const client = req.params['client'] as string;
+  const { format, key } = request;
+  let count = 0;
+  let complete = false;
+  try {
+    let names: string[] = [];
+    if (format === 'csv') {
+      names = await rt.profiles.exportAttributeNames(client, key, stop.signal);
+    }
+    if (stop.signal.aborted) {
+      res.destroy(); // the client went away, or the router is closing: nothing to answer
+      return;
+    }
+    const problem = format === 'csv' ? csvExportProblem(names) : null;
+    if (problem !== null) throw new ExportNotPossibleError(problem);
+    res.status(200).set(exportHeaders(client, format));
+    if (format === 'csv') await send(res, csvHeader(key, names), stop.signal);
+    for await (const page of rt.profiles.exportPages(client, key, stop.signal)) {
+      let chunk = '';
+      for (const profile of page) {
+        chunk += format === 'csv' ? csvRow(profile, key, names) : `${JSON.stringify(profileJson(client, profile))}\n`;
+      }
+      await send(res, chunk, stop.signal);
+      count += page.length;
+    }
+    if (stop.signal.aborted) {
+      res.destroy(); // cut short: never a complete-looking body
+      return;
+    }
+    complete = true;
+    res.end();
+  } catch (error) {
+    if (!res.headersSent) {
+      // Nothing sent yet (the first page failed): an error answer, not an attachment.
+      res.removeHeader('Content-Disposition');
+      throw error;
+    }
+    // Too late for an error answer: cut the response short, so the client sees it is incomplete.
+    if (!stop.signal.aborted) rt.onError(error, req);
+    res.destroy();
+  } finally {
+    if (res.headersSent) await audit(rt, client, res, request, count, complete);
+  }
 }
 
 function exportHeaders(client: string, format: ExportFormat): Record<string, string> {

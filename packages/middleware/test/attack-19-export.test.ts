@@ -148,3 +148,52 @@ describe('attack 19: the router closes while an export streams to a client that 
     }
   });
 });
+
+describe('attack 19: a settings body that gives a field twice', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await startApp({ requireAuth: false });
+  });
+  afterEach(async () => t.close());
+
+  for (const body of [
+    '{"profileRetentionDays":30,"profileRetentionDays":null}',
+    '{"profileRetentionDays":null,"profileRetentionDays":3}',
+    '{"requireAuthentication":true,"requireAuthentication":false}',
+    '{"profileRetentionDays":30,"profile\\u0052etentionDays":1}',
+  ]) {
+    it(`answers 400 and changes nothing: ${body}`, async () => {
+      await t.store.putSettings(CLIENT, { profileRetentionDays: 90, requireAuthentication: true });
+      const res = await t.http
+        .put(`/${CLIENT}/target/authentication/settings`)
+        .set('Authorization', adminAuth())
+        .set('Content-Type', 'application/json')
+        .send(body);
+      assert.equal(res.status, 400, res.text);
+      assert.match(res.body.errors[0].message, /is given more than once/);
+      const after = await t.store.getSettings(CLIENT);
+      assert.equal(after.profileRetentionDays, 90);
+      assert.equal(after.requireAuthentication, true);
+    });
+  }
+
+  for (const body of ['{"profileRetentionDays', '{"a\\', '{"a":"\\"}', '{"a":1,"a']) {
+    it(`answers a body that is not JSON with 400, never a hang: ${body}`, async () => {
+      const res = await t.http
+        .put(`/${CLIENT}/target/authentication/settings`)
+        .set('Authorization', adminAuth())
+        .set('Content-Type', 'application/json')
+        .send(body);
+      assert.equal(res.status, 400, res.text);
+    });
+  }
+
+  it('still takes a value that holds the name inside it', async () => {
+    const res = await t.http
+      .put(`/${CLIENT}/target/authentication/settings`)
+      .set('Authorization', adminAuth())
+      .set('Content-Type', 'application/json')
+      .send('{"profileRetentionDays":7,"requireAuthentication":true}');
+    assert.equal(res.status, 200, res.text);
+  });
+});

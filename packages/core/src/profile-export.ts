@@ -65,7 +65,7 @@ export function csvExportProblem(names: readonly string[]): string | null {
     return `Attribute "${shownName(trailing)}" ends with a space, which a CSV batch header cannot carry (header cells are trimmed); export as ndjson`;
   }
   if (names.length > MAX_CSV_ATTRIBUTES) {
-    return `The client has ${names.length} attribute names; a CSV batch header takes at most ${MAX_CSV_ATTRIBUTES}; export as ndjson`;
+    return `The client has more than ${MAX_CSV_ATTRIBUTES} attribute names; a CSV batch header takes at most ${MAX_CSV_ATTRIBUTES}; export as ndjson`;
   }
   return null;
 }
@@ -117,7 +117,9 @@ export async function* exportPages(
 /**
  * Every attribute name of the exported profiles, sorted (by code unit): a first pass over the
  * pages, holding only the names. A name first written after this pass is not in the CSV header
- * (the export is not a snapshot; NDJSON has no header and carries it).
+ * (the export is not a snapshot; NDJSON has no header and carries it). Stops reading as soon as
+ * it holds more names than a CSV header takes (the export is refused then): a client whose
+ * profiles each have their own names would otherwise hold every name in memory.
  */
 export async function exportAttributeNames(
   store: Store,
@@ -127,7 +129,10 @@ export async function exportAttributeNames(
 ): Promise<string[]> {
   const names = new Set<string>();
   for await (const page of exportPages(store, client, key, signal)) {
-    for (const profile of page) for (const name of Object.keys(profile.attributes)) names.add(name);
+    for (const profile of page) {
+      for (const name of Object.keys(profile.attributes)) names.add(name);
+      if (names.size > MAX_CSV_ATTRIBUTES) return [...names].sort();
+    }
   }
   return [...names].sort();
 }

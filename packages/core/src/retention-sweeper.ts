@@ -143,9 +143,9 @@ export class RetentionSweeper {
 
   private async sweepClient(client: string): Promise<number> {
     // From the store, not a cache: a change made on another instance counts at once.
-    const days = (await this.store.getSettings(client)).profileRetentionDays;
+    let days = (await this.store.getSettings(client)).profileRetentionDays;
     if (days === null) return 0;
-    const olderThan = this.clock() - days * DAY_MS;
+    let olderThan = this.clock() - days * DAY_MS;
     let total = 0;
     try {
       for (;;) {
@@ -154,6 +154,15 @@ export class RetentionSweeper {
         if (count < this.batchSize || this.stopped) break;
         await this.yieldBetweenBatches();
         if (this.stopped) break;
+        // Read again before each transaction: an admin who turns retention off or lengthens it
+        // (a mistaken value) stops the deletion at once, not after this sweep of maybe millions.
+        // A shorter retention waits for the next sweep, as documented.
+        const now = (await this.store.getSettings(client)).profileRetentionDays;
+        if (now === null) break;
+        if (now > days) {
+          days = now;
+          olderThan = this.clock() - now * DAY_MS;
+        }
       }
     } finally {
       if (total > 0) {

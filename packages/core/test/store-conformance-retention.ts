@@ -163,6 +163,48 @@ export function describeRetention(getStore: () => Store, reopen?: () => Promise<
           assert.equal(after?.modifiedAt, NOW);
         }
       });
+
+      it('a v2 batch (which creates) applied meanwhile never brings a swept profile’s old attributes back', async () => {
+        const pcId = await profileAt(store, 'acme', 'crm-1', NOW - 40 * DAY);
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        let taken!: () => void;
+        const firstTaken = new Promise<void>((resolve) => (taken = resolve));
+        const batch = await store.createBatch({
+          client: 'acme',
+          version: 'v2',
+          batchSize: 2,
+          parseFailures: [],
+          parseFailedCount: 0,
+          now: NOW,
+        });
+        const applying = store.applyBatch(
+          'acme',
+          batch.batchId,
+          async function* () {
+            yield [row('pcId', pcId, { tier: 'silver' })];
+            taken();
+            await gate;
+            yield [row('thirdPartyId', 'crm-1', { plan: 'c' })];
+          },
+          { createMissing: true, now: NOW },
+        );
+        await firstTaken;
+        const sweeping = store.deleteExpiredProfiles('acme', NOW - 30 * DAY, 500);
+        release();
+        const [done, swept] = await Promise.all([applying, sweeping]);
+        assert.equal(done.status, 'complete');
+        const byPcId = await store.getProfile('acme', { kind: 'pcId', id: pcId });
+        const byCrm = await store.getProfile('acme', { kind: 'thirdPartyId', id: 'crm-1' });
+        if (swept === 1) {
+          // The sweep came first: the batch's rows create profiles holding only the batch's values.
+          for (const p of [byPcId, byCrm]) assert.equal(p?.attributes['seen'], undefined, JSON.stringify(p));
+        } else {
+          assert.equal(swept, 0);
+          assert.equal(byPcId?.pcId, byCrm?.pcId);
+          assert.equal(byPcId?.modifiedAt, NOW);
+        }
+      });
     });
   });
 }

@@ -13,7 +13,8 @@ import { createRuntime } from './runtime';
 /** The router of `profileApi()`, with a way to stop it cleanly. */
 export interface ProfileApiRouter extends Router {
   /**
-   * Stops the retention sweep (one under way ends after its current transaction), waits for every
+   * Stops the retention sweep (one under way ends after its current transaction), cuts the exports
+   * being streamed (each writes its audit event, `complete: false`), waits for every
    * batch being applied to finish, writes pending sampled denial counts to the audit log and stops
    * listening to the store. Call it before closing the store.
    */
@@ -54,6 +55,7 @@ export function profileApi(options: ProfileApiOptions): ProfileApiRouter {
     close: () =>
       (closing ??= (async () => {
         await sweeper?.stop();
+        await rt.exports.close();
         await rt.profiles.drain();
         await rt.access.audit.flush().catch((error) => rt.onError(error));
         rt.access.dispose();

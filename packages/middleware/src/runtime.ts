@@ -11,6 +11,7 @@ import {
 import type { Request } from 'express';
 import { DEFAULT_BODY_IDLE_TIMEOUT_MS, MAX_BODY_IDLE_TIMEOUT_MS } from './body-idle';
 import type { AuthenticateAdmin, BulkRateLimit, ProfileApiOptions } from './options';
+import { ExportsUnderWay } from './routes/exports-under-way';
 
 /** Resolved limits of the router. */
 export interface Limits extends BatchLimits {
@@ -34,6 +35,8 @@ export interface Runtime {
   bodyIdleTimeoutMs: number;
   clock: Clock;
   onError: (error: unknown, req?: Request) => void;
+  /** The exports being streamed, which the router's close() ends. */
+  exports: ExportsUnderWay;
 }
 
 const LIMIT_NAMES = ['maxBytes', 'maxRows', 'maxUpdateQueryBytes', 'maxUpdateBodyBytes'];
@@ -111,6 +114,7 @@ export function createRuntime(options: ProfileApiOptions): Runtime {
     bodyIdleTimeoutMs,
     clock,
     onError,
+    exports: new ExportsUnderWay(),
   };
 }
 

@@ -125,7 +125,9 @@ export const paths: Json = {
             name: 'format',
             in: 'query',
             required: true,
-            description: 'Missing or any other value: 400.',
+            description:
+              'Missing, given twice or any other value: 400. A lookalike (`format[]`, `format[0]`, another case, a ' +
+              'plural; the same of `key`) is 400, never ignored.',
             schema: { type: 'string', enum: ['ndjson', 'csv'] },
           },
           {

@@ -17,6 +17,7 @@ import { withBodyIdleTimeout } from '../body-idle';
 import { bodyOfType } from '../body-type';
 import { declaredLengthAtMost } from '../declared-length';
 import { errorHandler } from '../error-handler';
+import { noRepeatedFields, noteRepeatedFields } from '../json-fields';
 import { queryParam, queryParams } from '../query';
 import { sendAdminAnswer } from '../respond';
 import type { Runtime } from '../runtime';
@@ -37,15 +38,19 @@ export function adminRoutes(rt: Runtime): Router {
   const { tokens, settings, audit } = rt.access;
   const router = asyncRouter();
   // A client written for Adobe's Admin API asks for its vendor type: the same JSON, labelled so.
-  router.use('/:client/target/authentication', (req: Request, res: Response, next: NextFunction) => {
-    if (req.accepts(['application/json', ADOBE_TARGET_MEDIA_TYPE]) === ADOBE_TARGET_MEDIA_TYPE) {
-      res.type(ADOBE_TARGET_MEDIA_TYPE);
-    }
-    next();
-  });
+  // The export's errors too (its file keeps its own type).
+  router.use(
+    ['/:client/target/authentication', '/:client/target/profiles/export'],
+    (req: Request, res: Response, next: NextFunction) => {
+      if (req.accepts(['application/json', ADOBE_TARGET_MEDIA_TYPE]) === ADOBE_TARGET_MEDIA_TYPE) {
+        res.type(ADOBE_TARGET_MEDIA_TYPE);
+      }
+      next();
+    },
+  );
   const json = withBodyIdleTimeout(
     rt.bodyIdleTimeoutMs,
-    express.json({ limit: ADMIN_BODY_LIMIT, strict: true, type: JSON_TYPES }),
+    express.json({ limit: ADMIN_BODY_LIMIT, strict: true, type: JSON_TYPES, verify: noteRepeatedFields }),
   );
   const jsonLength = declaredLengthAtMost(ADMIN_BODY_LIMIT, 'The JSON body');
 
@@ -86,11 +91,21 @@ export function adminRoutes(rt: Runtime): Router {
     const replacedTokens = replacedBody(await tokens.replaced(clientOf(req)));
     noStore(res).json({ ...tokenBody(issued, rt.clock()), replacedTokens });
   });
-  router.post(tokenPath, prepare, allow('token.generate'), scope, jsonOnly, jsonLength, json, async (req, res) => {
-    const options = parseGenerateBody(req.body);
-    const issued = await tokens.generate(clientOf(req), { ...options, actor: actorOf(res) });
-    noStore(res).status(201).json(tokenBody(issued, rt.clock()));
-  });
+  router.post(
+    tokenPath,
+    prepare,
+    allow('token.generate'),
+    scope,
+    jsonOnly,
+    jsonLength,
+    json,
+    noRepeatedFields,
+    async (req, res) => {
+      const options = parseGenerateBody(req.body);
+      const issued = await tokens.generate(clientOf(req), { ...options, actor: actorOf(res) });
+      noStore(res).status(201).json(tokenBody(issued, rt.clock()));
+    },
+  );
   router.delete(tokenPath, prepare, allow('token.revoke'), scope, async (req, res) => {
     await tokens.revoke(clientOf(req), actorOf(res));
     res.status(204).end();
@@ -103,10 +118,19 @@ export function adminRoutes(rt: Runtime): Router {
   router.get(settingsPath, prepare, allow('settings.read'), async (req, res) => {
     res.json(await settingsBody(clientOf(req)));
   });
-  router.put(settingsPath, prepare, allow('settings.write'), jsonOnly, jsonLength, json, async (req, res) => {
-    await settings.put(clientOf(req), parseSettingsBody(req.body), actorOf(res));
-    res.json(await settingsBody(clientOf(req)));
-  });
+  router.put(
+    settingsPath,
+    prepare,
+    allow('settings.write'),
+    jsonOnly,
+    jsonLength,
+    json,
+    noRepeatedFields,
+    async (req, res) => {
+      await settings.put(clientOf(req), parseSettingsBody(req.body), actorOf(res));
+      res.json(await settingsBody(clientOf(req)));
+    },
+  );
 
   router.get('/:client/target/authentication/audit', prepare, allow('audit.read'), async (req, res) => {
     const limit = parseLimit(queryParam(req, 'limit'));

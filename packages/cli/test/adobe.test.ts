@@ -236,6 +236,11 @@ describe('profilegate CLI against the Adobe emulation (issue 21)', function () {
     [['settings', 'show'], /Adobe Target has no Require Authentication/],
     [['audit'], /audit log is a Profilegate server's/],
     [['batch', 'upload', 'profiles.csv'], /batch upload sends to a Profilegate server/],
+    // Before: profile commands ignored the Adobe target and went to a Profilegate server the user
+    // had not chosen (127.0.0.1:8080 by default; `profile delete --target adobe --yes` deleted there).
+    [['profile', 'get', 'u1', '--third-party-id'], /profile get reads a Profilegate server's profiles/],
+    [['profile', 'delete', 'u1', '--yes'], /profile delete deletes a Profilegate server's profiles/],
+    [['profile', 'export', '--format', 'csv', '--output', 'out.csv'], /profile export reads a Profilegate server's/],
   ] as const) {
     it(`${args.join(' ')} is refused for an Adobe target (exit 2), before any request`, async () => {
       const old = adobe.tokens.get('profile_api');

@@ -151,6 +151,11 @@ async function exportProfiles(ctx: CommandContext, options: ExportOptions): Prom
   // Written beside the output (mode 0600: personal data), renamed over it once complete: a cut
   // download never looks whole. Opened before the server is asked, so a bad path starts no export.
   const partial = join(dirname(output), `.${basename(output)}.partial`);
+  const existing = await fs.stat(output).catch(() => null);
+  if (existing?.isDirectory() === true) {
+    const example = join(options.output, `profiles.${options.format}`);
+    throw new UsageError(`--output ${options.output} is a folder; give a file name, e.g. ${example}`);
+  }
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(partial, 'w', 0o600);

@@ -107,5 +107,13 @@ function hint(error: AdminApiError): string {
   if (error.status === 401) return ' (the profile token was refused: check Require Authentication and the token)';
   if (error.status === 403) return ' (use an admin key with a role that may do this)';
   if (error.errorCode === 'ClientNotFound') return ' (check PROFILEGATE_CLIENT or --client)';
+  // A 404 without the router's error body: nothing is mounted there (often the admin page's URL
+  // pasted as the server's).
+  if (error.status === 404 && error.errorCode === 'Http404' && error.message.startsWith('The server answered 404')) {
+    return (
+      ': nothing answers there; check --server (or PROFILEGATE_SERVER): the URL the Profilegate router is ' +
+      'mounted at, e.g. http://127.0.0.1:8080, not the admin page'
+    );
+  }
   return '';
 }

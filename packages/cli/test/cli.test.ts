@@ -268,6 +268,22 @@ describe('profilegate CLI against the demo server', function () {
     assert.equal((parse(json) as { error: { code: string } }).error.code, 'ServerUnreachable');
   });
 
+  it('a --server with a path the router is not mounted at (the admin page URL) says to check --server', async () => {
+    // Before: "The server answered 404 Not Found" and nothing else: the demo server prints the
+    // admin page's URL (…/demo/target/admin), which a hurried user pastes as the server URL.
+    for (const server of [`${url}/demo/target/admin`, `${url}/nothing`]) {
+      const result = await cli(['token', 'show', '--server', server]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /404/);
+      assert.match(result.stderr, /check --server \(or PROFILEGATE_SERVER\)/);
+    }
+    // A 404 the router explains (no such profile) keeps its own message, without that advice.
+    const missing = await cli(['profile', 'get', 'nobody-at-all', '--third-party-id']);
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /No profile found/);
+    assert.doesNotMatch(missing.stderr, /check --server/);
+  });
+
   it('exits 4 with a wrong admin key, 1 with a role that may not, never printing the key', async () => {
     const wrongKey = 'wrong-admin-key-0123456789abcdef';
     const result = await cli(['token', 'show', '--admin-key', wrongKey]);

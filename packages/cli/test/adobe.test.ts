@@ -358,6 +358,21 @@ describe('profilegate CLI against the Adobe emulation (issue 21)', function () {
     for (const [name, content] of Object.entries(await readCopies())) assert.equal(content, FILES[name]!(fresh), name);
   });
 
+  it('token replace that finds no copy of a kept token says to name the replaced one with --old', async () => {
+    // Before: "Updated 0 copies in 0 files", exit 0, and nothing else: the user who regenerated the
+    // token in Adobe's UI (so the CLI never saw the token their files hold) was left guessing.
+    assert.equal((await cli(['token', 'generate', '--yes'])).code, 0, 'a rotation keeps the replaced token');
+    const current = adobe.tokens.get('profile_api') as string;
+    await writeCopies(current); // a value the CLI never replaced, so not in its history
+    const fresh = 'adobe-token-made-in-the-ui-0123456789';
+    const result = await cli(['token', 'replace', '--new', '-', '.env', 'config', 'scripts'], {}, fresh);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Updated 0 copies/);
+    assert.match(result.stderr, /No copy of the 1 token kept from earlier rotations was found/);
+    assert.match(result.stderr, /--old/);
+    assert.equal((await readCopies())['.env'], FILES['.env']!(current), 'nothing changed');
+  });
+
   it('no output of any test above holds the client secret, an IMS token or a Target token (but with --reveal)', () => {
     assert.ok(outputs.length > 20);
     for (const { args, text } of outputs) {

@@ -186,4 +186,14 @@ export async function adobeReplace(
   });
   ctx.say(`${options.dryRun === true ? 'Dry run: ' : ''}Replacing with ${ctx.show(newToken)}.`);
   printFiles(ctx, files, options.dryRun === true);
+  if (files.copies === 0 && options.old === undefined) {
+    // The files may hold a token the CLI never replaced (regenerated in Adobe's UI, say): only its
+    // value finds its copies.
+    const kept = oldTokens.length;
+    ctx.note(
+      `No copy of the ${kept} ${kept === 1 ? 'token' : 'tokens'} kept from earlier rotations was found. ` +
+        `If the token in your files was replaced elsewhere (in Adobe's UI, say), name it: ` +
+        `profilegate token replace --scope ${scope} --old <that token> --new - <paths>.`,
+    );
+  }
 }

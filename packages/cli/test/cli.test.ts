@@ -284,6 +284,30 @@ describe('profilegate CLI against the demo server', function () {
     assert.doesNotMatch(missing.stderr, /check --server/);
   });
 
+  it('a profile route refused for want of a token says what to run, not which HTTP header to send', async () => {
+    // Before: "This client requires authentication: send the header Authorization: Bearer
+    // <profile token>": HTTP advice to a CLI user, who sends no header and has no token to give.
+    await fs.writeFile(path.join(work, 'gate.csv'), 'thirdPartyId,tier\nu1,gold\n');
+    assert.equal((await cli(['token', 'revoke', '--yes'])).code, 0);
+    try {
+      const revoked = await cli(['batch', 'upload', 'gate.csv']);
+      assert.equal(revoked.code, 1, revoked.stderr);
+      assert.doesNotMatch(revoked.stderr, /send the header/);
+      assert.match(revoked.stderr, /Require Authentication is on/);
+      assert.match(revoked.stderr, /profilegate token generate/);
+      const json = parse(await cli(['profile', 'get', 'u1', '--third-party-id', '--json']));
+      assert.match((json['error'] as { message: string }).message, /profilegate token generate/);
+      const noKey = await runCli(['profile', 'get', 'u1', '--third-party-id'], {
+        env: { ...env, PROFILEGATE_ADMIN_KEY: '' },
+        cwd: work,
+      });
+      assert.equal(noKey.code, 1, noKey.stderr);
+      assert.match(noKey.stderr, /PROFILEGATE_ADMIN_KEY/);
+    } finally {
+      await generate();
+    }
+  });
+
   it('exits 4 with a wrong admin key, 1 with a role that may not, never printing the key', async () => {
     const wrongKey = 'wrong-admin-key-0123456789abcdef';
     const result = await cli(['token', 'show', '--admin-key', wrongKey]);

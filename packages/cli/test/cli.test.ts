@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { closedPort, demoModules, runCli, type CliResult } from './helpers';
+import { BIN, closedPort, demoModules, runCli, type CliResult } from './helpers';
 
 const ADMIN_KEY = 'cli-test-admin-key-0123456789';
 const EDITOR_KEY = 'cli-test-editor-key-0123456789';
@@ -305,6 +306,53 @@ describe('profilegate CLI against the demo server', function () {
       assert.match(noKey.stderr, /PROFILEGATE_ADMIN_KEY/);
     } finally {
       await generate();
+    }
+  });
+
+  it('generate --update stops before generating when a file to update sits in a folder it cannot write', async function () {
+    // Before: the token was generated, then "EACCES: permission denied, open '….profilegate-tmp'"
+    // (exit 1): every copy still held the old token, which stopped working after the grace period.
+    // Files are rewritten through a temporary file beside them, so the folder must be writable.
+    // Root writes anywhere, so as root the CLI runs as nobody (setpriv).
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status !== 0) {
+      console.log('      skipped: running as root and util-linux `setpriv` is missing, so no folder is read-only');
+      this.skip();
+    }
+    const old = await generate();
+    const shared = await fs.mkdtemp(path.join(os.tmpdir(), 'pg-cli-ro-'));
+    try {
+      const locked = path.join(shared, 'locked');
+      await fs.mkdir(locked);
+      await fs.writeFile(path.join(shared, 'ok.env'), `T=${old}\n`, { mode: 0o666 });
+      await fs.writeFile(path.join(locked, 'app.env'), `T=${old}\n`, { mode: 0o666 });
+      await fs.chmod(shared, 0o777);
+      await fs.chmod(locked, 0o555);
+      if (asRoot) {
+        await fs.chown(path.join(shared, 'ok.env'), 65534, 65534);
+        await fs.chown(locked, 0, 0);
+      }
+      const args = ['token', 'generate', '--update', 'ok.env', 'locked', '--yes'];
+      // Asynchronous: the demo server runs in this process.
+      const [command, ...rest] = asRoot
+        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args]
+        : [process.execPath, BIN, ...args];
+      const result = await new Promise<{ status: number | null; stderr: string }>((done, fail) => {
+        const child = spawn(command as string, rest, { cwd: shared, env: { PATH: process.env['PATH'], ...env } });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+        child.on('error', fail);
+        child.on('close', (status) => done({ status, stderr }));
+      });
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /Cannot update locked\/app\.env: its folder locked is not writable/);
+      assert.match(result.stderr, /no token was generated/);
+      assert.doesNotMatch(result.stderr, /EACCES/);
+      const shown = parse(await cli(['token', 'show', '--json', '--reveal']));
+      assert.equal((shown['token'] as { accessToken: string }).accessToken, old, 'the token was not rotated');
+    } finally {
+      await fs.chmod(path.join(shared, 'locked'), 0o755).catch(() => undefined);
+      await fs.rm(shared, { recursive: true, force: true });
     }
   });
 

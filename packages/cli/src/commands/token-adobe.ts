@@ -18,7 +18,15 @@ import { confirmDestructive } from '../confirm';
 import type { CommandContext } from '../context';
 import { CommandFailedError, UsageError } from '../errors';
 import type { GenerateOptions, ReplaceOptions } from './token';
-import { PLACEHOLDER_TOKEN, checkPaths, filesJson, printFiles, readNewToken, updateFiles } from './token-files';
+import {
+  PLACEHOLDER_TOKEN,
+  checkPaths,
+  checkWritable,
+  filesJson,
+  printFiles,
+  readNewToken,
+  updateFiles,
+} from './token-files';
 
 function tokenJson(ctx: CommandContext, token: TargetToken): Record<string, unknown> {
   return {
@@ -85,6 +93,8 @@ export async function adobeGenerate(
         'Check the paths and globs (quote globs so the shell does not expand them).',
     );
   }
+
+  if (planned !== undefined && options.dryRun !== true) await checkWritable(ctx, planned);
 
   if (options.dryRun === true) {
     ctx.result({ ...head(ctx, scope), dryRun: true, generated: false, files: planned && filesJson(ctx, planned) });

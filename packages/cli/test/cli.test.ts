@@ -356,6 +356,22 @@ describe('profilegate CLI against the demo server', function () {
     }
   });
 
+  it('token revoke with no token says there is nothing to revoke, and asks nothing', async () => {
+    // Before: "Revoked the profile token of client demo" every time, even with no token (and a
+    // confirmation, or exit 2 without --yes, for nothing).
+    assert.equal((await cli(['token', 'revoke', '--yes'])).code, 0);
+    try {
+      const again = await cli(['token', 'revoke']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /Client demo has no profile token; nothing to revoke/);
+      assert.doesNotMatch(again.stdout, /Revoked/);
+      const json = parse(await cli(['token', 'revoke', '--json']));
+      assert.equal(json['revoked'], false);
+    } finally {
+      await generate();
+    }
+  });
+
   it('exits 4 with a wrong admin key, 1 with a role that may not, never printing the key', async () => {
     const wrongKey = 'wrong-admin-key-0123456789abcdef';
     const result = await cli(['token', 'show', '--admin-key', wrongKey]);

@@ -112,6 +112,11 @@ export function tokenCommand(streams: Streams): Command {
           '(profilegate token generate replaces it; the previous one stops working at once).',
       );
       const api = ctx.api();
+      if ((await api.getToken()) === null) {
+        ctx.result({ client: ctx.client, revoked: false });
+        ctx.say(`Client ${ctx.client} has no profile token; nothing to revoke.`);
+        return;
+      }
       await confirmDestructive(ctx, {
         question: `Revoke the profile token of client ${ctx.client} on ${ctx.server}?`,
         consequences: ['No token works until you generate a new one: apps that send it get 401.'],

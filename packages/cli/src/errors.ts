@@ -87,6 +87,18 @@ export function describeError(error: unknown): { exitCode: number; code: string;
         "this server accepts (the demo server's is in its data folder, file admin-key), and check --server.",
     };
   }
+  if (error instanceof AdminApiError && error.status === 401 && error.route === 'profile') {
+    // The server's text tells an HTTP caller which header to send; a CLI user sends none.
+    return {
+      exitCode: EXIT.refused,
+      code: error.errorCode,
+      status: error.status,
+      message:
+        'The server refused the profile request: Require Authentication is on and no valid profile token was sent. ' +
+        'The CLI sends the current token, read with the admin key: if it was revoked or never generated, run ' +
+        'profilegate token generate; without an admin key (set PROFILEGATE_ADMIN_KEY) it sends none.',
+    };
+  }
   if (error instanceof AdminApiError) {
     return {
       exitCode: EXIT.refused,
@@ -104,8 +116,15 @@ export function describeError(error: unknown): { exitCode: number; code: string;
 }
 
 function hint(error: AdminApiError): string {
-  if (error.status === 401) return ' (the profile token was refused: check Require Authentication and the token)';
   if (error.status === 403) return ' (use an admin key with a role that may do this)';
   if (error.errorCode === 'ClientNotFound') return ' (check PROFILEGATE_CLIENT or --client)';
+  // A 404 without the router's error body: nothing is mounted there (often the admin page's URL
+  // pasted as the server's).
+  if (error.status === 404 && error.errorCode === 'Http404' && error.message.startsWith('The server answered 404')) {
+    return (
+      ': nothing answers there; check --server (or PROFILEGATE_SERVER): the URL the Profilegate router is ' +
+      'mounted at, e.g. http://127.0.0.1:8080, not the admin page'
+    );
+  }
   return '';
 }

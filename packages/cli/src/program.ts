@@ -39,11 +39,11 @@ Adobe Target's own token (token show, generate, replace; each variable but the s
                                    $XDG_STATE_HOME/profilegate or ~/.local/state/profilegate)
 Any PROFILEGATE_ADOBE_* variable chooses Adobe Target; with a Profilegate setting too
 (PROFILEGATE_SERVER, _CLIENT, _ADMIN_KEY or their flags) the CLI stops (exit 2) unless
---target profilegate|adobe (or PROFILEGATE_TARGET) chooses. Adobe has no revoke, grace period or
-Require Authentication route: those commands exit 2 for an Adobe target.
+--target profilegate|adobe (or PROFILEGATE_TARGET) chooses. Not for an Adobe target (exit 2, its
+Admin API has no such route): token revoke, --grace, --expires-in, settings, audit, batch, profile.
 
-Destructive commands (token generate, token revoke, settings set --require-auth off) ask first on a
-terminal; without one (CI, scripts) they need --yes.
+Destructive commands (token generate, token revoke, settings set --require-auth off, profile delete)
+ask first on a terminal; without one (CI, scripts) they need --yes.
 
 ${EXIT_CODES_HELP}`;
 

@@ -50,6 +50,23 @@ export function describeRate(rate: { perSecond: number; secondsLeft: number } | 
   return `, ${perSecond} ${unit}/s, ${describeDuration(rate.secondsLeft)} left`;
 }
 
+/**
+ * Whether stderr can draw a bar: a terminal that understands cursor control (not TERM=dumb, as in
+ * Emacs shells and some CI pseudo-terminals, where the escape sequences show as garbage).
+ */
+function drawsBar(ctx: CommandContext): boolean {
+  return ctx.streams.stderr.isTTY === true && ctx.streams.env['TERM'] !== 'dumb';
+}
+
+/**
+ * The bar's characters: blocks on a UTF-8 terminal, `=` and `-` when the locale says it is not
+ * UTF-8 (LANG=C, ISO-8859-1…), where the blocks show as mojibake. No locale set: UTF-8.
+ */
+function barPreset(env: NodeJS.ProcessEnv) {
+  const locale = env['LC_ALL'] || env['LC_CTYPE'] || env['LANG'] || '';
+  return locale === '' || /utf-?8/i.test(locale) ? Presets.shades_classic : Presets.legacy;
+}
+
 /** Starts progress reporting for `label` (escaped here: it may name a batch id) on stderr. */
 export function startProgress(
   ctx: CommandContext,
@@ -63,14 +80,14 @@ export function startProgress(
   const meter = options.rate === true ? new RateMeter(options.clock ?? Date.now) : null;
   const rateOf = (value: number, total: number) =>
     meter === null ? '' : describeRate(meter.observe(value, total), unit);
-  if (stderr.isTTY === true) {
+  if (drawsBar(ctx)) {
     const bar = new SingleBar(
       {
         format: `${label} [{bar}] {percentage}% | {value}/{total} ${unit}{rate}`,
         stream: stderr,
         hideCursor: true,
       },
-      Presets.shades_classic,
+      barPreset(ctx.streams.env),
     );
     let started = false;
     return {
@@ -118,10 +135,10 @@ export function startCount(ctx: CommandContext, text: string): Counter {
   const label = displayText(text);
   const stderr = ctx.streams.stderr;
   if (ctx.json) return { update() {}, stop() {} };
-  if (stderr.isTTY === true) {
+  if (drawsBar(ctx)) {
     const bar = new SingleBar(
       { format: `${label} {value} rows | {size}`, stream: stderr, hideCursor: true, fps: 5 },
-      Presets.shades_classic,
+      barPreset(ctx.streams.env),
     );
     bar.start(0, 0, { size: formatSize(0) });
     return {

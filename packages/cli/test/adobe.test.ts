@@ -236,6 +236,11 @@ describe('profilegate CLI against the Adobe emulation (issue 21)', function () {
     [['settings', 'show'], /Adobe Target has no Require Authentication/],
     [['audit'], /audit log is a Profilegate server's/],
     [['batch', 'upload', 'profiles.csv'], /batch upload sends to a Profilegate server/],
+    // Before: profile commands ignored the Adobe target and went to a Profilegate server the user
+    // had not chosen (127.0.0.1:8080 by default; `profile delete --target adobe --yes` deleted there).
+    [['profile', 'get', 'u1', '--third-party-id'], /profile get reads a Profilegate server's profiles/],
+    [['profile', 'delete', 'u1', '--yes'], /profile delete deletes a Profilegate server's profiles/],
+    [['profile', 'export', '--format', 'csv', '--output', 'out.csv'], /profile export reads a Profilegate server's/],
   ] as const) {
     it(`${args.join(' ')} is refused for an Adobe target (exit 2), before any request`, async () => {
       const old = adobe.tokens.get('profile_api');
@@ -351,6 +356,21 @@ describe('profilegate CLI against the Adobe emulation (issue 21)', function () {
     const result = await cli(['token', 'replace', '--new', '-', '--old', old, '.env', 'config', 'scripts'], {}, fresh);
     assert.equal(result.code, 0, result.stderr);
     for (const [name, content] of Object.entries(await readCopies())) assert.equal(content, FILES[name]!(fresh), name);
+  });
+
+  it('token replace that finds no copy of a kept token says to name the replaced one with --old', async () => {
+    // Before: "Updated 0 copies in 0 files", exit 0, and nothing else: the user who regenerated the
+    // token in Adobe's UI (so the CLI never saw the token their files hold) was left guessing.
+    assert.equal((await cli(['token', 'generate', '--yes'])).code, 0, 'a rotation keeps the replaced token');
+    const current = adobe.tokens.get('profile_api') as string;
+    await writeCopies(current); // a value the CLI never replaced, so not in its history
+    const fresh = 'adobe-token-made-in-the-ui-0123456789';
+    const result = await cli(['token', 'replace', '--new', '-', '.env', 'config', 'scripts'], {}, fresh);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /Updated 0 copies/);
+    assert.match(result.stderr, /No copy of the 1 token kept from earlier rotations was found/);
+    assert.match(result.stderr, /--old/);
+    assert.equal((await readCopies())['.env'], FILES['.env']!(current), 'nothing changed');
   });
 
   it('no output of any test above holds the client secret, an IMS token or a Target token (but with --reveal)', () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { closedPort, demoModules, runCli, type CliResult } from './helpers';
+import { BIN, closedPort, demoModules, runCli, type CliResult } from './helpers';
 
 const ADMIN_KEY = 'cli-test-admin-key-0123456789';
 const EDITOR_KEY = 'cli-test-editor-key-0123456789';
@@ -266,6 +267,109 @@ describe('profilegate CLI against the demo server', function () {
     const json = await cli(['settings', 'show', '--json', '--server', `http://127.0.0.1:${port}`]);
     assert.equal(json.code, 3);
     assert.equal((parse(json) as { error: { code: string } }).error.code, 'ServerUnreachable');
+  });
+
+  it('a --server with a path the router is not mounted at (the admin page URL) says to check --server', async () => {
+    // Before: "The server answered 404 Not Found" and nothing else: the demo server prints the
+    // admin page's URL (…/demo/target/admin), which a hurried user pastes as the server URL.
+    for (const server of [`${url}/demo/target/admin`, `${url}/nothing`]) {
+      const result = await cli(['token', 'show', '--server', server]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /404/);
+      assert.match(result.stderr, /check --server \(or PROFILEGATE_SERVER\)/);
+    }
+    // A 404 the router explains (no such profile) keeps its own message, without that advice.
+    const missing = await cli(['profile', 'get', 'nobody-at-all', '--third-party-id']);
+    assert.equal(missing.code, 1, missing.stderr);
+    assert.match(missing.stderr, /No profile found/);
+    assert.doesNotMatch(missing.stderr, /check --server/);
+  });
+
+  it('a profile route refused for want of a token says what to run, not which HTTP header to send', async () => {
+    // Before: "This client requires authentication: send the header Authorization: Bearer
+    // <profile token>": HTTP advice to a CLI user, who sends no header and has no token to give.
+    await fs.writeFile(path.join(work, 'gate.csv'), 'thirdPartyId,tier\nu1,gold\n');
+    assert.equal((await cli(['token', 'revoke', '--yes'])).code, 0);
+    try {
+      const revoked = await cli(['batch', 'upload', 'gate.csv']);
+      assert.equal(revoked.code, 1, revoked.stderr);
+      assert.doesNotMatch(revoked.stderr, /send the header/);
+      assert.match(revoked.stderr, /Require Authentication is on/);
+      assert.match(revoked.stderr, /profilegate token generate/);
+      const json = parse(await cli(['profile', 'get', 'u1', '--third-party-id', '--json']));
+      assert.match((json['error'] as { message: string }).message, /profilegate token generate/);
+      const noKey = await runCli(['profile', 'get', 'u1', '--third-party-id'], {
+        env: { ...env, PROFILEGATE_ADMIN_KEY: '' },
+        cwd: work,
+      });
+      assert.equal(noKey.code, 1, noKey.stderr);
+      assert.match(noKey.stderr, /PROFILEGATE_ADMIN_KEY/);
+    } finally {
+      await generate();
+    }
+  });
+
+  it('generate --update stops before generating when a file to update sits in a folder it cannot write', async function () {
+    // Before: the token was generated, then "EACCES: permission denied, open '….profilegate-tmp'"
+    // (exit 1): every copy still held the old token, which stopped working after the grace period.
+    // Files are rewritten through a temporary file beside them, so the folder must be writable.
+    // Root writes anywhere, so as root the CLI runs as nobody (setpriv).
+    const asRoot = process.getuid?.() === 0;
+    if (asRoot && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status !== 0) {
+      console.log('      skipped: running as root and util-linux `setpriv` is missing, so no folder is read-only');
+      this.skip();
+    }
+    const old = await generate();
+    const shared = await fs.mkdtemp(path.join(os.tmpdir(), 'pg-cli-ro-'));
+    try {
+      const locked = path.join(shared, 'locked');
+      await fs.mkdir(locked);
+      await fs.writeFile(path.join(shared, 'ok.env'), `T=${old}\n`, { mode: 0o666 });
+      await fs.writeFile(path.join(locked, 'app.env'), `T=${old}\n`, { mode: 0o666 });
+      await fs.chmod(shared, 0o777);
+      await fs.chmod(locked, 0o555);
+      if (asRoot) {
+        await fs.chown(path.join(shared, 'ok.env'), 65534, 65534);
+        await fs.chown(locked, 0, 0);
+      }
+      const args = ['token', 'generate', '--update', 'ok.env', 'locked', '--yes'];
+      // Asynchronous: the demo server runs in this process.
+      const [command, ...rest] = asRoot
+        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args]
+        : [process.execPath, BIN, ...args];
+      const result = await new Promise<{ status: number | null; stderr: string }>((done, fail) => {
+        const child = spawn(command as string, rest, { cwd: shared, env: { PATH: process.env['PATH'], ...env } });
+        let stderr = '';
+        child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+        child.on('error', fail);
+        child.on('close', (status) => done({ status, stderr }));
+      });
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /Cannot update locked\/app\.env: its folder locked is not writable/);
+      assert.match(result.stderr, /no token was generated/);
+      assert.doesNotMatch(result.stderr, /EACCES/);
+      const shown = parse(await cli(['token', 'show', '--json', '--reveal']));
+      assert.equal((shown['token'] as { accessToken: string }).accessToken, old, 'the token was not rotated');
+    } finally {
+      await fs.chmod(path.join(shared, 'locked'), 0o755).catch(() => undefined);
+      await fs.rm(shared, { recursive: true, force: true });
+    }
+  });
+
+  it('token revoke with no token says there is nothing to revoke, and asks nothing', async () => {
+    // Before: "Revoked the profile token of client demo" every time, even with no token (and a
+    // confirmation, or exit 2 without --yes, for nothing).
+    assert.equal((await cli(['token', 'revoke', '--yes'])).code, 0);
+    try {
+      const again = await cli(['token', 'revoke']);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stdout, /Client demo has no profile token; nothing to revoke/);
+      assert.doesNotMatch(again.stdout, /Revoked/);
+      const json = parse(await cli(['token', 'revoke', '--json']));
+      assert.equal(json['revoked'], false);
+    } finally {
+      await generate();
+    }
   });
 
   it('exits 4 with a wrong admin key, 1 with a role that may not, never printing the key', async () => {

@@ -51,6 +51,20 @@ describe('every command’s --help (issue 20)', () => {
     });
   }
 
+  it('the top-level help names every command that asks first, and every one refused for Adobe', async () => {
+    // Before: profile delete asked (and needed --yes without a terminal) but the help's list of
+    // destructive commands left it out; the Adobe sentence named only revoke, grace and the toggle.
+    const { streams, out } = capture();
+    await run(['--help'], streams);
+    const help = out().replace(/\s+/g, ' ');
+    const asking = /Destructive commands \(([^)]*)\)/.exec(help)?.[1] ?? '';
+    for (const command of ['token generate', 'token revoke', 'settings set --require-auth off', 'profile delete'])
+      assert.ok(asking.includes(command), `${command} is not in "${asking}"`);
+    const adobe = /Not for an Adobe target[^:]*: ([^.]*)\./.exec(help)?.[1] ?? '';
+    for (const command of ['token revoke', '--grace', '--expires-in', 'settings', 'audit', 'batch', 'profile'])
+      assert.ok(adobe.includes(command), `${command} is not in "${adobe}"`);
+  });
+
   it('the top-level help lists every exit code', async () => {
     const { streams, out } = capture();
     await run(['--help'], streams);

@@ -134,4 +134,22 @@ describe('profilegate profile get|delete|export against the demo server', functi
     ).length;
     assert.equal(after, before, 'no export was started');
   });
+
+  it('profile export --output naming a folder is a usage error (2), before asking the server', async () => {
+    // Before: the whole export was downloaded, then "EISDIR: illegal operation on a directory,
+    // rename …" and exit 1.
+    await fs.mkdir(path.join(work, 'exports'), { recursive: true });
+    const exported = () =>
+      cli(['audit', '--json']).then(
+        (audit) =>
+          (parse(audit)['events'] as Array<{ action: string }>).filter((e) => e.action === 'profiles.exported').length,
+      );
+    const before = await exported();
+    const result = await cli(['profile', 'export', '--format', 'csv', '--output', 'exports']);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /--output exports is a folder; give a file name, e\.g\. exports\/profiles\.csv/);
+    assert.doesNotMatch(result.stderr, /EISDIR/);
+    assert.equal(await exported(), before, 'no export was started');
+    assert.deepEqual(await fs.readdir(work).then((names) => names.filter((n) => n.endsWith('.partial'))), []);
+  });
 });

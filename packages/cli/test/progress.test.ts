@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { BatchStatus } from '@profilegate/client';
 import { waitForBatch } from '../src/commands/batch';
 import { CommandContext } from '../src/context';
-import { RateMeter, describeDuration, describeRate } from '../src/progress';
+import { RateMeter, describeDuration, describeRate, startProgress } from '../src/progress';
 
 function context(): { ctx: CommandContext; stderr: () => string } {
   let text = '';
@@ -68,5 +68,49 @@ describe('batch upload --wait progress (issue 20)', () => {
       'Applying demo-1-1: 8000/10000 rows, 1,600 rows/s, 2s left',
       'Applying demo-1-1: 10000/10000 rows, 1,667 rows/s, 0s left',
     ]);
+  });
+});
+
+/** A context whose stderr says it is a terminal, with `env` as the environment. */
+function terminalContext(env: NodeJS.ProcessEnv): { ctx: CommandContext; stderr: () => string } {
+  let text = '';
+  const sink = {
+    isTTY: true,
+    columns: 100,
+    write: (chunk: string) => ((text += chunk), true),
+  } as unknown as NodeJS.WritableStream;
+  const ctx = new CommandContext({}, { stdout: sink, stderr: sink, stdin: process.stdin, env, cwd: '/' });
+  return { ctx, stderr: () => text };
+}
+
+describe('progress on terminals that cannot draw the bar', () => {
+  it('TERM=dumb: plain lines, no cursor control sequences', () => {
+    const { ctx, stderr } = terminalContext({ TERM: 'dumb', LANG: 'C.UTF-8' });
+    const progress = startProgress(ctx, 'Uploading', 'bytes');
+    progress.update(0, 100);
+    progress.update(100, 100);
+    progress.stop();
+    assert.ok(!stderr().includes('\u001b'), JSON.stringify(stderr()));
+    assert.deepEqual(stderr().trimEnd().split('\n'), ['Uploading: 0/100 bytes', 'Uploading: 100/100 bytes']);
+  });
+
+  it('a locale that is not UTF-8 (LANG=C): the bar is drawn with ASCII only', () => {
+    const { ctx, stderr } = terminalContext({ TERM: 'xterm', LANG: 'C' });
+    const progress = startProgress(ctx, 'Uploading', 'bytes');
+    progress.update(50, 100);
+    progress.stop();
+    assert.match(stderr(), /Uploading \[/);
+    assert.ok(
+      [...stderr()].every((char) => char.charCodeAt(0) < 128),
+      JSON.stringify(stderr()),
+    );
+  });
+
+  it('a UTF-8 locale keeps the block bar', () => {
+    const { ctx, stderr } = terminalContext({ TERM: 'xterm', LC_ALL: 'en_US.UTF-8' });
+    const progress = startProgress(ctx, 'Uploading', 'bytes');
+    progress.update(50, 100);
+    progress.stop();
+    assert.match(stderr(), /\u2588/);
   });
 });

@@ -33,6 +33,9 @@ export function profileCommand(streams: Streams): Command {
       .argument('<id>', 'the pcId, or with --third-party-id the thirdPartyId'),
   ).action(async (id: string, options: KeyOptions, command: Command) => {
     const ctx = new CommandContext(globalOptions(command), streams);
+    ctx.refuseForAdobe(
+      "profile get reads a Profilegate server's profiles; Adobe Target's Admin API token routes have none (--target profilegate for a server).",
+    );
     await getProfile(ctx, kindOf(options), id);
   });
   withExamples(get, [
@@ -46,6 +49,9 @@ export function profileCommand(streams: Streams): Command {
       .argument('<id...>', 'pcIds, or with --third-party-id thirdPartyIds'),
   ).action(async (ids: string[], options: KeyOptions, command: Command) => {
     const ctx = new CommandContext(globalOptions(command), streams);
+    ctx.refuseForAdobe(
+      "profile delete deletes a Profilegate server's profiles, not Adobe Target's (--target profilegate for a server).",
+    );
     await deleteProfiles(ctx, kindOf(options), ids);
   });
   withExamples(del, [
@@ -65,6 +71,9 @@ export function profileCommand(streams: Streams): Command {
     .requiredOption('--output <file>', 'file to write (replaced once the download is complete)')
     .action(async (options: ExportOptions, command: Command) => {
       const ctx = new CommandContext(globalOptions(command), streams);
+      ctx.refuseForAdobe(
+        "profile export reads a Profilegate server's profiles; Adobe Target's Admin API token routes have none (--target profilegate for a server).",
+      );
       await exportProfiles(ctx, options);
     });
   withExamples(exportCommand, [
@@ -142,6 +151,11 @@ async function exportProfiles(ctx: CommandContext, options: ExportOptions): Prom
   // Written beside the output (mode 0600: personal data), renamed over it once complete: a cut
   // download never looks whole. Opened before the server is asked, so a bad path starts no export.
   const partial = join(dirname(output), `.${basename(output)}.partial`);
+  const existing = await fs.stat(output).catch(() => null);
+  if (existing?.isDirectory() === true) {
+    const example = join(options.output, `profiles.${options.format}`);
+    throw new UsageError(`--output ${options.output} is a folder; give a file name, e.g. ${example}`);
+  }
   let handle: fs.FileHandle;
   try {
     handle = await fs.open(partial, 'w', 0o600);

@@ -18,7 +18,15 @@ import { confirmDestructive } from '../confirm';
 import type { CommandContext } from '../context';
 import { CommandFailedError, UsageError } from '../errors';
 import type { GenerateOptions, ReplaceOptions } from './token';
-import { PLACEHOLDER_TOKEN, checkPaths, filesJson, printFiles, readNewToken, updateFiles } from './token-files';
+import {
+  PLACEHOLDER_TOKEN,
+  checkPaths,
+  checkWritable,
+  filesJson,
+  printFiles,
+  readNewToken,
+  updateFiles,
+} from './token-files';
 
 function tokenJson(ctx: CommandContext, token: TargetToken): Record<string, unknown> {
   return {
@@ -85,6 +93,8 @@ export async function adobeGenerate(
         'Check the paths and globs (quote globs so the shell does not expand them).',
     );
   }
+
+  if (planned !== undefined && options.dryRun !== true) await checkWritable(ctx, planned);
 
   if (options.dryRun === true) {
     ctx.result({ ...head(ctx, scope), dryRun: true, generated: false, files: planned && filesJson(ctx, planned) });
@@ -186,4 +196,14 @@ export async function adobeReplace(
   });
   ctx.say(`${options.dryRun === true ? 'Dry run: ' : ''}Replacing with ${ctx.show(newToken)}.`);
   printFiles(ctx, files, options.dryRun === true);
+  if (files.copies === 0 && options.old === undefined) {
+    // The files may hold a token the CLI never replaced (regenerated in Adobe's UI, say): only its
+    // value finds its copies.
+    const kept = oldTokens.length;
+    ctx.note(
+      `No copy of the ${kept} ${kept === 1 ? 'token' : 'tokens'} kept from earlier rotations was found. ` +
+        `If the token in your files was replaced elsewhere (in Adobe's UI, say), name it: ` +
+        `profilegate token replace --scope ${scope} --old <that token> --new - <paths>.`,
+    );
+  }
 }

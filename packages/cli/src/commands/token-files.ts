@@ -1,5 +1,5 @@
-import { promises as fs } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { constants, promises as fs } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
 import { isGlob, updateTokenInFiles, type UpdateTokenInFilesResult } from '@profilegate/client';
 import type { CommandContext } from '../context';
 import { UsageError } from '../errors';
@@ -16,6 +16,26 @@ export async function checkPaths(ctx: CommandContext, paths: readonly string[]):
       await fs.stat(resolve(ctx.streams.cwd, path));
     } catch {
       throw new UsageError(`${path} does not exist; nothing was changed`);
+    }
+  }
+}
+
+/**
+ * Fails before anything changes when a file the plan would change cannot be rewritten: each is
+ * replaced through a temporary file beside it (then renamed over it), so its folder must be
+ * writable. Otherwise the token would be generated and the copies left old.
+ */
+export async function checkWritable(ctx: CommandContext, planned: UpdateTokenInFilesResult): Promise<void> {
+  for (const file of planned.filesChanged) {
+    const shown = relative(ctx.streams.cwd, file.path) || file.path;
+    const folder = dirname(file.path);
+    try {
+      await fs.access(folder, constants.W_OK);
+    } catch {
+      throw new UsageError(
+        `Cannot update ${shown}: its folder ${relative(ctx.streams.cwd, folder) || folder} is not writable ` +
+          '(the file is rewritten through a temporary file beside it); nothing was changed (no token was generated).',
+      );
     }
   }
 }

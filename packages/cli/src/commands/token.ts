@@ -18,7 +18,15 @@ import { parseDurationWithin } from '../duration';
 import { CommandFailedError, UsageError } from '../errors';
 import { withExamples } from '../examples';
 import { adobeGenerate, adobeReplace, adobeShow } from './token-adobe';
-import { PLACEHOLDER_TOKEN, checkPaths, filesJson, printFiles, readNewToken, updateFiles } from './token-files';
+import {
+  PLACEHOLDER_TOKEN,
+  checkPaths,
+  checkWritable,
+  filesJson,
+  printFiles,
+  readNewToken,
+  updateFiles,
+} from './token-files';
 
 /** --scope: which Adobe Target token (a Profilegate server has one profile token per client). */
 function scopeOption(): Option {
@@ -104,6 +112,11 @@ export function tokenCommand(streams: Streams): Command {
           '(profilegate token generate replaces it; the previous one stops working at once).',
       );
       const api = ctx.api();
+      if ((await api.getToken()) === null) {
+        ctx.result({ client: ctx.client, revoked: false });
+        ctx.say(`Client ${ctx.client} has no profile token; nothing to revoke.`);
+        return;
+      }
       await confirmDestructive(ctx, {
         question: `Revoke the profile token of client ${ctx.client} on ${ctx.server}?`,
         consequences: ['No token works until you generate a new one: apps that send it get 401.'],
@@ -186,6 +199,8 @@ async function generate(ctx: CommandContext, options: GenerateOptions): Promise<
         'Check the paths and globs (quote globs so the shell does not expand them).',
     );
   }
+
+  if (planned !== undefined && options.dryRun !== true) await checkWritable(ctx, planned);
 
   if (options.dryRun === true) {
     ctx.result({ client: ctx.client, dryRun: true, generated: false, files: planned && filesJson(ctx, planned) });

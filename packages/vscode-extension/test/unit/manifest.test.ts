@@ -38,6 +38,7 @@ const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8
         id: string;
         title: string;
         description: string;
+        when?: string;
         completionEvents?: string[];
         media: { markdown?: string };
       }>;
@@ -165,14 +166,21 @@ describe('layering', () => {
     const walkthrough = manifest.contributes.walkthroughs?.[0];
     assert.equal(walkthrough?.id, 'setup');
     const events = Object.fromEntries((walkthrough?.steps ?? []).map((step) => [step.id, step.completionEvents]));
+    // The server and client steps also complete once a key is stored: the key is checked against
+    // that server and client, so they are right even when the defaults were kept (before, a user of
+    // the demo server's default URL and client saw those two steps unfinished for ever).
     assert.deepEqual(events, {
-      server: ['onSettingChanged:profilegate.serverUrl'],
-      client: ['onSettingChanged:profilegate.client'],
+      server: ['onSettingChanged:profilegate.serverUrl', `onContext:${CONTEXT_KEYS.adminKeyStored}`],
+      client: ['onSettingChanged:profilegate.client', `onContext:${CONTEXT_KEYS.adminKeyStored}`],
       adminKey: [`onContext:${CONTEXT_KEYS.adminKeyStored}`],
       adopt: [`onContext:${CONTEXT_KEYS.tokenStored}`],
       adobe: [`onContext:${CONTEXT_KEYS.adobeClientSecretStored}`],
       status: [`onCommand:${COMMANDS.showTokenStatus}`],
     });
+    // Steps whose commands an Adobe target cannot run are hidden for it, like those commands.
+    const when = Object.fromEntries((walkthrough?.steps ?? []).map((step) => [step.id, step.when]));
+    assert.equal(when['adminKey'], `!${CONTEXT_KEYS.adobeTarget}`);
+    assert.equal(when['adopt'], `workspaceFolderCount > 0 && !${CONTEXT_KEYS.adobeTarget}`);
     const commands = new Set(manifest.contributes.commands.map((c) => c.command));
     const settings = new Set(Object.keys(manifest.contributes.configuration.properties));
     for (const step of walkthrough?.steps ?? []) {

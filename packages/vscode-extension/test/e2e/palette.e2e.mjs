@@ -227,6 +227,10 @@ describe('VS Code extension: command palette (headless Chromium, VS Code 1.100)'
         2,
       ),
     );
+    // A browser of its own: after the first test, the workbench in the same browser profile showed
+    // this test's notification only in the notification center, never as a toast.
+    await browser.close();
+    browser = await launchBrowser(join(run.root, 'adobe-browser'));
     const page = browser.pages()[0] ?? (await browser.newPage());
     await page.goto(workbenchUrl(vscode, adobeFolder));
     await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });

@@ -5,7 +5,7 @@ import type { BatchKey, Profile, ProfileUpdate } from '../profiles/types';
 import { freePcId } from './apply-row';
 import { toProfile as storedProfile } from './postgres-rows';
 import type { PgProfileRow } from './postgres-rows';
-import { outcomeProfile, writeSql } from './postgres-write';
+import { linkSql, lockSql, outcomeProfile, storedSql, writeSql } from './postgres-write';
 import type { Outcome } from './postgres-write';
 
 /** What one row of an update or batch came to; `profile` only when asked for. */
@@ -130,10 +130,10 @@ async function linkedPcIds(
 ): Promise<Map<string, string>> {
   const linked = new Map<string, string>();
   if (thirdPartyIds.length === 0) return linked;
-  const found = await db.query<{ third_party_id: string; pc_id: string }>(
-    `SELECT third_party_id, pc_id FROM ${schema}.profiles WHERE client = $1 AND third_party_id = ANY($2::text[])`,
-    [client, [...new Set(thirdPartyIds)]],
-  );
+  const found = await db.query<{ third_party_id: string; pc_id: string }>(linkSql(schema), [
+    client,
+    [...new Set(thirdPartyIds)],
+  ]);
   for (const r of found.rows) linked.set(r.third_party_id, r.pc_id);
   return linked;
 }
@@ -176,10 +176,7 @@ async function writeRound(
   const locked = new Set<string>();
   const keyed = rows.filter((r) => r.by === 'pc').map((r) => r.pcId);
   if (keyed.length > 0) {
-    const found = await db.query<{ pc_id: string }>(
-      `SELECT pc_id FROM ${schema}.profiles WHERE client = $1 AND pc_id = ANY($2::text[]) ORDER BY pc_id FOR UPDATE`,
-      [client, keyed],
-    );
+    const found = await db.query<{ pc_id: string }>(lockSql(schema), [client, keyed]);
     for (const r of found.rows) locked.add(r.pc_id);
   }
   const { rows: outcomes } = await db.query<Outcome>(writeSql(schema, options.withProfiles), [
@@ -232,11 +229,7 @@ async function refuseOversize(
   const stored = new Map<string, Profile>();
   const keyed = rows.filter((r) => r.by === 'pc').map((r) => r.pcId);
   if (keyed.length > 0) {
-    const found = await db.query<PgProfileRow>(
-      `SELECT pc_id, third_party_id, attributes, modified_at FROM ${schema}.profiles
-       WHERE client = $1 AND pc_id = ANY($2::text[])`,
-      [client, keyed],
-    );
+    const found = await db.query<PgProfileRow>(storedSql(schema), [client, [...new Set(keyed)]]);
     for (const r of found.rows) stored.set(r.pc_id, storedProfile(r));
   }
   for (const row of rows) {

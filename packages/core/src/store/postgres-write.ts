@@ -16,9 +16,43 @@ export interface Outcome {
   modified_at: string | null;
 }
 
+/*
+ * Every statement of a batch chunk reaches profiles by key, one index probe per row (a LATERAL
+ * subquery with LIMIT or FOR UPDATE, which the planner cannot turn into a join over the client's
+ * profiles). With `client = $1 AND pc_id = ANY($2)` the planner picked the (client, modified_at)
+ * index and read every profile of the client per chunk whenever its statistics did not know the
+ * rows (a client's first batch, all in one uncommitted transaction): a cost per chunk that grew
+ * with the table (issue 18).
+ */
+
+/** The stored pcId of each thirdPartyId in $2 that has a profile of client $1. */
+export function linkSql(schema: string): string {
+  return `SELECT u.id AS third_party_id, p.pc_id FROM unnest($2::text[]) AS u(id)
+    CROSS JOIN LATERAL (SELECT pc_id FROM ${schema}.profiles
+      WHERE client = $1 AND third_party_id = u.id LIMIT 1) p`;
+}
+
+/**
+ * Locks client $1's profiles of the pcIds in $2 (FOR UPDATE, in pcId order, so that instances
+ * lock in one order) and returns their pcIds.
+ */
+export function lockSql(schema: string): string {
+  return `SELECT l.pc_id FROM (SELECT id FROM unnest($2::text[]) AS id ORDER BY id) u
+    CROSS JOIN LATERAL (SELECT pc_id FROM ${schema}.profiles
+      WHERE client = $1 AND pc_id = u.id FOR UPDATE) l`;
+}
+
+/** Client $1's stored profiles of the pcIds in $2. */
+export function storedSql(schema: string): string {
+  return `SELECT p.pc_id, p.third_party_id, p.attributes, p.modified_at FROM unnest($2::text[]) AS u(id)
+    CROSS JOIN LATERAL (SELECT pc_id, third_party_id, attributes, modified_at FROM ${schema}.profiles
+      WHERE client = $1 AND pc_id = u.id LIMIT 1) p`;
+}
+
 /**
  * The statement that merges, updates and inserts one round. `merged` reads only the profiles
- * the caller locked, so their attributes are the latest committed ones; any other row is
+ * the caller locked, so their attributes are the latest committed ones and their row (ctid)
+ * stays where it is until this transaction ends: the update finds each by it; any other row is
  * inserted (with createMissing), unless another transaction created that profile (or took that
  * random pcId) first: then it is left alone and comes back `absent`. Parameters: client, now,
  * max bytes, createMissing, then per row: locked, pcId, thirdPartyId, entries, removals (a JSON
@@ -37,15 +71,16 @@ export function writeSql(schema: string, withProfiles: boolean): string {
         WITH ORDINALITY AS i(locked, pc_id, third_party_id, entries, removals, n)
     ),
     merged AS (
-      SELECT i.n, p.pc_id, p.third_party_id, p.marketing_cloud_visitor_id, p.attributes, p.modified_at,
+      SELECT i.n, p.ctid AS tid, p.pc_id, p.third_party_id, p.marketing_cloud_visitor_id, p.attributes, p.modified_at,
         CASE WHEN i.removals IS NULL THEN ${schema}.profilegate_merge(p.attributes, i.entries::jsonb, $3::bigint)
           ELSE ${schema}.profilegate_merge(p.attributes, i.entries::jsonb, i.removals::jsonb, $3::bigint) END AS merge
-      FROM input i JOIN ${schema}.profiles p ON p.client = $1 AND p.pc_id = i.pc_id
+      FROM input i CROSS JOIN LATERAL (SELECT ctid, * FROM ${schema}.profiles
+        WHERE client = $1 AND pc_id = i.pc_id LIMIT 1) p
       WHERE i.locked
     ),
     updated AS (
       UPDATE ${schema}.profiles p SET attributes = m.merge, modified_at = $2::bigint
-      FROM merged m WHERE p.client = $1 AND p.pc_id = m.pc_id AND jsonb_typeof(m.merge) = 'array'
+      FROM merged m WHERE p.ctid = m.tid AND p.pc_id = m.pc_id AND jsonb_typeof(m.merge) = 'array'
     ),
     created AS (
       INSERT INTO ${schema}.profiles (client, pc_id, third_party_id, attributes, modified_at)

@@ -43,7 +43,7 @@ export async function applyBatchOnce(
     pending = [];
     tallyRows(tally, chunk, await applyProfileRows(db, schema, client, chunk, apply));
   };
-  for await (const chunk of rows) {
+  for await (const chunk of readAhead(rows)) {
     for (const row of chunk) {
       pending.push(row);
       if (pending.length >= chunkRows) await flush();
@@ -72,6 +72,33 @@ export async function applyBatchOnce(
     throw new Error(`Batch ${batchId} was marked stuck while it was applied (its lease ran out); nothing was stored`);
   }
   return done;
+}
+
+/**
+ * The chunks of `rows`, each next one read (from the spool: I/O and JSON parsing) while the
+ * caller applies the one before, so that reading overlaps with the database's work. Closes the
+ * reading when the caller stops early.
+ */
+export async function* readAhead<T>(rows: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = rows[Symbol.asyncIterator]();
+  let next = iterator.next();
+  // A read that fails while nobody awaits it is reported by the await below, not as unhandled.
+  next.catch(() => undefined);
+  let done = false;
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done) {
+        done = true;
+        return;
+      }
+      next = iterator.next();
+      next.catch(() => undefined);
+      yield result.value;
+    }
+  } finally {
+    if (!done) await iterator.return?.().catch(() => undefined);
+  }
 }
 
 /** Adds one applied chunk's results to the tally. */

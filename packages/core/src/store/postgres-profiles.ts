@@ -5,8 +5,8 @@ import type { BatchKey, Profile, ProfileUpdate } from '../profiles/types';
 import { freePcId } from './apply-row';
 import { toProfile as storedProfile } from './postgres-rows';
 import type { PgProfileRow } from './postgres-rows';
-import { linkSql, lockSql, outcomeProfile, storedSql, writeSql } from './postgres-write';
-import type { Outcome } from './postgres-write';
+import { linkSql, lockSql, outcomeProfile, storedSql, writeOutcomes } from './postgres-write';
+import type { Pending } from './postgres-write';
 
 /** What one row of an update or batch came to; `profile` only when asked for. */
 export type RowResult =
@@ -21,26 +21,6 @@ export interface ApplyRowsOptions {
   now: number;
   /** Return each written profile (a single update answers with it; a batch only counts). */
   withProfiles: boolean;
-}
-
-/** One row on its way to the database. */
-interface Pending {
-  /** Position in the rows given. */
-  index: number;
-  /**
-   * `pc`: the row names a pcId, or a thirdPartyId whose profile exists (the link never changes,
-   * so it is written by pcId). `tp`: a thirdPartyId without a profile yet.
-   */
-  by: 'pc' | 'tp';
-  /** For `pc` the profile's pcId; for `tp` the random pcId a new profile gets. */
-  pcId: string;
-  thirdPartyId: string | null;
-  /** The new values as stored: `[[name, value, now], …]`, empty values left out. */
-  entries: Array<[string, string, number]>;
-  /** Bytes of the new values alone: above the limit, a new profile is refused. */
-  bytes: number;
-  /** The names to remove, as a JSON array; null when none. */
-  removals: string | null;
 }
 
 /** How often rows that met a concurrent creation are written again. */
@@ -89,7 +69,10 @@ export async function applyProfileRows(
   return results;
 }
 
-/** Encodes the rows and finds the profiles of their thirdPartyIds. */
+/**
+ * Encodes the rows and finds the profiles of their thirdPartyIds; the rows are encoded while the
+ * database looks the thirdPartyIds up.
+ */
 async function resolveRows(
   db: ClientBase,
   schema: string,
@@ -97,13 +80,15 @@ async function resolveRows(
   rows: readonly ProfileUpdate<BatchKey>[],
   now: number,
 ): Promise<Pending[]> {
-  const linked = await linkedPcIds(
+  const linking = linkedPcIds(
     db,
     schema,
     client,
     rows.filter((r) => r.key.kind === 'thirdPartyId').map((r) => r.key.id),
   );
-  return rows.map((row, index) => {
+  // Handled here so that a failed lookup never goes unhandled while the rows are encoded.
+  linking.catch(() => undefined);
+  const encoded = rows.map((row, index) => {
     const entries: Array<[string, string, number]> = [];
     let bytes = 0;
     for (const name of Object.keys(row.attributes)) {
@@ -113,7 +98,13 @@ async function resolveRows(
       bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
     }
     const removals = row.remove && row.remove.length > 0 ? JSON.stringify(row.remove) : null;
-    const common = { index, entries, bytes, removals };
+    // The JSON is sent only when the row is within the limit (the usual case).
+    const entriesJson = bytes > PROFILE_LIMITS.maxProfileBytes ? '' : JSON.stringify(entries);
+    return { index, entries, entriesJson, bytes, removals };
+  });
+  const linked = await linking;
+  return rows.map((row, index): Pending => {
+    const common = encoded[index]!;
     if (row.key.kind === 'pcId') return { ...common, by: 'pc', pcId: row.key.id, thirdPartyId: null };
     const pcId = linked.get(row.key.id);
     if (pcId !== undefined) return { ...common, by: 'pc', pcId, thirdPartyId: row.key.id };
@@ -179,17 +170,7 @@ async function writeRound(
     const found = await db.query<{ pc_id: string }>(lockSql(schema), [client, keyed]);
     for (const r of found.rows) locked.add(r.pc_id);
   }
-  const { rows: outcomes } = await db.query<Outcome>(writeSql(schema, options.withProfiles), [
-    client,
-    options.now,
-    PROFILE_LIMITS.maxProfileBytes,
-    options.createMissing,
-    rows.map((r) => r.by === 'pc' && locked.has(r.pcId)),
-    rows.map((r) => r.pcId),
-    rows.map((r) => r.thirdPartyId),
-    rows.map((r) => JSON.stringify(r.entries)),
-    rows.map((r) => r.removals),
-  ]);
+  const outcomes = await writeOutcomes(db, schema, client, rows, locked, options);
   const again: Pending[] = [];
   for (const o of outcomes) {
     const row = rows[o.n - 1]!;

@@ -1,4 +1,28 @@
+import type { ClientBase } from 'pg';
+import { PROFILE_LIMITS } from '../profiles/rules';
 import type { AttributeValue, Profile } from '../profiles/types';
+
+/** One row on its way to the database (postgres-profiles.ts). */
+export interface Pending {
+  /** Position in the rows given. */
+  index: number;
+  /**
+   * `pc`: the row names a pcId, or a thirdPartyId whose profile exists (the link never changes,
+   * so it is written by pcId). `tp`: a thirdPartyId without a profile yet.
+   */
+  by: 'pc' | 'tp';
+  /** For `pc` the profile's pcId; for `tp` the random pcId a new profile gets. */
+  pcId: string;
+  thirdPartyId: string | null;
+  /** The new values as stored: `[[name, value, now], …]`, empty values left out. */
+  entries: Array<[string, string, number]>;
+  /** `entries` as JSON, as the write statement takes them ('' for a row over the limit, never sent). */
+  entriesJson: string;
+  /** Bytes of the new values alone: above the limit, a new profile is refused. */
+  bytes: number;
+  /** The names to remove, as a JSON array; null when none. */
+  removals: string | null;
+}
 
 /** What the write statement says of one row. */
 export interface Outcome {
@@ -55,8 +79,9 @@ export function storedSql(schema: string): string {
  * stays where it is until this transaction ends: the update finds each by it; any other row is
  * inserted (with createMissing), unless another transaction created that profile (or took that
  * random pcId) first: then it is left alone and comes back `absent`. Parameters: client, now,
- * max bytes, createMissing, then per row: locked, pcId, thirdPartyId, entries, removals (a JSON
- * array of names, or NULL for none: a missing profile created by the row has nothing to remove).
+ * max bytes, createMissing, then per row: locked, pcId, thirdPartyId, entries (one JSON array
+ * of every row's entries: `entriesParam`), removals (a JSON array of names, or NULL for none: a
+ * missing profile created by the row has nothing to remove).
  */
 export function writeSql(schema: string, withProfiles: boolean): string {
   const attributes = withProfiles
@@ -67,7 +92,8 @@ export function writeSql(schema: string, withProfiles: boolean): string {
     ? `CASE WHEN c.pc_id IS NOT NULL OR jsonb_typeof(m.merge) = 'array' THEN $2::bigint ELSE m.modified_at END`
     : 'NULL::bigint';
   return `WITH input AS (
-      SELECT * FROM unnest($5::boolean[], $6::text[], $7::text[], $8::text[], $9::text[])
+      SELECT * FROM ROWS FROM (unnest($5::boolean[]), unnest($6::text[]), unnest($7::text[]),
+          jsonb_array_elements($8::jsonb), unnest($9::text[]))
         WITH ORDINALITY AS i(locked, pc_id, third_party_id, entries, removals, n)
     ),
     merged AS (
@@ -103,6 +129,30 @@ export function writeSql(schema: string, withProfiles: boolean): string {
     FROM input i LEFT JOIN merged m ON m.n = i.n LEFT JOIN created c ON c.pc_id = i.pc_id`;
 }
 
+/**
+ * The statement of a batch round where no row names a locked profile: every row creates its
+ * profile (in pcId order), unless another transaction created that profile, or took that random
+ * pcId, first. Returns the pcIds created. Parameters: client, now, then per row: pcId,
+ * thirdPartyId, and entries as `entriesParam`.
+ */
+export function insertSql(schema: string): string {
+  return `INSERT INTO ${schema}.profiles (client, pc_id, third_party_id, attributes, modified_at)
+    SELECT $1::text, i.pc_id, i.third_party_id, i.entries, $2::bigint
+    FROM ROWS FROM (unnest($3::text[]), unnest($4::text[]), jsonb_array_elements($5::jsonb))
+      AS i(pc_id, third_party_id, entries)
+    ORDER BY i.pc_id
+    ON CONFLICT DO NOTHING
+    RETURNING pc_id`;
+}
+
+/**
+ * The rows' entries (each already JSON) as one JSON array: one parameter, with none of the
+ * escaping a text array of JSON needs.
+ */
+export function entriesParam(entries: readonly string[]): string {
+  return `[${entries.join(',')}]`;
+}
+
 /** A written profile from the write statement's answer. */
 export function outcomeProfile(o: Outcome): Profile {
   const attributes: Record<string, AttributeValue> = Object.create(null);
@@ -111,4 +161,52 @@ export function outcomeProfile(o: Outcome): Profile {
   if (o.third_party_id !== null) profile.thirdPartyId = o.third_party_id;
   if (o.marketing_cloud_visitor_id !== null) profile.marketingCloudVisitorId = o.marketing_cloud_visitor_id;
   return profile;
+}
+
+/**
+ * Writes one round's rows and says what became of each. A batch round in which no row names a
+ * locked profile (new profiles only, the usual case of a first import) takes a plain INSERT;
+ * any other round the statement that merges, updates and inserts.
+ */
+export async function writeOutcomes(
+  db: ClientBase,
+  schema: string,
+  client: string,
+  rows: Pending[],
+  locked: Set<string>,
+  options: { createMissing: boolean; now: number; withProfiles: boolean },
+): Promise<Outcome[]> {
+  const entries = entriesParam(rows.map((r) => r.entriesJson));
+  if (!options.withProfiles && options.createMissing && locked.size === 0) {
+    const { rows: created } = await db.query<{ pc_id: string }>(insertSql(schema), [
+      client,
+      options.now,
+      rows.map((r) => r.pcId),
+      rows.map((r) => r.thirdPartyId),
+      entries,
+    ]);
+    const createdPcIds = new Set(created.map((r) => r.pc_id));
+    return rows.map((r, i) => ({
+      n: i + 1,
+      outcome: createdPcIds.has(r.pcId) ? 'created' : 'absent',
+      bytes: null,
+      pc_id: r.pcId,
+      third_party_id: r.thirdPartyId,
+      marketing_cloud_visitor_id: null,
+      attributes: null,
+      modified_at: null,
+    }));
+  }
+  const { rows: outcomes } = await db.query<Outcome>(writeSql(schema, options.withProfiles), [
+    client,
+    options.now,
+    PROFILE_LIMITS.maxProfileBytes,
+    options.createMissing,
+    rows.map((r) => r.by === 'pc' && locked.has(r.pcId)),
+    rows.map((r) => r.pcId),
+    rows.map((r) => r.thirdPartyId),
+    entries,
+    rows.map((r) => r.removals),
+  ]);
+  return outcomes;
 }

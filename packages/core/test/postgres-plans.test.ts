@@ -9,6 +9,8 @@
 import assert from 'node:assert/strict';
 import { Client } from 'pg';
 import type { QueryConfig } from 'pg';
+import sinon from 'sinon';
+import { pcIdRandomness } from '../src/profiles/ids';
 import { PostgresStore } from '../src/store/postgres';
 import type { BatchRow } from '../src/store/types';
 import { NOW, URL, adminQuery, chunks, dropSchemas, newSchema, requirePostgres, row } from './postgres-harness';
@@ -109,6 +111,50 @@ describe('PostgresStore batch statements (issue 18)', function () {
       }
     } finally {
       Client.prototype.query = query;
+      await store.close();
+    }
+  });
+
+  it('draws no pcId twice in one batch, so no chunk writes its new profiles twice', async () => {
+    // Every row of a batch shares one `now`: a 500,000-row batch drew about a thousand random
+    // pcIds an earlier chunk had taken, each found by the INSERT and written in a second round.
+    const store = await PostgresStore.open(URL, { schema: newSchema(), batchChunkRows: 1 });
+    const query = Client.prototype.query;
+    let inserts = 0;
+    try {
+      const rows = ['a', 'b', 'c'].map((id) => row('thirdPartyId', id, { who: id }));
+      const batch = await store.createBatch({
+        client: 'acme',
+        version: 'v2',
+        batchSize: rows.length,
+        parseFailures: [],
+        parseFailedCount: 0,
+        now: NOW,
+      });
+      // The first draw of each chunk (one row each) is the same.
+      const real = pcIdRandomness.next4;
+      let draws = 0;
+      sinon.stub(pcIdRandomness, 'next4').callsFake(() => (draws++ < 3 ? Buffer.from([1, 2, 3, 4]) : real()));
+      Client.prototype.query = function (this: Client, ...args: unknown[]) {
+        const text = args[0] as string | QueryConfig;
+        if ((typeof text === 'string' ? text : text.text).includes('INSERT INTO')) inserts++;
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query;
+      const done = await store.applyBatch('acme', batch.batchId, chunks(rows, 1), { createMissing: true, now: NOW });
+      Client.prototype.query = query;
+      sinon.restore();
+      assert.equal(done.successfulUpdates, 3);
+      const pcIds = new Set<string>();
+      for (const id of ['a', 'b', 'c']) {
+        const profile = await store.getProfile('acme', { kind: 'thirdPartyId', id });
+        assert.equal(profile?.attributes['who']?.value, id);
+        pcIds.add(profile!.pcId);
+      }
+      assert.equal(pcIds.size, 3);
+      assert.equal(inserts, 3, 'one INSERT per chunk');
+    } finally {
+      Client.prototype.query = query;
+      sinon.restore();
       await store.close();
     }
   });

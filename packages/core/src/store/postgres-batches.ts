@@ -1,7 +1,7 @@
 import type { ClientBase } from 'pg';
 import { startTally, tallyRow } from './apply-row';
 import type { BatchTally } from './apply-row';
-import { applyProfileRows } from './postgres-profiles';
+import { DrawnPcIds, applyProfileRows } from './postgres-profiles';
 import type { RowResult } from './postgres-profiles';
 import { keptFailures } from './failure-log';
 import { newBatchRecord } from './batch-ids';
@@ -36,7 +36,12 @@ export async function applyBatchOnce(
   if (stored.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${stored.status}`);
   const batch = toBatch(stored);
   const tally = startTally(batch);
-  const apply = { createMissing: options.createMissing, now: options.now, withProfiles: false };
+  const apply = {
+    createMissing: options.createMissing,
+    now: options.now,
+    withProfiles: false,
+    drawn: new DrawnPcIds(options.now),
+  };
   let pending: BatchRow[] = [];
   const flush = async () => {
     const chunk = pending;

@@ -21,6 +21,35 @@ export interface ApplyRowsOptions {
   now: number;
   /** Return each written profile (a single update answers with it; a batch only counts). */
   withProfiles: boolean;
+  /** The pcIds drawn so far by this batch, kept across its chunks; each call draws anew without. */
+  drawn?: DrawnPcIds;
+}
+
+/**
+ * The random pcIds a batch drew. Every row of a batch shares one `now`, so a row could draw the
+ * pcId of a profile an earlier chunk created (about a thousand times in 500,000 rows): the INSERT
+ * then finds it taken and the row is written again in a second round. Kept as numbers (the
+ * random digits), about 20 bytes a row.
+ */
+export class DrawnPcIds {
+  private readonly drawn = new Set<number>();
+  private readonly prefix: string;
+  constructor(now: number) {
+    this.prefix = `${now}-`;
+  }
+  /** `<now>-<6 digits>.<2 digits>_0` as the number of its 8 digits; NaN for any other pcId. */
+  private key(pcId: string): number {
+    if (pcId.length !== this.prefix.length + 11 || !pcId.startsWith(this.prefix)) return NaN;
+    const at = this.prefix.length;
+    return Number(pcId.slice(at, at + 6) + pcId.slice(at + 7, at + 9));
+  }
+  has(pcId: string): boolean {
+    return this.drawn.has(this.key(pcId));
+  }
+  add(pcId: string): void {
+    const key = this.key(pcId);
+    if (!Number.isNaN(key)) this.drawn.add(key);
+  }
 }
 
 /** How often rows that met a concurrent creation are written again. */
@@ -56,6 +85,7 @@ export async function applyProfileRows(
   }
   // pcIds this chunk names, so a new profile's random one is none of them.
   const chunkPcIds = new Set(pending.filter((p) => p.by === 'pc').map((p) => p.pcId));
+  const drawn = options.drawn ?? new DrawnPcIds(options.now);
   for (const [n, round] of rounds.entries()) {
     // A later row of a thirdPartyId that an earlier round created: write it by its new pcId.
     let todo = n > 0 && options.createMissing ? await reresolve(db, schema, client, round) : round;
@@ -63,7 +93,7 @@ export async function applyProfileRows(
       if (attempt > MAX_ROUND_ATTEMPTS) {
         throw new Error(`${todo.length} profiles kept being created by others while this write created them`);
       }
-      todo = await writeRound(db, schema, client, todo, options, results, chunkPcIds);
+      todo = await writeRound(db, schema, client, todo, options, results, chunkPcIds, drawn);
     }
   }
   return results;
@@ -141,6 +171,7 @@ async function writeRound(
   options: ApplyRowsOptions,
   results: RowResult[],
   chunkPcIds: Set<string>,
+  drawn: DrawnPcIds,
 ): Promise<Pending[]> {
   const rows: Pending[] = [];
   const oversize: Pending[] = [];
@@ -157,8 +188,9 @@ async function writeRound(
   if (oversize.length > 0) await refuseOversize(db, schema, client, oversize, options, results);
   for (const row of rows) {
     if (row.by === 'tp') {
-      row.pcId = freePcId(options.now, (pcId) => chunkPcIds.has(pcId));
+      row.pcId = freePcId(options.now, (pcId) => chunkPcIds.has(pcId) || drawn.has(pcId));
       chunkPcIds.add(row.pcId);
+      drawn.add(row.pcId);
     }
   }
   if (rows.length === 0) return [];

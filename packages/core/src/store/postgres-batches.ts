@@ -1,8 +1,8 @@
 import type { ClientBase } from 'pg';
 import { startTally, tallyRow } from './apply-row';
 import type { BatchTally } from './apply-row';
-import { DrawnPcIds, applyProfileRows } from './postgres-profiles';
-import type { RowResult } from './postgres-profiles';
+import { DrawnPcIds, applyProfileRows, encodeRow } from './postgres-profiles';
+import type { EncodedRow, RowResult } from './postgres-profiles';
 import { keptFailures } from './failure-log';
 import { newBatchRecord } from './batch-ids';
 import { BATCH_COLUMNS, batchParams, failureLogOf, toBatch } from './postgres-rows';
@@ -43,14 +43,19 @@ export async function applyBatchOnce(
     drawn: new DrawnPcIds(options.now),
   };
   let pending: BatchRow[] = [];
+  let pendingEncoded: EncodedRow[] = [];
   const flush = async () => {
     const chunk = pending;
+    const encoded = pendingEncoded;
     pending = [];
-    tallyRows(tally, chunk, await applyProfileRows(db, schema, client, chunk, apply));
+    pendingEncoded = [];
+    tallyRows(tally, chunk, await applyProfileRows(db, schema, client, chunk, apply, encoded));
   };
-  for await (const chunk of readAhead(rows)) {
-    for (const row of chunk) {
-      pending.push(row);
+  // Each next chunk is read and encoded while the one before is written.
+  for await (const [chunk, encoded] of readAhead(encodedChunks(rows, options.now))) {
+    for (let i = 0; i < chunk.length; i++) {
+      pending.push(chunk[i]!);
+      pendingEncoded.push(encoded[i]!);
       if (pending.length >= chunkRows) await flush();
     }
   }
@@ -77,6 +82,14 @@ export async function applyBatchOnce(
     throw new Error(`Batch ${batchId} was marked stuck while it was applied (its lease ran out); nothing was stored`);
   }
   return done;
+}
+
+/** The chunks of `rows`, each with its rows encoded for the database. */
+async function* encodedChunks(
+  rows: AsyncIterable<BatchRow[]>,
+  now: number,
+): AsyncGenerator<[BatchRow[], EncodedRow[]]> {
+  for await (const chunk of rows) yield [chunk, chunk.map((row) => encodeRow(row, now))];
 }
 
 /**

@@ -72,9 +72,10 @@ export async function applyProfileRows(
   client: string,
   rows: readonly ProfileUpdate<BatchKey>[],
   options: ApplyRowsOptions,
+  encoded?: readonly EncodedRow[],
 ): Promise<RowResult[]> {
   const results: RowResult[] = new Array(rows.length);
-  const pending = await resolveRows(db, schema, client, rows, options.now);
+  const pending = await resolveRows(db, schema, client, rows, options.now, encoded);
   const seen = new Map<string, number>();
   const rounds: Pending[][] = [];
   for (const row of pending) {
@@ -109,6 +110,7 @@ async function resolveRows(
   client: string,
   rows: readonly ProfileUpdate<BatchKey>[],
   now: number,
+  given: readonly EncodedRow[] | undefined,
 ): Promise<Pending[]> {
   const linking = linkedPcIds(
     db,
@@ -118,28 +120,50 @@ async function resolveRows(
   );
   // Handled here so that a failed lookup never goes unhandled while the rows are encoded.
   linking.catch(() => undefined);
-  const encoded = rows.map((row, index) => {
-    const entries: Array<[string, string, number]> = [];
-    let bytes = 0;
-    for (const name of Object.keys(row.attributes)) {
-      const value = row.attributes[name]!;
-      if (value === '') continue;
-      entries.push([name, value, now]);
-      bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
-    }
-    const removals = row.remove && row.remove.length > 0 ? JSON.stringify(row.remove) : null;
-    // The JSON is sent only when the row is within the limit (the usual case).
-    const entriesJson = bytes > PROFILE_LIMITS.maxProfileBytes ? '' : JSON.stringify(entries);
-    return { index, entries, entriesJson, bytes, removals };
-  });
+  const encoded = given ?? rows.map((row) => encodeRow(row, now));
   const linked = await linking;
   return rows.map((row, index): Pending => {
-    const common = encoded[index]!;
-    if (row.key.kind === 'pcId') return { ...common, by: 'pc', pcId: row.key.id, thirdPartyId: null };
-    const pcId = linked.get(row.key.id);
-    if (pcId !== undefined) return { ...common, by: 'pc', pcId, thirdPartyId: row.key.id };
-    return { ...common, by: 'tp', pcId: '', thirdPartyId: row.key.id };
+    const { entries, entriesJson, bytes, removals } = encoded[index]!;
+    let by: Pending['by'] = 'pc';
+    let pcId = row.key.id;
+    let thirdPartyId: string | null = null;
+    if (row.key.kind === 'thirdPartyId') {
+      thirdPartyId = row.key.id;
+      const stored = linked.get(thirdPartyId);
+      by = stored === undefined ? 'tp' : 'pc';
+      pcId = stored ?? '';
+    }
+    return { index, by, pcId, thirdPartyId, entries, entriesJson, bytes, removals };
   });
+}
+
+/** What encodeRow makes of a row. */
+export type EncodedRow = Pick<Pending, 'entries' | 'entriesJson' | 'bytes' | 'removals'>;
+
+/**
+ * A row's new values as stored (`[[name, value, now], …]`, empty values left out) and its size;
+ * a batch encodes its next rows while the database writes the ones before.
+ */
+export function encodeRow(row: ProfileUpdate<BatchKey>, now: number): EncodedRow {
+  const entries: Array<[string, string, number]> = [];
+  let chars = 0;
+  for (const name of Object.keys(row.attributes)) {
+    const value = row.attributes[name]!;
+    if (value === '') continue;
+    entries.push([name, value, now]);
+    chars += name.length + value.length;
+  }
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact size is counted only for rows that
+  // might be over the limit (the only use of it).
+  let bytes = chars;
+  if (chars * 3 > PROFILE_LIMITS.maxProfileBytes) {
+    bytes = 0;
+    for (const [name, value] of entries) bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
+  }
+  const removals = row.remove && row.remove.length > 0 ? JSON.stringify(row.remove) : null;
+  // The JSON is sent only when the row is within the limit (the usual case).
+  const entriesJson = bytes > PROFILE_LIMITS.maxProfileBytes ? '' : JSON.stringify(entries);
+  return { entries, entriesJson, bytes, removals };
 }
 
 /** The pcIds of the stored profiles of these thirdPartyIds. */

@@ -18,7 +18,10 @@ export interface Pending {
   entries: Array<[string, string, number]>;
   /** `entries` as JSON, as the write statement takes them ('' for a row over the limit, never sent). */
   entriesJson: string;
-  /** Bytes of the new values alone: above the limit, a new profile is refused. */
+  /**
+   * UTF-8 bytes of the new values alone (above the limit, a new profile is refused); counted
+   * exactly only when they might be over it, otherwise a lower bound that is under it.
+   */
   bytes: number;
   /** The names to remove, as a JSON array; null when none. */
   removals: string | null;

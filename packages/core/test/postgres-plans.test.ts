@@ -86,9 +86,27 @@ describe('PostgresStore batch statements (issue 18)', function () {
         createMissing: true,
         now: NOW + 1000,
       });
+      // A chunk keyed by thirdPartyIds only takes another statement (insertOrLinkSql).
+      const byThirdPartyId = [...Array(100).keys()].flatMap((i) => [
+        row('thirdPartyId', `tp${i * 101 + 3}`, { d: `v${i}` }),
+        row('thirdPartyId', `newer${i}`, { d: `v${i}` }),
+      ]);
+      const second = await store.createBatch({
+        client: 'acme',
+        version: 'v2',
+        batchSize: byThirdPartyId.length,
+        parseFailures: [],
+        parseFailedCount: 0,
+        now: NOW,
+      });
+      const done2 = await store.applyBatch('acme', second.batchId, chunks(byThirdPartyId, 1000), {
+        createMissing: true,
+        now: NOW + 2000,
+      });
       Client.prototype.query = query;
       assert.equal(done.successfulUpdates, 300);
       assert.equal(done.failedUpdates, 1);
+      assert.equal(done2.successfulUpdates, 200);
       assert.ok(recorded.length >= 3, `recorded ${recorded.length} statements`);
 
       const db = new Client({ connectionString: URL });

@@ -5,7 +5,7 @@ import type { BatchKey, Profile, ProfileUpdate } from '../profiles/types';
 import { freePcId } from './apply-row';
 import { toProfile as storedProfile } from './postgres-rows';
 import type { PgProfileRow } from './postgres-rows';
-import { linkSql, lockSql, outcomeProfile, storedSql, writeOutcomes } from './postgres-write';
+import { insertOrLink, linkSql, lockSql, outcomeProfile, storedSql, writeOutcomes } from './postgres-write';
 import type { Pending } from './postgres-write';
 
 /** What one row of an update or batch came to; `profile` only when asked for. */
@@ -75,7 +75,15 @@ export async function applyProfileRows(
   encoded?: readonly EncodedRow[],
 ): Promise<RowResult[]> {
   const results: RowResult[] = new Array(rows.length);
-  const pending = await resolveRows(db, schema, client, rows, options.now, encoded);
+  const encodings = encoded ?? rows.map((row) => encodeRow(row, options.now));
+  // A batch chunk keyed by thirdPartyIds only, none over the limit: each round looks its
+  // thirdPartyIds up and creates the missing profiles in one statement (insertOrLink).
+  const insertFirst =
+    options.createMissing &&
+    !options.withProfiles &&
+    rows.every((row) => row.key.kind === 'thirdPartyId') &&
+    encodings.every((e) => e.bytes <= PROFILE_LIMITS.maxProfileBytes);
+  const pending = await resolveRows(db, schema, client, rows, encodings, !insertFirst);
   const seen = new Map<string, number>();
   const rounds: Pending[][] = [];
   for (const row of pending) {
@@ -89,7 +97,12 @@ export async function applyProfileRows(
   const drawn = options.drawn ?? new DrawnPcIds(options.now);
   for (const [n, round] of rounds.entries()) {
     // A later row of a thirdPartyId that an earlier round created: write it by its new pcId.
-    let todo = n > 0 && options.createMissing ? await reresolve(db, schema, client, round) : round;
+    let todo = insertFirst
+      ? await insertOrLink(db, schema, client, round, options, results, chunkPcIds, drawn)
+      : n > 0 && options.createMissing
+        ? await reresolve(db, schema, client, round)
+        : round;
+    if (insertFirst) todo = await reresolve(db, schema, client, todo);
     for (let attempt = 1; todo.length > 0; attempt++) {
       if (attempt > MAX_ROUND_ATTEMPTS) {
         throw new Error(`${todo.length} profiles kept being created by others while this write created them`);
@@ -100,28 +113,23 @@ export async function applyProfileRows(
   return results;
 }
 
-/**
- * Encodes the rows and finds the profiles of their thirdPartyIds; the rows are encoded while the
- * database looks the thirdPartyIds up.
- */
+/** The encoded rows, with the profiles of their thirdPartyIds when `lookUp` (else all `tp`). */
 async function resolveRows(
   db: ClientBase,
   schema: string,
   client: string,
   rows: readonly ProfileUpdate<BatchKey>[],
-  now: number,
-  given: readonly EncodedRow[] | undefined,
+  encoded: readonly EncodedRow[],
+  lookUp: boolean,
 ): Promise<Pending[]> {
-  const linking = linkedPcIds(
-    db,
-    schema,
-    client,
-    rows.filter((r) => r.key.kind === 'thirdPartyId').map((r) => r.key.id),
-  );
-  // Handled here so that a failed lookup never goes unhandled while the rows are encoded.
-  linking.catch(() => undefined);
-  const encoded = given ?? rows.map((row) => encodeRow(row, now));
-  const linked = await linking;
+  const linked = lookUp
+    ? await linkedPcIds(
+        db,
+        schema,
+        client,
+        rows.filter((r) => r.key.kind === 'thirdPartyId').map((r) => r.key.id),
+      )
+    : new Map<string, string>();
   return rows.map((row, index): Pending => {
     const { entries, entriesJson, bytes, removals } = encoded[index]!;
     let by: Pending['by'] = 'pc';

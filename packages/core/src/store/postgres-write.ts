@@ -1,5 +1,7 @@
 import type { ClientBase } from 'pg';
 import { PROFILE_LIMITS } from '../profiles/rules';
+import { freePcId } from './apply-row';
+import type { DrawnPcIds, RowResult } from './postgres-profiles';
 import type { AttributeValue, Profile } from '../profiles/types';
 
 /** One row on its way to the database (postgres-profiles.ts). */
@@ -212,4 +214,80 @@ export async function writeOutcomes(
     rows.map((r) => r.removals),
   ]);
   return outcomes;
+}
+
+/**
+ * One statement for a batch round of thirdPartyId rows: looks each thirdPartyId up (by key) and
+ * creates the profiles of those that have none (in pcId order; one another transaction created,
+ * or whose random pcId was taken, is left alone). Returns, per row, the pcId of its stored
+ * profile, or null when it was not created. Parameters: client, now, then per row: pcId,
+ * thirdPartyId, and entries as `entriesParam`.
+ */
+export function insertOrLinkSql(schema: string): string {
+  return `WITH input AS (
+      SELECT * FROM ROWS FROM (unnest($3::text[]), unnest($4::text[]), jsonb_array_elements($5::jsonb))
+        WITH ORDINALITY AS i(pc_id, third_party_id, entries, n)
+    ),
+    found AS (
+      SELECT i.n, p.pc_id FROM input i CROSS JOIN LATERAL (SELECT pc_id FROM ${schema}.profiles
+        WHERE client = $1 AND third_party_id = i.third_party_id LIMIT 1) p
+    ),
+    created AS (
+      INSERT INTO ${schema}.profiles (client, pc_id, third_party_id, attributes, modified_at)
+      SELECT $1::text, i.pc_id, i.third_party_id, i.entries, $2::bigint FROM input i
+      WHERE NOT EXISTS (SELECT FROM found f WHERE f.n = i.n)
+      ORDER BY i.pc_id
+      ON CONFLICT DO NOTHING
+      RETURNING pc_id
+    )
+    SELECT n, pc_id FROM found
+    UNION ALL SELECT NULL, pc_id FROM created`;
+}
+
+/**
+ * Writes a round of thirdPartyId rows with insertOrLinkSql: the rows it created are done; returns
+ * the others, those of a stored profile as `pc` rows (to merge), and those not created as `tp`
+ * rows (the caller looks them up again: someone else may have created their profile).
+ */
+export async function insertOrLink(
+  db: ClientBase,
+  schema: string,
+  client: string,
+  round: Pending[],
+  options: { now: number },
+  results: RowResult[],
+  chunkPcIds: Set<string>,
+  drawn: DrawnPcIds,
+): Promise<Pending[]> {
+  for (const row of round) {
+    row.pcId = freePcId(options.now, (pcId) => chunkPcIds.has(pcId) || drawn.has(pcId));
+    chunkPcIds.add(row.pcId);
+    drawn.add(row.pcId);
+  }
+  const { rows: answer } = await db.query<{ n: string | null; pc_id: string }>(insertOrLinkSql(schema), [
+    client,
+    options.now,
+    round.map((r) => r.pcId),
+    round.map((r) => r.thirdPartyId),
+    entriesParam(round.map((r) => r.entriesJson)),
+  ]);
+  const stored = new Map<number, string>();
+  const created = new Set<string>();
+  for (const a of answer) {
+    if (a.n === null) created.add(a.pc_id);
+    else stored.set(Number(a.n), a.pc_id);
+  }
+  const rest: Pending[] = [];
+  round.forEach((row, i) => {
+    const pcId = stored.get(i + 1);
+    if (pcId !== undefined) {
+      chunkPcIds.add(pcId);
+      rest.push({ ...row, by: 'pc', pcId });
+    } else if (created.has(row.pcId)) {
+      results[row.index] = { status: 'write', created: true, profile: null };
+    } else {
+      rest.push(row);
+    }
+  });
+  return rest;
 }

@@ -1,8 +1,10 @@
 import type { ClientBase } from 'pg';
 import { startTally, tallyRow } from './apply-row';
 import type { BatchTally } from './apply-row';
-import { DrawnPcIds, applyProfileRows, encodeRow } from './postgres-profiles';
-import type { EncodedRow, RowResult } from './postgres-profiles';
+import { DrawnPcIds, encodeRow } from './postgres-encode';
+import type { EncodedRow } from './postgres-encode';
+import { applyProfileRows } from './postgres-profiles';
+import type { RowResult } from './postgres-profiles';
 import { keptFailures } from './failure-log';
 import { newBatchRecord } from './batch-ids';
 import { BATCH_COLUMNS, batchParams, failureLogOf, toBatch } from './postgres-rows';

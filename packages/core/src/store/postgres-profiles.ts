@@ -7,6 +7,8 @@ import { toProfile as storedProfile } from './postgres-rows';
 import type { PgProfileRow } from './postgres-rows';
 import { insertOrLink, linkSql, lockSql, outcomeProfile, storedSql, writeOutcomes } from './postgres-write';
 import type { Pending } from './postgres-write';
+import { DrawnPcIds, encodeRow } from './postgres-encode';
+import type { EncodedRow } from './postgres-encode';
 
 /** What one row of an update or batch came to; `profile` only when asked for. */
 export type RowResult =
@@ -25,33 +27,6 @@ export interface ApplyRowsOptions {
   drawn?: DrawnPcIds;
 }
 
-/**
- * The random pcIds a batch drew. Every row of a batch shares one `now`, so a row could draw the
- * pcId of a profile an earlier chunk created (about a thousand times in 500,000 rows): the INSERT
- * then finds it taken and the row is written again in a second round. Kept as numbers (the
- * random digits), about 20 bytes a row.
- */
-export class DrawnPcIds {
-  private readonly drawn = new Set<number>();
-  private readonly prefix: string;
-  constructor(now: number) {
-    this.prefix = `${now}-`;
-  }
-  /** `<now>-<6 digits>.<2 digits>_0` as the number of its 8 digits; NaN for any other pcId. */
-  private key(pcId: string): number {
-    if (pcId.length !== this.prefix.length + 11 || !pcId.startsWith(this.prefix)) return NaN;
-    const at = this.prefix.length;
-    return Number(pcId.slice(at, at + 6) + pcId.slice(at + 7, at + 9));
-  }
-  has(pcId: string): boolean {
-    return this.drawn.has(this.key(pcId));
-  }
-  add(pcId: string): void {
-    const key = this.key(pcId);
-    if (!Number.isNaN(key)) this.drawn.add(key);
-  }
-}
-
 /** How often rows that met a concurrent creation are written again. */
 const MAX_ROUND_ATTEMPTS = 5;
 
@@ -60,7 +35,8 @@ const MAX_ROUND_ATTEMPTS = 5;
  * locks the stored profiles they name (`FOR UPDATE`, in pcId order, so instances take shared
  * locks in one order), and one statement merges (`profilegate_merge`, reading each locked
  * profile's latest committed attributes), updates and inserts. Two instances updating one
- * profile at once therefore lose nothing.
+ * profile at once therefore lose nothing. A batch chunk keyed by thirdPartyIds only first
+ * creates each round's new profiles in one statement that also finds the stored ones (insertOrLink).
  *
  * Semantics are those of `nextProfileState`: rows for one profile apply in order (the n-th row
  * of a profile goes in the n-th group), a row that would take a profile over 64 KiB is refused
@@ -96,7 +72,9 @@ export async function applyProfileRows(
   const chunkPcIds = new Set(pending.filter((p) => p.by === 'pc').map((p) => p.pcId));
   const drawn = options.drawn ?? new DrawnPcIds(options.now);
   for (const [n, round] of rounds.entries()) {
-    // A later row of a thirdPartyId that an earlier round created: write it by its new pcId.
+    // insertOrLink creates the round's new profiles and hands back the rows of stored ones (and
+    // those someone else created first, looked up again). Otherwise a later row of a thirdPartyId
+    // that an earlier round created is written by its new pcId.
     let todo = insertFirst
       ? await insertOrLink(db, schema, client, round, options, results, chunkPcIds, drawn)
       : n > 0 && options.createMissing
@@ -143,35 +121,6 @@ async function resolveRows(
     }
     return { index, by, pcId, thirdPartyId, entries, entriesJson, bytes, removals };
   });
-}
-
-/** What encodeRow makes of a row. */
-export type EncodedRow = Pick<Pending, 'entries' | 'entriesJson' | 'bytes' | 'removals'>;
-
-/**
- * A row's new values as stored (`[[name, value, now], …]`, empty values left out) and its size;
- * a batch encodes its next rows while the database writes the ones before.
- */
-export function encodeRow(row: ProfileUpdate<BatchKey>, now: number): EncodedRow {
-  const entries: Array<[string, string, number]> = [];
-  let chars = 0;
-  for (const name of Object.keys(row.attributes)) {
-    const value = row.attributes[name]!;
-    if (value === '') continue;
-    entries.push([name, value, now]);
-    chars += name.length + value.length;
-  }
-  // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact size is counted only for rows that
-  // might be over the limit (the only use of it).
-  let bytes = chars;
-  if (chars * 3 > PROFILE_LIMITS.maxProfileBytes) {
-    bytes = 0;
-    for (const [name, value] of entries) bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
-  }
-  const removals = row.remove && row.remove.length > 0 ? JSON.stringify(row.remove) : null;
-  // The JSON is sent only when the row is within the limit (the usual case).
-  const entriesJson = bytes > PROFILE_LIMITS.maxProfileBytes ? '' : JSON.stringify(entries);
-  return { entries, entriesJson, bytes, removals };
 }
 
 /** The pcIds of the stored profiles of these thirdPartyIds. */

@@ -1,7 +1,8 @@
 import type { ClientBase } from 'pg';
 import { PROFILE_LIMITS } from '../profiles/rules';
 import { freePcId } from './apply-row';
-import type { DrawnPcIds, RowResult } from './postgres-profiles';
+import type { DrawnPcIds } from './postgres-encode';
+import type { RowResult } from './postgres-profiles';
 import type { AttributeValue, Profile } from '../profiles/types';
 
 /** One row on its way to the database (postgres-profiles.ts). */

@@ -1,6 +1,8 @@
 import type { ClientBase } from 'pg';
 import { startTally, tallyRow } from './apply-row';
 import type { BatchTally } from './apply-row';
+import { DrawnPcIds, encodeRow } from './postgres-encode';
+import type { EncodedRow } from './postgres-encode';
 import { applyProfileRows } from './postgres-profiles';
 import type { RowResult } from './postgres-profiles';
 import { keptFailures } from './failure-log';
@@ -36,16 +38,26 @@ export async function applyBatchOnce(
   if (stored.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${stored.status}`);
   const batch = toBatch(stored);
   const tally = startTally(batch);
-  const apply = { createMissing: options.createMissing, now: options.now, withProfiles: false };
+  const apply = {
+    createMissing: options.createMissing,
+    now: options.now,
+    withProfiles: false,
+    drawn: new DrawnPcIds(options.now),
+  };
   let pending: BatchRow[] = [];
+  let pendingEncoded: EncodedRow[] = [];
   const flush = async () => {
     const chunk = pending;
+    const encoded = pendingEncoded;
     pending = [];
-    tallyRows(tally, chunk, await applyProfileRows(db, schema, client, chunk, apply));
+    pendingEncoded = [];
+    tallyRows(tally, chunk, await applyProfileRows(db, schema, client, chunk, apply, encoded));
   };
-  for await (const chunk of rows) {
-    for (const row of chunk) {
-      pending.push(row);
+  // Each next chunk is read and encoded while the one before is written.
+  for await (const [chunk, encoded] of readAhead(encodedChunks(rows, options.now))) {
+    for (let i = 0; i < chunk.length; i++) {
+      pending.push(chunk[i]!);
+      pendingEncoded.push(encoded[i]!);
       if (pending.length >= chunkRows) await flush();
     }
   }
@@ -72,6 +84,41 @@ export async function applyBatchOnce(
     throw new Error(`Batch ${batchId} was marked stuck while it was applied (its lease ran out); nothing was stored`);
   }
   return done;
+}
+
+/** The chunks of `rows`, each with its rows encoded for the database. */
+async function* encodedChunks(
+  rows: AsyncIterable<BatchRow[]>,
+  now: number,
+): AsyncGenerator<[BatchRow[], EncodedRow[]]> {
+  for await (const chunk of rows) yield [chunk, chunk.map((row) => encodeRow(row, now))];
+}
+
+/**
+ * The chunks of `rows`, each next one read (from the spool: I/O and JSON parsing) while the
+ * caller applies the one before, so that reading overlaps with the database's work. Closes the
+ * reading when the caller stops early.
+ */
+export async function* readAhead<T>(rows: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = rows[Symbol.asyncIterator]();
+  let next = iterator.next();
+  // A read that fails while nobody awaits it is reported by the await below, not as unhandled.
+  next.catch(() => undefined);
+  let done = false;
+  try {
+    for (;;) {
+      const result = await next;
+      if (result.done) {
+        done = true;
+        return;
+      }
+      next = iterator.next();
+      next.catch(() => undefined);
+      yield result.value;
+    }
+  } finally {
+    if (!done) await iterator.return?.().catch(() => undefined);
+  }
 }
 
 /** Adds one applied chunk's results to the tally. */

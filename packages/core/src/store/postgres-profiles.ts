@@ -5,8 +5,10 @@ import type { BatchKey, Profile, ProfileUpdate } from '../profiles/types';
 import { freePcId } from './apply-row';
 import { toProfile as storedProfile } from './postgres-rows';
 import type { PgProfileRow } from './postgres-rows';
-import { outcomeProfile, writeSql } from './postgres-write';
-import type { Outcome } from './postgres-write';
+import { insertOrLink, linkSql, lockSql, outcomeProfile, storedSql, writeOutcomes } from './postgres-write';
+import type { Pending } from './postgres-write';
+import { DrawnPcIds, encodeRow } from './postgres-encode';
+import type { EncodedRow } from './postgres-encode';
 
 /** What one row of an update or batch came to; `profile` only when asked for. */
 export type RowResult =
@@ -21,26 +23,8 @@ export interface ApplyRowsOptions {
   now: number;
   /** Return each written profile (a single update answers with it; a batch only counts). */
   withProfiles: boolean;
-}
-
-/** One row on its way to the database. */
-interface Pending {
-  /** Position in the rows given. */
-  index: number;
-  /**
-   * `pc`: the row names a pcId, or a thirdPartyId whose profile exists (the link never changes,
-   * so it is written by pcId). `tp`: a thirdPartyId without a profile yet.
-   */
-  by: 'pc' | 'tp';
-  /** For `pc` the profile's pcId; for `tp` the random pcId a new profile gets. */
-  pcId: string;
-  thirdPartyId: string | null;
-  /** The new values as stored: `[[name, value, now], …]`, empty values left out. */
-  entries: Array<[string, string, number]>;
-  /** Bytes of the new values alone: above the limit, a new profile is refused. */
-  bytes: number;
-  /** The names to remove, as a JSON array; null when none. */
-  removals: string | null;
+  /** The pcIds drawn so far by this batch, kept across its chunks; each call draws anew without. */
+  drawn?: DrawnPcIds;
 }
 
 /** How often rows that met a concurrent creation are written again. */
@@ -51,7 +35,8 @@ const MAX_ROUND_ATTEMPTS = 5;
  * locks the stored profiles they name (`FOR UPDATE`, in pcId order, so instances take shared
  * locks in one order), and one statement merges (`profilegate_merge`, reading each locked
  * profile's latest committed attributes), updates and inserts. Two instances updating one
- * profile at once therefore lose nothing.
+ * profile at once therefore lose nothing. A batch chunk keyed by thirdPartyIds only first
+ * creates each round's new profiles in one statement that also finds the stored ones (insertOrLink).
  *
  * Semantics are those of `nextProfileState`: rows for one profile apply in order (the n-th row
  * of a profile goes in the n-th group), a row that would take a profile over 64 KiB is refused
@@ -63,9 +48,18 @@ export async function applyProfileRows(
   client: string,
   rows: readonly ProfileUpdate<BatchKey>[],
   options: ApplyRowsOptions,
+  encoded?: readonly EncodedRow[],
 ): Promise<RowResult[]> {
   const results: RowResult[] = new Array(rows.length);
-  const pending = await resolveRows(db, schema, client, rows, options.now);
+  const encodings = encoded ?? rows.map((row) => encodeRow(row, options.now));
+  // A batch chunk keyed by thirdPartyIds only, none over the limit: each round looks its
+  // thirdPartyIds up and creates the missing profiles in one statement (insertOrLink).
+  const insertFirst =
+    options.createMissing &&
+    !options.withProfiles &&
+    rows.every((row) => row.key.kind === 'thirdPartyId') &&
+    encodings.every((e) => e.bytes <= PROFILE_LIMITS.maxProfileBytes);
+  const pending = await resolveRows(db, schema, client, rows, encodings, !insertFirst);
   const seen = new Map<string, number>();
   const rounds: Pending[][] = [];
   for (const row of pending) {
@@ -76,48 +70,56 @@ export async function applyProfileRows(
   }
   // pcIds this chunk names, so a new profile's random one is none of them.
   const chunkPcIds = new Set(pending.filter((p) => p.by === 'pc').map((p) => p.pcId));
+  const drawn = options.drawn ?? new DrawnPcIds(options.now);
   for (const [n, round] of rounds.entries()) {
-    // A later row of a thirdPartyId that an earlier round created: write it by its new pcId.
-    let todo = n > 0 && options.createMissing ? await reresolve(db, schema, client, round) : round;
+    // insertOrLink creates the round's new profiles and hands back the rows of stored ones (and
+    // those someone else created first, looked up again). Otherwise a later row of a thirdPartyId
+    // that an earlier round created is written by its new pcId.
+    let todo = insertFirst
+      ? await insertOrLink(db, schema, client, round, options, results, chunkPcIds, drawn)
+      : n > 0 && options.createMissing
+        ? await reresolve(db, schema, client, round)
+        : round;
+    if (insertFirst) todo = await reresolve(db, schema, client, todo);
     for (let attempt = 1; todo.length > 0; attempt++) {
       if (attempt > MAX_ROUND_ATTEMPTS) {
         throw new Error(`${todo.length} profiles kept being created by others while this write created them`);
       }
-      todo = await writeRound(db, schema, client, todo, options, results, chunkPcIds);
+      todo = await writeRound(db, schema, client, todo, options, results, chunkPcIds, drawn);
     }
   }
   return results;
 }
 
-/** Encodes the rows and finds the profiles of their thirdPartyIds. */
+/** The encoded rows, with the profiles of their thirdPartyIds when `lookUp` (else all `tp`). */
 async function resolveRows(
   db: ClientBase,
   schema: string,
   client: string,
   rows: readonly ProfileUpdate<BatchKey>[],
-  now: number,
+  encoded: readonly EncodedRow[],
+  lookUp: boolean,
 ): Promise<Pending[]> {
-  const linked = await linkedPcIds(
-    db,
-    schema,
-    client,
-    rows.filter((r) => r.key.kind === 'thirdPartyId').map((r) => r.key.id),
-  );
-  return rows.map((row, index) => {
-    const entries: Array<[string, string, number]> = [];
-    let bytes = 0;
-    for (const name of Object.keys(row.attributes)) {
-      const value = row.attributes[name]!;
-      if (value === '') continue;
-      entries.push([name, value, now]);
-      bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value, 'utf8');
+  const linked = lookUp
+    ? await linkedPcIds(
+        db,
+        schema,
+        client,
+        rows.filter((r) => r.key.kind === 'thirdPartyId').map((r) => r.key.id),
+      )
+    : new Map<string, string>();
+  return rows.map((row, index): Pending => {
+    const { entries, entriesJson, bytes, removals } = encoded[index]!;
+    let by: Pending['by'] = 'pc';
+    let pcId = row.key.id;
+    let thirdPartyId: string | null = null;
+    if (row.key.kind === 'thirdPartyId') {
+      thirdPartyId = row.key.id;
+      const stored = linked.get(thirdPartyId);
+      by = stored === undefined ? 'tp' : 'pc';
+      pcId = stored ?? '';
     }
-    const removals = row.remove && row.remove.length > 0 ? JSON.stringify(row.remove) : null;
-    const common = { index, entries, bytes, removals };
-    if (row.key.kind === 'pcId') return { ...common, by: 'pc', pcId: row.key.id, thirdPartyId: null };
-    const pcId = linked.get(row.key.id);
-    if (pcId !== undefined) return { ...common, by: 'pc', pcId, thirdPartyId: row.key.id };
-    return { ...common, by: 'tp', pcId: '', thirdPartyId: row.key.id };
+    return { index, by, pcId, thirdPartyId, entries, entriesJson, bytes, removals };
   });
 }
 
@@ -130,10 +132,10 @@ async function linkedPcIds(
 ): Promise<Map<string, string>> {
   const linked = new Map<string, string>();
   if (thirdPartyIds.length === 0) return linked;
-  const found = await db.query<{ third_party_id: string; pc_id: string }>(
-    `SELECT third_party_id, pc_id FROM ${schema}.profiles WHERE client = $1 AND third_party_id = ANY($2::text[])`,
-    [client, [...new Set(thirdPartyIds)]],
-  );
+  const found = await db.query<{ third_party_id: string; pc_id: string }>(linkSql(schema), [
+    client,
+    [...new Set(thirdPartyIds)],
+  ]);
   for (const r of found.rows) linked.set(r.third_party_id, r.pc_id);
   return linked;
 }
@@ -150,6 +152,7 @@ async function writeRound(
   options: ApplyRowsOptions,
   results: RowResult[],
   chunkPcIds: Set<string>,
+  drawn: DrawnPcIds,
 ): Promise<Pending[]> {
   const rows: Pending[] = [];
   const oversize: Pending[] = [];
@@ -170,10 +173,7 @@ async function writeRound(
   const locked = new Set<string>();
   const keyed = rows.filter((r) => r.by === 'pc').map((r) => r.pcId);
   if (keyed.length > 0) {
-    const found = await db.query<{ pc_id: string }>(
-      `SELECT pc_id FROM ${schema}.profiles WHERE client = $1 AND pc_id = ANY($2::text[]) ORDER BY pc_id FOR UPDATE`,
-      [client, keyed],
-    );
+    const found = await db.query<{ pc_id: string }>(lockSql(schema), [client, keyed]);
     for (const r of found.rows) locked.add(r.pc_id);
   }
   for (const row of rows) {
@@ -183,21 +183,12 @@ async function writeRound(
       row.by = 'tp';
     }
     if (row.by === 'tp') {
-      row.pcId = freePcId(options.now, (pcId) => chunkPcIds.has(pcId));
+      row.pcId = freePcId(options.now, (pcId) => chunkPcIds.has(pcId) || drawn.has(pcId));
       chunkPcIds.add(row.pcId);
+      drawn.add(row.pcId);
     }
   }
-  const { rows: outcomes } = await db.query<Outcome>(writeSql(schema, options.withProfiles), [
-    client,
-    options.now,
-    PROFILE_LIMITS.maxProfileBytes,
-    options.createMissing,
-    rows.map((r) => r.by === 'pc' && locked.has(r.pcId)),
-    rows.map((r) => r.pcId),
-    rows.map((r) => r.thirdPartyId),
-    rows.map((r) => JSON.stringify(r.entries)),
-    rows.map((r) => r.removals),
-  ]);
+  const outcomes = await writeOutcomes(db, schema, client, rows, locked, options);
   const again: Pending[] = [];
   for (const o of outcomes) {
     const row = rows[o.n - 1]!;
@@ -237,11 +228,7 @@ async function refuseOversize(
   const stored = new Map<string, Profile>();
   const keyed = rows.filter((r) => r.by === 'pc').map((r) => r.pcId);
   if (keyed.length > 0) {
-    const found = await db.query<PgProfileRow>(
-      `SELECT pc_id, third_party_id, attributes, modified_at FROM ${schema}.profiles
-       WHERE client = $1 AND pc_id = ANY($2::text[])`,
-      [client, keyed],
-    );
+    const found = await db.query<PgProfileRow>(storedSql(schema), [client, [...new Set(keyed)]]);
     for (const r of found.rows) stored.set(r.pc_id, storedProfile(r));
   }
   for (const row of rows) {

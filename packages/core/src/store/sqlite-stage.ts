@@ -48,9 +48,10 @@ export class SqliteBatchStage {
   constructor(private readonly db: Database.Database) {
     db.exec(`
       CREATE TEMP TABLE IF NOT EXISTS staged (
-        client TEXT NOT NULL, pc_id TEXT NOT NULL, third_party_id TEXT, attributes TEXT NOT NULL,
-        modified_at INTEGER NOT NULL, PRIMARY KEY (client, pc_id)
-      ) WITHOUT ROWID;
+        id INTEGER PRIMARY KEY, client TEXT NOT NULL, pc_id TEXT NOT NULL, third_party_id TEXT,
+        attributes TEXT NOT NULL, modified_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS temp.staged_pc_id ON staged (client, pc_id);
       CREATE UNIQUE INDEX IF NOT EXISTS temp.staged_third_party ON staged (client, third_party_id)
         WHERE third_party_id IS NOT NULL;
       CREATE TEMP TABLE IF NOT EXISTS missed (client TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL);
@@ -174,10 +175,11 @@ function prepare(db: Database.Database) {
     ),
     miss: db.prepare('INSERT INTO temp.missed (client, kind, id) VALUES (?, ?, ?)'),
     missedKey: db.prepare('SELECT 1 FROM temp.missed WHERE client = ? AND kind = ? AND id = ? LIMIT 1'),
-    // Staged rows are in key order, so the merge walks the primary key once instead of seeking at random.
+    // Staged rows are appended in the order of the batch, as profiles' rows are: the merge reads
+    // and appends them in that order, and only the index entries go to random places.
     mergeStaged: db.prepare(
       `INSERT INTO main.profiles (client, pc_id, third_party_id, attributes, modified_at)
-       SELECT client, pc_id, third_party_id, attributes, modified_at FROM temp.staged WHERE true
+       SELECT client, pc_id, third_party_id, attributes, modified_at FROM temp.staged WHERE true ORDER BY id
        ON CONFLICT (client, pc_id) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at`,
     ),
     updateBatch: db.prepare(

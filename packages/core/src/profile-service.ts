@@ -244,7 +244,10 @@ export class ProfileService {
       try {
         // A function, not an iterator: the store may read the rows again to retry its transaction.
         // Counted as the store reads them: batchStatus's appliedCount while the batch is incomplete.
-        const rows = () => this.progress.counted(client, batchId, batch.consumedCount, spool.chunks());
+        // `encoded`: the same rows still as the spool's text, for a store that decodes them on another thread.
+        const count = <C extends { length: number }>(chunks: AsyncIterable<C>) =>
+          this.progress.counted(client, batchId, batch.consumedCount, chunks);
+        const rows = Object.assign(() => count(spool.chunks()), { encoded: () => count(spool.encodedChunks()) });
         const done = await this.store.applyBatch(batch.client, batch.batchId, rows, {
           createMissing: batch.version === 'v2',
           now: this.clock(),

@@ -210,11 +210,11 @@ export class SqliteStore implements Store {
       const engine = this.engines.get();
       this.touched = [];
       try {
-        await engine.stage(client, batchId, rows(), options);
+        await engine.stage(client, batchId, rows, options);
         const done = await this.write(async () => {
           const touched = this.touched ?? [];
           this.touched = null;
-          return (await engine.merge(touched)) ?? (await engine.apply(client, batchId, rows(), options));
+          return (await engine.merge(touched)) ?? (await engine.apply(client, batchId, rows, options));
         });
         this.batches.finished(batchId);
         return done;

@@ -157,7 +157,20 @@ export type BatchRow = ProfileUpdate<BatchKey>;
  * over (PostgreSQL retries a transaction that lost a deadlock), so every call must yield the
  * same rows from the first one.
  */
-export type BatchRows = () => AsyncIterable<BatchRow[]>;
+export type BatchRows = (() => AsyncIterable<BatchRow[]>) & {
+  /**
+   * The same rows still encoded (store/encoded-rows.ts), when the caller has them so: a store
+   * that hands rows to another thread passes the text on and decodes it there, instead of
+   * decoding it here and copying the objects.
+   */
+  encoded?: () => AsyncIterable<EncodedBatchRows>;
+};
+
+/** `length` batch rows encoded by encodeBatchRow and joined by commas (decodeBatchRows reads them back). */
+export interface EncodedBatchRows {
+  length: number;
+  text: string;
+}
 
 /** Options of one batch application. */
 export interface ApplyBatchOptions {

@@ -47,8 +47,8 @@ export class BatchSpool {
     return this.count;
   }
 
-  /** Appends one row; resolves when the file can take more (back-pressure). */
-  async write(update: SpooledRow): Promise<void> {
+  /** Appends one row; resolves, with the row's encoded line, when the file can take more (back-pressure). */
+  async write(update: SpooledRow): Promise<string> {
     if (this.failure) throw this.failure;
     this.count++;
     const line = encodeBatchRow(update);
@@ -56,6 +56,7 @@ export class BatchSpool {
     this.pendingChars += line.length + 1;
     // Rows go to the file in slices of about 64 KB: one stream write per row costs more than the row.
     if (this.pendingChars >= WRITE_SLICE_CHARS) await this.flush();
+    return line;
   }
 
   /** Flushes and closes the file; call once, before reading. */

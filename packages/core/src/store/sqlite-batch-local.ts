@@ -30,7 +30,7 @@ export class SqliteLocalBatches {
   }
 
   /** Stages a batch (see SqliteBatchStage); on failure the stage is dropped before this rejects. */
-  async stage(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions) {
+  async stage(client: string, batchId: string | null, rows: BatchRows, options: ApplyBatchOptions) {
     try {
       this.stager.begin(client, batchId, options);
       await this.each(rows(), (row) => this.stager.apply(row));
@@ -41,13 +41,18 @@ export class SqliteLocalBatches {
   }
 
   /** Merges the staged batch: its record, or null when it must be applied directly. */
-  async merge(touched: TouchedProfile[]): Promise<BatchRecord | null> {
+  async merge(touched: TouchedProfile[], record?: { batchId: string; now: number }): Promise<BatchRecord | null> {
     try {
-      return this.stager.merge(touched);
+      return this.stager.merge(touched, record);
     } catch (error) {
       this.stager.discard();
       throw error;
     }
+  }
+
+  /** Drops the staged batch (it was not accepted), storing nothing. */
+  async discard(): Promise<void> {
+    this.stager.discard();
   }
 
   /** Applies a batch directly, in one IMMEDIATE transaction that yields between slices. */

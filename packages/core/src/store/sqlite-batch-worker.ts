@@ -19,12 +19,13 @@ export type BatchMode = 'stage' | 'direct';
 
 /** To the worker; `seq` numbers the batches, so nothing of one batch is taken for the next. */
 export type BatchWorkerRequest =
-  | { type: 'begin'; seq: number; mode: BatchMode; client: string; batchId: string; options: ApplyBatchOptions }
+  /** `batchId` null: a stage begun while the body is parsed, before the batch is recorded. */
+  | { type: 'begin'; seq: number; mode: BatchMode; client: string; batchId: string | null; options: ApplyBatchOptions }
   | { type: 'rows'; seq: number; rows: BatchRow[]; fresh: Array<FreshRow | null> | null }
   /** Rows still encoded (encoded-rows.ts): decoded here, so the main thread neither decodes nor copies objects. */
   | { type: 'text'; seq: number; text: string }
   | { type: 'end'; seq: number }
-  | { type: 'merge'; seq: number; touched: TouchedProfile[] }
+  | { type: 'merge'; seq: number; touched: TouchedProfile[]; record?: { batchId: string; now: number } }
   | { type: 'abort'; seq: number }
   | { type: 'close' };
 
@@ -72,6 +73,7 @@ if (parentPort) {
             stage.begin(message.client, message.batchId, message.options);
             staging = true;
           } else {
+            if (message.batchId === null) throw new Error('A batch is applied directly only once recorded');
             db.exec('BEGIN IMMEDIATE');
             direct = writer.startBatch(message.client, message.batchId, message.options);
           }
@@ -105,7 +107,7 @@ if (parentPort) {
           if (seq !== currentSeq || !staging) break;
           staging = false;
           {
-            const record = stage.merge(message.touched);
+            const record = stage.merge(message.touched, message.record);
             reply(record ? { type: 'done', seq, record } : { type: 'conflict', seq });
           }
           break;

@@ -60,20 +60,34 @@ export class SqliteBatchWorker {
    * Stages a batch in the worker without the write lock; resolves once every row is staged. If
    * `rows` throws, or the worker fails, the stage is dropped before this rejects.
    */
-  async stage(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions) {
+  async stage(client: string, batchId: string | null, rows: BatchRows, options: ApplyBatchOptions) {
     await this.run('stage', client, batchId, rows, options, (p) => p.staged);
   }
 
   /** Merges the staged batch (see SqliteBatchStage.merge): its record, or null when it must be applied directly. */
-  async merge(touched: TouchedProfile[]): Promise<BatchRecord | null> {
+  async merge(touched: TouchedProfile[], record?: { batchId: string; now: number }): Promise<BatchRecord | null> {
     const progress = this.progress;
     if (!progress?.staged) throw new Error('No staged batch to merge');
     try {
       this.worker.ref();
-      this.post({ type: 'merge', seq: progress.seq, touched });
+      this.post({ type: 'merge', seq: progress.seq, touched, ...(record ? { record } : {}) });
       await this.until(() => progress.done !== null || progress.conflict || progress.error !== null);
       if (progress.error) throw progress.error;
       return progress.done;
+    } finally {
+      this.progress = null;
+      this.worker.unref();
+    }
+  }
+
+  /** Drops the staged batch (it was not accepted), storing nothing. */
+  async discard(): Promise<void> {
+    const progress = this.progress;
+    if (!progress || this.stopped) return;
+    try {
+      this.worker.ref();
+      this.post({ type: 'abort', seq: progress.seq });
+      await this.until(() => progress.aborted || progress.error !== null);
     } finally {
       this.progress = null;
       this.worker.unref();
@@ -96,7 +110,7 @@ export class SqliteBatchWorker {
   private async run(
     mode: BatchMode,
     client: string,
-    batchId: string,
+    batchId: string | null,
     rows: BatchRows,
     options: ApplyBatchOptions,
     finished: (progress: Progress) => boolean,

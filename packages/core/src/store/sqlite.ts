@@ -14,6 +14,7 @@ import { SqliteProfileLinks } from './sqlite-links';
 import { LINKED_PROFILE_COLUMNS, SqliteProfileWriter, toProfile, type ProfileRow } from './sqlite-rows';
 import { SqliteControl, controlPathOf } from './sqlite-control';
 import { configureSqliteWriter, migrateSqlite } from './sqlite-schema';
+import { RowFeed } from './sqlite-prestage';
 import type { TouchedProfile } from './sqlite-stage';
 import type {
   ApplyBatchOptions,
@@ -23,6 +24,7 @@ import type {
   DecideSigningKeys,
   LinkOutcome,
   NewBatch,
+  PrestagedBatch,
   Settings,
   SettingsChange,
   SigningKeyRecord,
@@ -76,6 +78,14 @@ export class SqliteStore implements Store {
   private readonly batchRuns = new Mutex();
   /** Profiles written while a batch is staged, for its merge to check (null when none is). */
   private touched: TouchedProfile[] | null = null;
+  /** Batches applied or waiting to be (a batch's body is not staged while another one waits). */
+  private queuedBatches = 0;
+  /** The batch being staged while its body is parsed (prestageBatch), if any. */
+  private early: {
+    handle: PrestagedBatch;
+    feed: RowFeed;
+    finish(chosen: { batchId: string; rows: BatchRows; options: ApplyBatchOptions }): Promise<BatchRecord>;
+  } | null = null;
   private readonly rows: SqliteProfileWriter;
   private readonly links: SqliteProfileLinks;
   private readonly deletion: SqliteProfileDeletion;
@@ -204,24 +214,124 @@ export class SqliteStore implements Store {
    * that (SqliteBatchStage); when a profile the batch read was written meanwhile, applies it
    * again directly under the lock instead. One batch at a time.
    */
-  applyBatch(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord> {
-    return this.batchRuns.run(async () => {
-      this.checkOpen();
-      const engine = this.engines.get();
-      this.touched = [];
-      try {
-        await engine.stage(client, batchId, rows, options);
-        const done = await this.write(async () => {
-          const touched = this.touched ?? [];
+  async applyBatch(
+    client: string,
+    batchId: string,
+    rows: BatchRows,
+    options: ApplyBatchOptions,
+    prestaged?: PrestagedBatch,
+  ): Promise<BatchRecord> {
+    const early = this.early;
+    if (early && prestaged === early.handle) return early.finish({ batchId, rows, options });
+    this.queuedBatches++;
+    try {
+      return await this.batchRuns.run(async () => {
+        this.checkOpen();
+        const engine = this.engines.get();
+        this.touched = [];
+        try {
+          await engine.stage(client, batchId, rows, options);
+          return await this.mergeStaged(engine, client, batchId, rows, options);
+        } finally {
           this.touched = null;
-          return (await engine.merge(touched)) ?? (await engine.apply(client, batchId, rows, options));
+        }
+      });
+    } finally {
+      this.queuedBatches--;
+    }
+  }
+
+  /**
+   * Starts staging a batch while its body is parsed (docs/sqlite-batches.md): its rows are worked
+   * out as they arrive, and nothing reaches `profiles` before `applyBatch` merges them. Null when
+   * another batch is being applied or waits (the body would otherwise wait for it).
+   */
+  prestageBatch(client: string, options: ApplyBatchOptions): PrestagedBatch | null {
+    if (this.closed || this.early || this.queuedBatches > 0) return null;
+    const feed = new RowFeed();
+    let decide: (chosen: { batchId: string; rows: BatchRows; options: ApplyBatchOptions } | null) => void = () => {};
+    const decided = new Promise<Parameters<typeof decide>[0]>((resolve) => (decide = resolve));
+    this.queuedBatches++;
+    const result = this.batchRuns.run(async (): Promise<BatchRecord | null> => {
+      try {
+        this.checkOpen();
+        const engine = this.engines.get();
+        this.touched = [];
+        let staged = true;
+        try {
+          await engine.stage(client, null, feed.rows(), options);
+        } catch {
+          staged = false; // the body was refused, or staging failed: the rows are in the spool
+        } finally {
+          feed.close();
+        }
+        const chosen = await decided;
+        if (chosen === null) {
+          if (staged) await engine.discard();
+          return null;
+        }
+        const { batchId, rows } = chosen;
+        if (!staged) {
+          const again = this.engines.get(); // the worker may have stopped
+          this.touched = [];
+          await again.stage(client, batchId, rows, chosen.options);
+          return await this.mergeStaged(again, client, batchId, rows, chosen.options);
+        }
+        return await this.mergeStaged(engine, client, batchId, rows, chosen.options, {
+          batchId,
+          now: chosen.options.now,
         });
-        this.batches.finished(batchId);
-        return done;
       } finally {
         this.touched = null;
+        this.early = null;
+        this.queuedBatches--;
+        feed.close();
       }
     });
+    result.catch(() => undefined); // awaited by applyBatch; a discarded batch's failure matters to no one
+    const handle: PrestagedBatch = {
+      add: (chunk) => feed.push(chunk),
+      discard: async () => {
+        feed.fail(new Error('The batch was not accepted'));
+        decide(null);
+        await result.catch(() => undefined);
+      },
+    };
+    this.early = {
+      handle,
+      feed,
+      finish: async (chosen) => {
+        feed.end();
+        decide(chosen);
+        const done = await result;
+        if (!done) throw new Error(`Batch ${chosen.batchId} was discarded`);
+        return done;
+      },
+    };
+    return handle;
+  }
+
+  /** Rows of the batch being staged while its body is parsed that the stage has taken so far (0 when none). */
+  stagedRows(): number {
+    return this.early?.feed.taken ?? 0;
+  }
+
+  /** Merges a staged batch under the write lock, or applies it there directly when a profile it read was written meanwhile. */
+  private async mergeStaged(
+    engine: ReturnType<SqliteBatchEngines['get']>,
+    client: string,
+    batchId: string,
+    rows: BatchRows,
+    options: ApplyBatchOptions,
+    record?: { batchId: string; now: number },
+  ): Promise<BatchRecord> {
+    const done = await this.write(async () => {
+      const touched = this.touched ?? [];
+      this.touched = null;
+      return (await engine.merge(touched, record)) ?? (await engine.apply(client, batchId, rows, options));
+    });
+    this.batches.finished(batchId);
+    return done;
   }
 
   markBatchStuck(client: string, batchId: string, message: string): Promise<void> {

@@ -1,0 +1,149 @@
+/**
+ * On SQLite a batch is worked out while its body is still arriving (issue 18): its rows are staged
+ * as they are parsed, and nothing of them is stored until the batch is accepted and merged. A
+ * body refused late, or a gate that refuses once the body is received, leaves nothing stored.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProfileService } from '../src/profile-service';
+import { SqliteStore } from '../src/store/sqlite';
+import type { BatchRecord } from '../src/store/types';
+import { NOW } from './postgres-harness';
+
+const ROWS = 5000;
+
+/** A CSV body in two parts; `between` runs after the first part has been handed over. */
+async function* body(between: () => Promise<void>, last = ''): AsyncGenerator<string> {
+  const lines = Array.from({ length: ROWS }, (_, i) => `u${i},gold`);
+  yield `thirdPartyId,tier\n${lines.slice(0, ROWS / 2).join('\n')}\n`;
+  await between();
+  yield `${lines.slice(ROWS / 2).join('\n')}\n${last}`;
+}
+
+async function settled(applied: Promise<BatchRecord>): Promise<BatchRecord> {
+  const done = await applied;
+  assert.equal(done.status, 'complete');
+  return done;
+}
+
+describe('SqliteStore: a batch staged while its body is parsed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'profilegate-prestage-'));
+  let n = 0;
+  let store: SqliteStore;
+  let service: ProfileService;
+  beforeEach(() => {
+    store = new SqliteStore(join(dir, `s${++n}.db`));
+    service = new ProfileService({ store, clock: () => NOW, spoolDir: dir, batchLimits: { maxRows: ROWS } });
+  });
+  afterEach(async () => {
+    await service.drain();
+    await store.close();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const count = (id: string) => store.getProfile('acme', { kind: 'thirdPartyId', id });
+
+  it('stages the rows of the first part before the rest of the body arrives', async () => {
+    let stagedBeforeEnd = 0;
+    const submitted = await service.submitBatch(
+      'acme',
+      'v2',
+      body(async () => {
+        // Give the worker time to take the first part: it is staged, not stored.
+        for (let i = 0; i < 200 && store.stagedRows() === 0; i++) await new Promise((r) => setTimeout(r, 5));
+        stagedBeforeEnd = store.stagedRows();
+        assert.equal(await count('u0'), null);
+      }),
+      'csv',
+    );
+    const done = await settled(submitted.applied);
+    assert.ok(stagedBeforeEnd > 0, 'no row was staged before the body ended');
+    assert.equal(done.successfulUpdates, ROWS);
+    assert.equal((await count(`u${ROWS - 1}`))?.attributes['tier']?.value, 'gold');
+  });
+
+  it('stores nothing when the body is refused late, and the next batch still applies', async () => {
+    // One row over the limit, after the first part was staged.
+    await assert.rejects(
+      service.submitBatch(
+        'acme',
+        'v2',
+        body(async () => undefined, 'u-extra,gold\n'),
+        'csv',
+      ),
+      /500|rows|limit/i,
+    );
+    assert.equal(await count('u0'), null);
+    const next = await service.submitBatch(
+      'acme',
+      'v2',
+      body(async () => undefined),
+      'csv',
+    );
+    assert.equal((await settled(next.applied)).successfulUpdates, ROWS);
+  });
+
+  it('stores nothing when the gate refuses once the body is received, before or after recording', async () => {
+    const refuse = async () => {
+      throw new Error('revoked');
+    };
+    await assert.rejects(
+      service.submitBatch(
+        'acme',
+        'v2',
+        body(async () => undefined),
+        'csv',
+        { beforeAccept: refuse },
+      ),
+      /revoked/,
+    );
+    let checks = 0;
+    const second = async () => {
+      if (++checks === 2) throw new Error('revoked meanwhile');
+    };
+    await assert.rejects(
+      service.submitBatch(
+        'acme',
+        'v2',
+        body(async () => undefined),
+        'csv',
+        { beforeAccept: second },
+      ),
+      /revoked meanwhile/,
+    );
+    assert.equal(await count('u0'), null);
+    const next = await service.submitBatch(
+      'acme',
+      'v2',
+      body(async () => undefined),
+      'csv',
+    );
+    assert.equal((await settled(next.applied)).successfulUpdates, ROWS);
+  });
+
+  it('puts its rows on top of a single update made to one of its profiles while it was staged', async () => {
+    await store.updateProfile(
+      'acme',
+      { key: { kind: 'thirdPartyId', id: 'u1' }, attributes: { city: 'Oslo' } },
+      { createMissing: true, now: NOW - 10 },
+    );
+    const submitted = await service.submitBatch(
+      'acme',
+      'v2',
+      body(async () => {
+        await store.updateProfile(
+          'acme',
+          { key: { kind: 'thirdPartyId', id: 'u1' }, attributes: { city: 'Bergen', tier: 'silver' } },
+          { createMissing: false, now: NOW - 5 },
+        );
+      }),
+      'csv',
+    );
+    await settled(submitted.applied);
+    const u1 = await count('u1');
+    assert.equal(u1?.attributes['city']?.value, 'Bergen');
+    assert.equal(u1?.attributes['tier']?.value, 'gold');
+  });
+});

@@ -14,8 +14,7 @@ import { SqliteProfileLinks } from './sqlite-links';
 import { LINKED_PROFILE_COLUMNS, SqliteProfileWriter, toProfile, type ProfileRow } from './sqlite-rows';
 import { SqliteControl, controlPathOf } from './sqlite-control';
 import { configureSqliteWriter, migrateSqlite } from './sqlite-schema';
-import { RowFeed } from './sqlite-prestage';
-import type { TouchedProfile } from './sqlite-stage';
+import { SqliteBatchRuns } from './sqlite-batch-runs';
 import type {
   ApplyBatchOptions,
   AuditEvent,
@@ -73,19 +72,8 @@ export class SqliteStore implements Store {
   private readonly reader: Database.Database;
   private readonly writes = new Mutex();
   private readonly changes = new ChangeEmitter();
-  private readonly engines: SqliteBatchEngines;
-  /** One batch at a time; its stage runs outside `writes`, its merge inside. */
-  private readonly batchRuns = new Mutex();
-  /** Profiles written while a batch is staged, for its merge to check (null when none is). */
-  private touched: TouchedProfile[] | null = null;
-  /** Batches applied or waiting to be (a batch's body is not staged while another one waits). */
-  private queuedBatches = 0;
-  /** The batch being staged while its body is parsed (prestageBatch), if any. */
-  private early: {
-    handle: PrestagedBatch;
-    feed: RowFeed;
-    finish(chosen: { batchId: string; rows: BatchRows; options: ApplyBatchOptions }): Promise<BatchRecord>;
-  } | null = null;
+  /** Batches, one at a time: staged outside `writes`, merged inside (sqlite-batch-runs.ts). */
+  private readonly runs: SqliteBatchRuns;
   private readonly rows: SqliteProfileWriter;
   private readonly links: SqliteProfileLinks;
   private readonly deletion: SqliteProfileDeletion;
@@ -111,7 +99,7 @@ export class SqliteStore implements Store {
     migrateSqlite(this.writer);
     this.reader = new Database(path, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
-    this.engines = new SqliteBatchEngines(path, {
+    const engines = new SqliteBatchEngines(path, {
       useWorker: options.batchWorker ?? true,
       chunkRows: options.batchChunkRows ?? 2000,
       sliceMs: options.batchSliceMs ?? 10,
@@ -121,6 +109,11 @@ export class SqliteStore implements Store {
     this.links = new SqliteProfileLinks(this.writer);
     this.deletion = new SqliteProfileDeletion(this.writer);
     this.batches = new SqliteBatchRecords(this.writer, this.reader);
+    this.runs = new SqliteBatchRuns(engines, {
+      checkOpen: () => this.checkOpen(),
+      write: (task) => this.write(task),
+      finished: (batchId) => this.batches.finished(batchId),
+    });
   }
 
   async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
@@ -142,9 +135,9 @@ export class SqliteStore implements Store {
           return { status: 'updated', profile: result.profile, created: result.created };
         })
         .immediate();
-      if (outcome.status === 'updated' && this.touched) {
+      if (outcome.status === 'updated') {
         const { pcId, thirdPartyId } = outcome.profile;
-        this.touched.push({ client, pcId, thirdPartyId: thirdPartyId ?? null });
+        this.runs.touch({ client, pcId, thirdPartyId: thirdPartyId ?? null });
       }
       return outcome;
     });
@@ -168,7 +161,7 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const deleted = this.writer.transaction(() => this.deletion.deleteProfile(client, key)).immediate();
       if (deleted === null) return null;
-      if (this.touched) this.touched.push({ client, pcId: deleted.pcId, thirdPartyId: deleted.thirdPartyId ?? null });
+      this.runs.touch({ client, pcId: deleted.pcId, thirdPartyId: deleted.thirdPartyId ?? null });
       if (audit) this.control.appendAudit(client, audit(deleted));
       return deleted;
     });
@@ -178,13 +171,13 @@ export class SqliteStore implements Store {
   deleteExpiredProfiles(client: string, olderThan: number, limit: number): Promise<number> {
     return this.write(() => {
       const deleted = this.writer.transaction(() => this.deletion.deleteExpired(client, olderThan, limit)).immediate();
-      if (this.touched) this.touched.push(...deleted);
+      this.runs.touch(...deleted);
       return deleted.length;
     });
   }
 
   /**
-   * Keyset pages by pcId on the reader connection (the primary key's order): each page is one
+   * Keyset pages by pcId on the reader connection (in the order of the (client, pc_id) index): each page is one
    * `all()`, its own short read transaction, so no read stays open between pages. One read held
    * for a whole export of millions of profiles (an `iterate()` cursor) would keep the WAL from
    * being checkpointed past its start for minutes, and the file would grow under the batches
@@ -211,127 +204,26 @@ export class SqliteStore implements Store {
 
   /**
    * Stages the batch without the profile write lock, then merges it holding the lock only for
-   * that (SqliteBatchStage); when a profile the batch read was written meanwhile, applies it
-   * again directly under the lock instead. One batch at a time.
+   * that (SqliteBatchRuns); `prestaged`, when given, is the batch staged while its body was parsed.
    */
-  async applyBatch(
+  applyBatch(
     client: string,
     batchId: string,
     rows: BatchRows,
     options: ApplyBatchOptions,
     prestaged?: PrestagedBatch,
   ): Promise<BatchRecord> {
-    const early = this.early;
-    if (early && prestaged === early.handle) return early.finish({ batchId, rows, options });
-    this.queuedBatches++;
-    try {
-      return await this.batchRuns.run(async () => {
-        this.checkOpen();
-        const engine = this.engines.get();
-        this.touched = [];
-        try {
-          await engine.stage(client, batchId, rows, options);
-          return await this.mergeStaged(engine, client, batchId, rows, options);
-        } finally {
-          this.touched = null;
-        }
-      });
-    } finally {
-      this.queuedBatches--;
-    }
+    return this.runs.apply(client, batchId, rows, options, prestaged);
   }
 
-  /**
-   * Starts staging a batch while its body is parsed (docs/sqlite-batches.md): its rows are worked
-   * out as they arrive, and nothing reaches `profiles` before `applyBatch` merges them. Null when
-   * another batch is being applied or waits (the body would otherwise wait for it).
-   */
+  /** Starts staging a batch while its body is parsed, or null (see SqliteBatchRuns.prestage). */
   prestageBatch(client: string, options: ApplyBatchOptions): PrestagedBatch | null {
-    if (this.closed || this.early || this.queuedBatches > 0) return null;
-    const feed = new RowFeed();
-    let decide: (chosen: { batchId: string; rows: BatchRows; options: ApplyBatchOptions } | null) => void = () => {};
-    const decided = new Promise<Parameters<typeof decide>[0]>((resolve) => (decide = resolve));
-    this.queuedBatches++;
-    const result = this.batchRuns.run(async (): Promise<BatchRecord | null> => {
-      try {
-        this.checkOpen();
-        const engine = this.engines.get();
-        this.touched = [];
-        let staged = true;
-        try {
-          await engine.stage(client, null, feed.rows(), options);
-        } catch {
-          staged = false; // the body was refused, or staging failed: the rows are in the spool
-        } finally {
-          feed.close();
-        }
-        const chosen = await decided;
-        if (chosen === null) {
-          if (staged) await engine.discard();
-          return null;
-        }
-        const { batchId, rows } = chosen;
-        if (!staged) {
-          const again = this.engines.get(); // the worker may have stopped
-          this.touched = [];
-          await again.stage(client, batchId, rows, chosen.options);
-          return await this.mergeStaged(again, client, batchId, rows, chosen.options);
-        }
-        return await this.mergeStaged(engine, client, batchId, rows, chosen.options, {
-          batchId,
-          now: chosen.options.now,
-        });
-      } finally {
-        this.touched = null;
-        this.early = null;
-        this.queuedBatches--;
-        feed.close();
-      }
-    });
-    result.catch(() => undefined); // awaited by applyBatch; a discarded batch's failure matters to no one
-    const handle: PrestagedBatch = {
-      add: (chunk) => feed.push(chunk),
-      discard: async () => {
-        feed.fail(new Error('The batch was not accepted'));
-        decide(null);
-        await result.catch(() => undefined);
-      },
-    };
-    this.early = {
-      handle,
-      feed,
-      finish: async (chosen) => {
-        feed.end();
-        decide(chosen);
-        const done = await result;
-        if (!done) throw new Error(`Batch ${chosen.batchId} was discarded`);
-        return done;
-      },
-    };
-    return handle;
+    return this.closed ? null : this.runs.prestage(client, options);
   }
 
   /** Rows of the batch being staged while its body is parsed that the stage has taken so far (0 when none). */
   stagedRows(): number {
-    return this.early?.feed.taken ?? 0;
-  }
-
-  /** Merges a staged batch under the write lock, or applies it there directly when a profile it read was written meanwhile. */
-  private async mergeStaged(
-    engine: ReturnType<SqliteBatchEngines['get']>,
-    client: string,
-    batchId: string,
-    rows: BatchRows,
-    options: ApplyBatchOptions,
-    record?: { batchId: string; now: number },
-  ): Promise<BatchRecord> {
-    const done = await this.write(async () => {
-      const touched = this.touched ?? [];
-      this.touched = null;
-      return (await engine.merge(touched, record)) ?? (await engine.apply(client, batchId, rows, options));
-    });
-    this.batches.finished(batchId);
-    return done;
+    return this.runs.stagedRows();
   }
 
   markBatchStuck(client: string, batchId: string, message: string): Promise<void> {
@@ -404,14 +296,14 @@ export class SqliteStore implements Store {
 
   /** Closes the store once the batch being applied (if any) and every queued write are done. */
   async close(): Promise<void> {
-    await this.batchRuns.run(() => this.closeNow());
+    await this.runs.afterBatches(() => this.closeNow());
   }
 
   private closeNow(): Promise<void> {
     return this.writes.run(async () => {
       if (this.closed) return;
       this.closed = true;
-      await this.engines.close();
+      await this.runs.closeEngines();
       this.reader.close();
       this.writer.close();
       this.control.close();

@@ -257,7 +257,8 @@ export class ProfileService {
 
   private apply(batch: BatchRecord, spool: BatchSpool, early?: PrestagedBatch): Promise<BatchRecord> {
     const { client, batchId } = batch;
-    this.progress.begin(client, batchId, batch.consumedCount);
+    // Rows staged while the body was parsed have been worked through: only their merge is left.
+    this.progress.begin(client, batchId, early ? batch.batchSize : batch.consumedCount);
     const run = (async () => {
       try {
         // A function, not an iterator: the store may read the rows again to retry its transaction.

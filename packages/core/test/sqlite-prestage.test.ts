@@ -123,6 +123,38 @@ describe('SqliteStore: a batch staged while its body is parsed', () => {
     assert.equal((await settled(next.applied)).successfulUpdates, ROWS);
   });
 
+  it('reports every row worked through (appliedCount) from its acceptance until its merge', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const gated = new Proxy(store, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property === 'applyBatch') {
+          return async (...args: Parameters<SqliteStore['applyBatch']>) => {
+            await held;
+            return target.applyBatch(...args);
+          };
+        }
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const gatedService = new ProfileService({ store: gated, clock: () => NOW, spoolDir: dir });
+    const submitted = await gatedService.submitBatch(
+      'acme',
+      'v2',
+      body(async () => undefined),
+      'csv',
+    );
+    try {
+      const status = await gatedService.getBatch('acme', submitted.batch.batchId);
+      assert.equal(status.status, 'incomplete');
+      assert.equal(status.appliedCount, ROWS);
+    } finally {
+      release(); // else the batch would hold the store open
+    }
+    await settled(submitted.applied);
+  });
+
   it('puts its rows on top of a single update made to one of its profiles while it was staged', async () => {
     await store.updateProfile(
       'acme',

@@ -125,10 +125,10 @@ export function configureSqliteWriter(db: Database.Database): void {
 /**
  * Page caches of a batch connection (the worker's, or SqliteLocalBatches'), in KiB: the profile
  * database's, so that the indexes a large batch inserts into at random stay in memory longer,
- * and the TEMP database's, where a batch is staged. Both count in the server's RSS (API target:
+ * and the TEMP database's, where a batch is staged. Both count in the server's RSS (target:
  * peak under 300 MB with a 500,000-row batch), so they stay far below the indexes of a large table.
  */
-export const BATCH_CACHE_KIB = Number(process.env['PROFILEGATE_BATCH_CACHE_KIB'] ?? 32 * 1024);
+export const BATCH_CACHE_KIB = 32 * 1024;
 
 /** Settings of a connection that applies batches: the writer's, and larger page caches. */
 export function configureSqliteBatchConnection(db: Database.Database): void {

@@ -155,6 +155,22 @@ describe('SqliteStore: a batch staged while its body is parsed', () => {
     await settled(submitted.applied);
   });
 
+  it('stages the batch again from its spool when the worker died while the body arrived', async () => {
+    const submitted = await service.submitBatch(
+      'acme',
+      'v2',
+      body(async () => {
+        for (let i = 0; i < 200 && store.stagedRows() === 0; i++) await new Promise((r) => setTimeout(r, 5));
+        type Internals = { runs: { engines: { worker: { worker: { terminate(): Promise<number> } } } } };
+        await (store as unknown as Internals).runs.engines.worker.worker.terminate();
+      }),
+      'csv',
+    );
+    const done = await settled(submitted.applied);
+    assert.equal(done.successfulUpdates, ROWS);
+    assert.equal((await count(`u${ROWS - 1}`))?.attributes['tier']?.value, 'gold');
+  });
+
   it('puts its rows on top of a single update made to one of its profiles while it was staged', async () => {
     await store.updateProfile(
       'acme',

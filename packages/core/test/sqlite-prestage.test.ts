@@ -171,6 +171,27 @@ describe('SqliteStore: a batch staged while its body is parsed', () => {
     assert.equal((await count(`u${ROWS - 1}`))?.attributes['tier']?.value, 'gold');
   });
 
+  it('does not hold up another batch while its body is still arriving', async function () {
+    this.timeout(20_000); // on a deadlock: the other batch would wait for this body, which waits for it
+    let otherDone: BatchRecord | null = null;
+    const first = await service.submitBatch(
+      'acme',
+      'v2',
+      body(async () => {
+        // This body's first part is being staged; another batch is sent and completes meanwhile.
+        const small = (async function* () {
+          yield 'thirdPartyId,tier\nv1,silver\n';
+        })();
+        const other = await service.submitBatch('acme', 'v2', small, 'csv');
+        otherDone = await other.applied;
+      }),
+      'csv',
+    );
+    assert.equal((otherDone as BatchRecord | null)?.status, 'complete');
+    assert.equal((await settled(first.applied)).successfulUpdates, ROWS);
+    assert.equal((await count('v1'))?.attributes['tier']?.value, 'silver');
+  });
+
   it('puts its rows on top of a single update made to one of its profiles while it was staged', async () => {
     await store.updateProfile(
       'acme',

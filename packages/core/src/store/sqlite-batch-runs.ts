@@ -23,6 +23,9 @@ interface EarlyChoice {
 
 type Engine = ReturnType<SqliteBatchEngines['get']>;
 
+/** A batch staged while its body arrived whose stage stopped: it is applied as any other. */
+const FELL_BACK = Symbol('fell back');
+
 /**
  * How SqliteStore runs its batches, one at a time (docs/sqlite-batches.md): staged on the batch
  * engine's connection without the write lock, then merged under it; when a profile the batch read
@@ -61,6 +64,9 @@ export class SqliteBatchRuns {
   ): Promise<BatchRecord> {
     const early = this.early;
     if (early && prestaged === early.handle) return early.finish({ batchId, rows, options });
+    // A body still arriving must not hold this batch up: its stage stops, and that batch is
+    // applied from its spool once accepted, after this one.
+    early?.feed.fail(new Error('Another batch is waiting'));
     this.queued++;
     try {
       return await this.runs.run(async () => {
@@ -83,7 +89,7 @@ export class SqliteBatchRuns {
     let decide: (chosen: EarlyChoice | null) => void = () => undefined;
     const decided = new Promise<EarlyChoice | null>((resolve) => (decide = resolve));
     this.queued++;
-    const result = this.runs.run(async (): Promise<BatchRecord | null> => {
+    const result = this.runs.run(async (): Promise<BatchRecord | null | typeof FELL_BACK> => {
       try {
         this.host.checkOpen();
         const engine = this.engines.get();
@@ -92,17 +98,19 @@ export class SqliteBatchRuns {
         try {
           await engine.stage(client, null, feed.rows(), options);
         } catch {
-          staged = false; // the body was refused, or staging failed: the rows are in the spool
+          staged = false; // the body was refused, another batch waits, or the worker failed
         } finally {
           feed.close();
         }
+        // Without a stage the batch holds nothing: if it is accepted, it is applied from its
+        // spool as any other, in its turn.
+        if (!staged) return FELL_BACK;
         const chosen = await decided;
         if (chosen === null) {
-          if (staged) await engine.discard();
+          await engine.discard();
           return null;
         }
         const { batchId, rows } = chosen;
-        if (!staged) return await this.stageAndMerge(this.engines.get(), client, batchId, rows, chosen.options);
         return await this.merge(engine, client, batchId, rows, chosen.options, { batchId, now: chosen.options.now });
       } finally {
         this.touched = null;
@@ -127,6 +135,7 @@ export class SqliteBatchRuns {
         feed.end();
         decide(chosen);
         const done = await result;
+        if (done === FELL_BACK) return this.apply(client, chosen.batchId, chosen.rows, chosen.options);
         if (!done) throw new Error(`Batch ${chosen.batchId} was discarded`);
         return done;
       },

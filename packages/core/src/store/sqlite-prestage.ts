@@ -30,8 +30,9 @@ export class RowFeed {
     this.notify();
   }
 
-  /** The body or the batch was refused: the engine stops with `error` (and drops its work). */
+  /** The body was refused, or another batch waits: unless the body is complete, the engine stops with `error` (and drops its work). */
   fail(error: Error): void {
+    if (this.ended) return; // the body is complete: the stage finishes
     this.failure ??= error;
     this.notify();
   }

@@ -56,6 +56,8 @@ export {
   type BatchRecord,
   type BatchRow,
   type BatchRows,
+  type EncodedBatchRows,
+  type PrestagedBatch,
   type BatchState,
   type DecideSigningKeys,
   type GracedToken,

@@ -14,7 +14,7 @@ import {
 import type { Profile, ProfileKey } from './profiles/types';
 import { textProblem } from './storable-text';
 import { failedRowBytes, failureMessage } from './store/failure-log';
-import type { AuditEvent, BatchFailure, BatchRecord, Store } from './store/types';
+import type { AuditEvent, BatchFailure, BatchRecord, PrestagedBatch, Store } from './store/types';
 import { MAX_REPORTED_FAILURES } from './store/types';
 
 /** Options of the profile service. */
@@ -49,6 +49,9 @@ export interface SubmittedBatch {
 }
 
 const DAY_MS = 86_400_000;
+
+/** Rows handed at a time to a store that works a batch out while its body is parsed. */
+const EARLY_CHUNK_ROWS = 1000;
 
 /** The status message of a batch whose token stopped working while it was being recorded. */
 const REFUSED_AT_ACCEPT =
@@ -166,10 +169,22 @@ export class ProfileService {
     let failedCount = 0;
     let failedBytes = 0;
     let batch: BatchRecord;
+    // A store that can (SQLite) works the rows out while the body is still parsed, storing
+    // nothing until the batch is accepted and applied: `early` gets each chunk of rows as spooled.
+    const early = this.store.prestageBatch?.(client, { createMissing: version === 'v2', now: this.clock() }) ?? null;
+    let lines: string[] = [];
+    const handOver = async () => {
+      if (early && lines.length > 0) await early.add({ length: lines.length, text: lines.join(',') });
+      lines = [];
+    };
     try {
       for await (const item of parseBatch(body, { format, limits: this.options.batchLimits })) {
         if (item.type === 'row') {
-          await spool.write(item.update);
+          const line = await spool.write(item.update);
+          if (early) {
+            lines.push(line);
+            if (lines.length >= EARLY_CHUNK_ROWS) await handOver();
+          }
         } else {
           failedCount++;
           failedBytes += failedRowBytes(item.id);
@@ -177,6 +192,7 @@ export class ProfileService {
             failures.push({ line: item.line, id: item.id, message: item.message });
         }
       }
+      await handOver();
       await spool.finish();
       await options.beforeAccept?.();
       const now = this.clock();
@@ -190,6 +206,7 @@ export class ProfileService {
         now,
       });
     } catch (error) {
+      await early?.discard();
       await spool.dispose();
       throw error;
     }
@@ -199,12 +216,13 @@ export class ProfileService {
       try {
         await options.beforeAccept();
       } catch (error) {
+        await early?.discard();
         await spool.dispose();
         await this.store.markBatchStuck(client, batch.batchId, REFUSED_AT_ACCEPT).catch(() => undefined);
         throw error;
       }
     }
-    const applied = this.apply(batch, spool);
+    const applied = this.apply(batch, spool, early ?? undefined);
     return { batch, applied };
   }
 
@@ -237,18 +255,20 @@ export class ProfileService {
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
-  private apply(batch: BatchRecord, spool: BatchSpool): Promise<BatchRecord> {
+  private apply(batch: BatchRecord, spool: BatchSpool, early?: PrestagedBatch): Promise<BatchRecord> {
     const { client, batchId } = batch;
-    this.progress.begin(client, batchId, batch.consumedCount);
+    // Rows staged while the body was parsed have been worked through: only their merge is left.
+    this.progress.begin(client, batchId, early ? batch.batchSize : batch.consumedCount);
     const run = (async () => {
       try {
         // A function, not an iterator: the store may read the rows again to retry its transaction.
         // Counted as the store reads them: batchStatus's appliedCount while the batch is incomplete.
-        const rows = () => this.progress.counted(client, batchId, batch.consumedCount, spool.chunks());
-        const done = await this.store.applyBatch(batch.client, batch.batchId, rows, {
-          createMissing: batch.version === 'v2',
-          now: this.clock(),
-        });
+        // `encoded`: the same rows still as the spool's text, for a store that decodes them on another thread.
+        const count = <C extends { length: number }>(chunks: AsyncIterable<C>) =>
+          this.progress.counted(client, batchId, batch.consumedCount, chunks);
+        const rows = Object.assign(() => count(spool.chunks()), { encoded: () => count(spool.encodedChunks()) });
+        const applyOptions = { createMissing: batch.version === 'v2', now: this.clock() };
+        const done = await this.store.applyBatch(batch.client, batch.batchId, rows, applyOptions, early);
         return shown(done);
       } catch (error) {
         this.options.onBatchError?.(batch.batchId, error);

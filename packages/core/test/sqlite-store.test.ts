@@ -172,8 +172,8 @@ describe('SqliteStore specifics', () => {
       }
       const applying = store.applyBatch('acme', first.batchId, slow, { createMissing: true, now: 2 });
       await firstChunkTaken;
-      type Internals = { engines: { worker: { worker: { terminate(): Promise<number> } } } };
-      const worker = (store as unknown as Internals).engines.worker;
+      type Internals = { runs: { engines: { worker: { worker: { terminate(): Promise<number> } } } } };
+      const worker = (store as unknown as Internals).runs.engines.worker;
       await worker.worker.terminate();
       await assert.rejects(applying, /worker/);
       assert.equal(await store.getProfile('acme', { kind: 'pcId', id: 'p1' }), null);

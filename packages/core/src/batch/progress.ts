@@ -27,7 +27,12 @@ export class BatchProgress {
    * has then worked the chunk through, inside its transaction). Each call counts again from
    * `start`: a store reads the rows again to retry its transaction.
    */
-  async *counted<T>(client: string, batchId: string, start: number, chunks: AsyncIterable<T[]>): AsyncGenerator<T[]> {
+  async *counted<C extends { length: number }>(
+    client: string,
+    batchId: string,
+    start: number,
+    chunks: AsyncIterable<C>,
+  ): AsyncGenerator<C> {
     let count = start;
     this.applied.set(key(client, batchId), count);
     for await (const chunk of chunks) {

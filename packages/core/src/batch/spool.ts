@@ -3,6 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BatchKey, ProfileUpdate } from '../profiles/types';
+import { decodeBatchRows, encodeBatchRow } from '../store/encoded-rows';
+import type { EncodedBatchRows } from '../store/types';
 
 /** One spooled row: batches name profiles by pcId or thirdPartyId only. */
 type SpooledRow = ProfileUpdate<BatchKey>;
@@ -45,20 +47,16 @@ export class BatchSpool {
     return this.count;
   }
 
-  /** Appends one row; resolves when the file can take more (back-pressure). */
-  async write(update: SpooledRow): Promise<void> {
+  /** Appends one row; resolves, with the row's encoded line, when the file can take more (back-pressure). */
+  async write(update: SpooledRow): Promise<string> {
     if (this.failure) throw this.failure;
     this.count++;
-    const kind = update.key.kind === 'pcId' ? 0 : 1;
-    const line = JSON.stringify(
-      update.remove && update.remove.length > 0
-        ? [kind, update.key.id, update.attributes, update.remove]
-        : [kind, update.key.id, update.attributes],
-    );
+    const line = encodeBatchRow(update);
     this.pending.push(line);
     this.pendingChars += line.length + 1;
     // Rows go to the file in slices of about 64 KB: one stream write per row costs more than the row.
     if (this.pendingChars >= WRITE_SLICE_CHARS) await this.flush();
+    return line;
   }
 
   /** Flushes and closes the file; call once, before reading. */
@@ -93,7 +91,12 @@ export class BatchSpool {
 
   /** Reads the rows back in chunks of `chunkSize`. */
   async *chunks(chunkSize = 1000): AsyncGenerator<SpooledRow[]> {
-    // Rows are JSON without raw line breaks, one a line: `chunkSize` lines are parsed as one array.
+    for await (const chunk of this.encodedChunks(chunkSize)) yield decodeBatchRows(chunk.text);
+  }
+
+  /** Reads the rows back in chunks of `chunkSize`, still encoded (store/encoded-rows.ts). */
+  async *encodedChunks(chunkSize = 1000): AsyncGenerator<EncodedBatchRows> {
+    // Rows are JSON without raw line breaks, one a line: `chunkSize` lines are joined by commas.
     let lines: string[] = [];
     let rest = '';
     const input = createReadStream(this.file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
@@ -106,14 +109,14 @@ export class BatchSpool {
         if (line === '') continue;
         lines.push(line);
         if (lines.length >= chunkSize) {
-          yield toUpdates(lines);
+          yield { length: lines.length, text: lines.join(',') };
           lines = [];
         }
       }
       rest += text.slice(start);
     }
     if (rest !== '') lines.push(rest);
-    if (lines.length > 0) yield toUpdates(lines);
+    if (lines.length > 0) yield { length: lines.length, text: lines.join(',') };
   }
 
   /** Deletes the file and its folder. */
@@ -125,16 +128,4 @@ export class BatchSpool {
     }
     await rm(this.dir, { recursive: true, force: true });
   }
-}
-
-/**
- * Spooled lines (`[kind, id, attributes]`, and the names to remove as a fourth element when there
- * are any) back to updates, with one JSON.parse for all of them.
- */
-function toUpdates(lines: string[]): SpooledRow[] {
-  const rows = JSON.parse(`[${lines.join(',')}]`) as Array<[0 | 1, string, Record<string, string>, string[]?]>;
-  return rows.map(([kind, id, attributes, remove]) => {
-    const key: BatchKey = { kind: kind === 0 ? 'pcId' : 'thirdPartyId', id };
-    return remove === undefined ? { key, attributes } : { key, attributes, remove };
-  });
 }

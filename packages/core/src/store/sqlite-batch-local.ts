@@ -1,9 +1,9 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { configureSqliteWriter } from './sqlite-schema';
+import { configureSqliteBatchConnection } from './sqlite-schema';
 import { SqliteProfileWriter, type BatchApplication } from './sqlite-rows';
 import { SqliteBatchStage, type TouchedProfile } from './sqlite-stage';
-import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
+import type { ApplyBatchOptions, BatchRecord, BatchRow, BatchRows } from './types';
 
 /** Rows applied between two looks at the clock. */
 const CLOCK_EVERY_ROWS = 32;
@@ -24,16 +24,16 @@ export class SqliteLocalBatches {
     private readonly sliceMs: number,
   ) {
     this.db = new Database(path);
-    configureSqliteWriter(this.db);
+    configureSqliteBatchConnection(this.db);
     this.stager = new SqliteBatchStage(this.db);
     this.writer = new SqliteProfileWriter(this.db);
   }
 
   /** Stages a batch (see SqliteBatchStage); on failure the stage is dropped before this rejects. */
-  async stage(client: string, batchId: string, rows: AsyncIterable<BatchRow[]>, options: ApplyBatchOptions) {
+  async stage(client: string, batchId: string | null, rows: BatchRows, options: ApplyBatchOptions) {
     try {
       this.stager.begin(client, batchId, options);
-      await this.each(rows, (row) => this.stager.apply(row));
+      await this.each(rows(), (row) => this.stager.apply(row));
     } catch (error) {
       this.stager.discard();
       throw error;
@@ -41,26 +41,26 @@ export class SqliteLocalBatches {
   }
 
   /** Merges the staged batch: its record, or null when it must be applied directly. */
-  async merge(touched: TouchedProfile[]): Promise<BatchRecord | null> {
+  async merge(touched: TouchedProfile[], record?: { batchId: string; now: number }): Promise<BatchRecord | null> {
     try {
-      return this.stager.merge(touched);
+      return this.stager.merge(touched, record);
     } catch (error) {
       this.stager.discard();
       throw error;
     }
   }
 
+  /** Drops the staged batch (it was not accepted), storing nothing. */
+  async discard(): Promise<void> {
+    this.stager.discard();
+  }
+
   /** Applies a batch directly, in one IMMEDIATE transaction that yields between slices. */
-  async apply(
-    client: string,
-    batchId: string,
-    rows: AsyncIterable<BatchRow[]>,
-    options: ApplyBatchOptions,
-  ): Promise<BatchRecord> {
+  async apply(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord> {
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const batch: BatchApplication = this.writer.startBatch(client, batchId, options);
-      await this.each(rows, (row) => batch.apply(row));
+      await this.each(rows(), (row) => batch.apply(row));
       const done = batch.finish();
       this.db.exec('COMMIT');
       return done;

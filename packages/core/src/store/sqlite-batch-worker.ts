@@ -3,12 +3,13 @@
  * batch at a time. A batch is staged without the profile database's write lock and then merged
  * (SqliteBatchStage), or, when the merge finds a profile written meanwhile, applied again directly
  * in one IMMEDIATE transaction. The main thread only reads rows and posts them here, so its event
- * loop stays free for requests. Messages in: begin, rows, end, merge, abort, close; out: ack,
+ * loop stays free for requests. Messages in: begin, rows or text, end, merge, abort, close; out: ack,
  * staged, done, conflict, error, aborted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { configureSqliteWriter } from './sqlite-schema';
+import { decodeBatchRows } from './encoded-rows';
+import { configureSqliteBatchConnection } from './sqlite-schema';
 import { SqliteProfileWriter, type BatchApplication, type FreshRow } from './sqlite-rows';
 import { SqliteBatchStage, type TouchedProfile } from './sqlite-stage';
 import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
@@ -18,10 +19,13 @@ export type BatchMode = 'stage' | 'direct';
 
 /** To the worker; `seq` numbers the batches, so nothing of one batch is taken for the next. */
 export type BatchWorkerRequest =
-  | { type: 'begin'; seq: number; mode: BatchMode; client: string; batchId: string; options: ApplyBatchOptions }
+  /** `batchId` null: a stage begun while the body is parsed, before the batch is recorded. */
+  | { type: 'begin'; seq: number; mode: BatchMode; client: string; batchId: string | null; options: ApplyBatchOptions }
   | { type: 'rows'; seq: number; rows: BatchRow[]; fresh: Array<FreshRow | null> | null }
+  /** Rows still encoded (encoded-rows.ts): decoded here, so the main thread neither decodes nor copies objects. */
+  | { type: 'text'; seq: number; text: string }
   | { type: 'end'; seq: number }
-  | { type: 'merge'; seq: number; touched: TouchedProfile[] }
+  | { type: 'merge'; seq: number; touched: TouchedProfile[]; record?: { batchId: string; now: number } }
   | { type: 'abort'; seq: number }
   | { type: 'close' };
 
@@ -37,7 +41,7 @@ export type BatchWorkerReply =
 if (parentPort) {
   const port = parentPort;
   const db = new Database((workerData as { path: string }).path);
-  configureSqliteWriter(db);
+  configureSqliteBatchConnection(db);
   const writer = new SqliteProfileWriter(db);
   const stage = new SqliteBatchStage(db);
   /** The batch being applied directly, or null (staging, none, or after it failed). */
@@ -69,6 +73,7 @@ if (parentPort) {
             stage.begin(message.client, message.batchId, message.options);
             staging = true;
           } else {
+            if (message.batchId === null) throw new Error('A batch is applied directly only once recorded');
             db.exec('BEGIN IMMEDIATE');
             direct = writer.startBatch(message.client, message.batchId, message.options);
           }
@@ -78,6 +83,13 @@ if (parentPort) {
             const { rows, fresh } = message;
             if (staging) for (let i = 0; i < rows.length; i++) stage.apply(rows[i]!, fresh?.[i] ?? null);
             else if (direct) for (let i = 0; i < rows.length; i++) direct.apply(rows[i]!, fresh?.[i] ?? null);
+          }
+          reply({ type: 'ack', seq });
+          break;
+        case 'text':
+          if (seq === currentSeq) {
+            const target = staging ? stage : direct;
+            if (target) for (const row of decodeBatchRows(message.text)) target.apply(row);
           }
           reply({ type: 'ack', seq });
           break;
@@ -95,7 +107,7 @@ if (parentPort) {
           if (seq !== currentSeq || !staging) break;
           staging = false;
           {
-            const record = stage.merge(message.touched);
+            const record = stage.merge(message.touched, message.record);
             reply(record ? { type: 'done', seq, record } : { type: 'conflict', seq });
           }
           break;

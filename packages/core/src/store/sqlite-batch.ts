@@ -5,7 +5,7 @@ import type { BatchMode, BatchWorkerReply, BatchWorkerRequest } from './sqlite-b
 import { SqliteLocalBatches } from './sqlite-batch-local';
 import { freshRowOf } from './sqlite-rows';
 import type { TouchedProfile } from './sqlite-stage';
-import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
+import type { ApplyBatchOptions, BatchRecord, BatchRows } from './types';
 
 /** Row chunks posted and not yet applied: enough to keep the worker busy, few enough for memory. */
 const MAX_IN_FLIGHT = 4;
@@ -60,20 +60,34 @@ export class SqliteBatchWorker {
    * Stages a batch in the worker without the write lock; resolves once every row is staged. If
    * `rows` throws, or the worker fails, the stage is dropped before this rejects.
    */
-  async stage(client: string, batchId: string, rows: AsyncIterable<BatchRow[]>, options: ApplyBatchOptions) {
+  async stage(client: string, batchId: string | null, rows: BatchRows, options: ApplyBatchOptions) {
     await this.run('stage', client, batchId, rows, options, (p) => p.staged);
   }
 
   /** Merges the staged batch (see SqliteBatchStage.merge): its record, or null when it must be applied directly. */
-  async merge(touched: TouchedProfile[]): Promise<BatchRecord | null> {
+  async merge(touched: TouchedProfile[], record?: { batchId: string; now: number }): Promise<BatchRecord | null> {
     const progress = this.progress;
     if (!progress?.staged) throw new Error('No staged batch to merge');
     try {
       this.worker.ref();
-      this.post({ type: 'merge', seq: progress.seq, touched });
+      this.post({ type: 'merge', seq: progress.seq, touched, ...(record ? { record } : {}) });
       await this.until(() => progress.done !== null || progress.conflict || progress.error !== null);
       if (progress.error) throw progress.error;
       return progress.done;
+    } finally {
+      this.progress = null;
+      this.worker.unref();
+    }
+  }
+
+  /** Drops the staged batch (it was not accepted), storing nothing. */
+  async discard(): Promise<void> {
+    const progress = this.progress;
+    if (!progress || this.stopped) return;
+    try {
+      this.worker.ref();
+      this.post({ type: 'abort', seq: progress.seq });
+      await this.until(() => progress.aborted || progress.error !== null);
     } finally {
       this.progress = null;
       this.worker.unref();
@@ -84,12 +98,7 @@ export class SqliteBatchWorker {
    * Applies a batch in the worker directly: one IMMEDIATE transaction, committed only after the
    * last row. If `rows` throws, or the worker fails, it is rolled back before this rejects.
    */
-  async apply(
-    client: string,
-    batchId: string,
-    rows: AsyncIterable<BatchRow[]>,
-    options: ApplyBatchOptions,
-  ): Promise<BatchRecord> {
+  async apply(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord> {
     try {
       const progress = await this.run('direct', client, batchId, rows, options, (p) => p.done !== null);
       return progress.done!;
@@ -101,8 +110,8 @@ export class SqliteBatchWorker {
   private async run(
     mode: BatchMode,
     client: string,
-    batchId: string,
-    rows: AsyncIterable<BatchRow[]>,
+    batchId: string | null,
+    rows: BatchRows,
     options: ApplyBatchOptions,
     finished: (progress: Progress) => boolean,
   ): Promise<Progress> {
@@ -121,14 +130,26 @@ export class SqliteBatchWorker {
     this.worker.ref(); // the process must not exit with a batch half applied
     try {
       this.post({ type: 'begin', seq: progress.seq, mode, client, batchId, options });
+      const sent = async () => {
+        progress.sent++;
+        await this.until(() => progress.error !== null || progress.sent - progress.acked <= MAX_IN_FLIGHT);
+      };
       try {
-        for await (const chunk of rows) {
-          if (progress.error) break;
-          // New profiles are worked out here, while the worker writes: it only looks up and inserts.
-          const fresh = options.createMissing ? chunk.map((row) => freshRowOf(row, options.now)) : null;
-          this.post({ type: 'rows', seq: progress.seq, rows: chunk, fresh });
-          progress.sent++;
-          await this.until(() => progress.error !== null || progress.sent - progress.acked <= MAX_IN_FLIGHT);
+        if (rows.encoded) {
+          // Rows still as text go as they are (one flat string a chunk): the worker decodes them.
+          for await (const chunk of rows.encoded()) {
+            if (progress.error) break;
+            this.post({ type: 'text', seq: progress.seq, text: chunk.text });
+            await sent();
+          }
+        } else {
+          for await (const chunk of rows()) {
+            if (progress.error) break;
+            // New profiles are worked out here, while the worker writes: it only looks up and inserts.
+            const fresh = options.createMissing ? chunk.map((row) => freshRowOf(row, options.now)) : null;
+            this.post({ type: 'rows', seq: progress.seq, rows: chunk, fresh });
+            await sent();
+          }
         }
       } catch (error) {
         if (!progress.error) {

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { nextProfileState, startTally, tallyRow, type BatchTally } from './apply-row';
+import { MAX_REPORTED_FAILURES } from './types';
 import { keptFailures } from './failure-log';
 import {
   PROFILE_COLUMNS,
@@ -48,9 +49,10 @@ export class SqliteBatchStage {
   constructor(private readonly db: Database.Database) {
     db.exec(`
       CREATE TEMP TABLE IF NOT EXISTS staged (
-        client TEXT NOT NULL, pc_id TEXT NOT NULL, third_party_id TEXT, attributes TEXT NOT NULL,
-        modified_at INTEGER NOT NULL, PRIMARY KEY (client, pc_id)
-      ) WITHOUT ROWID;
+        id INTEGER PRIMARY KEY, client TEXT NOT NULL, pc_id TEXT NOT NULL, third_party_id TEXT,
+        attributes TEXT NOT NULL, modified_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS temp.staged_pc_id ON staged (client, pc_id);
       CREATE UNIQUE INDEX IF NOT EXISTS temp.staged_third_party ON staged (client, third_party_id)
         WHERE third_party_id IS NOT NULL;
       CREATE TEMP TABLE IF NOT EXISTS missed (client TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL);
@@ -59,17 +61,30 @@ export class SqliteBatchStage {
     this.sql = prepare(db);
   }
 
-  /** Starts staging a stored `incomplete` batch. Throws for an unknown batch or one already applied. */
-  begin(client: string, batchId: string, options: ApplyBatchOptions): void {
+  /**
+   * Starts staging a stored `incomplete` batch. Throws for an unknown batch or one already applied.
+   * With a null `batchId`, the batch is not recorded yet (its body is still parsed): its record is
+   * read, and its counts added to the rows', at the merge.
+   */
+  begin(client: string, batchId: string | null, options: ApplyBatchOptions): void {
     this.discard();
     this.db.exec('BEGIN');
-    const stored = this.sql.readBatch.get(batchId) as BatchRowRecord | undefined; // takes the snapshot
-    if (!stored || stored.client !== client) throw new Error(`Unknown batch ${batchId}`);
-    if (stored.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${stored.status}`);
-    this.batch = toBatch(stored);
-    this.tally = startTally(this.batch);
+    if (batchId === null) {
+      this.db.prepare('SELECT 1 FROM main.profiles LIMIT 1').get(); // takes the snapshot
+      this.tally = emptyTally();
+    } else {
+      this.batch = this.readIncomplete(client, batchId); // takes the snapshot
+      this.tally = startTally(this.batch);
+    }
     this.options = options;
     this.client = client;
+  }
+
+  private readIncomplete(client: string, batchId: string): BatchRecord {
+    const stored = this.sql.readBatch.get(batchId) as BatchRowRecord | undefined;
+    if (!stored || stored.client !== client) throw new Error(`Unknown batch ${batchId}`);
+    if (stored.status !== 'incomplete') throw new Error(`Batch ${batchId} is already ${stored.status}`);
+    return toBatch(stored);
   }
 
   /** Stages one row; `fresh` is its freshRowOf when worked out ahead (most rows of new visitors). */
@@ -113,8 +128,7 @@ export class SqliteBatchStage {
    * returns null, stores nothing, and the caller applies the batch under the lock instead. Call it
    * with every other profile write stopped.
    */
-  merge(touched: readonly TouchedProfile[]): BatchRecord | null {
-    const batch = this.batch!;
+  merge(touched: readonly TouchedProfile[], record?: { batchId: string; now: number }): BatchRecord | null {
     this.db.exec('COMMIT'); // ends the snapshot; the TEMP tables keep the stage
     for (const t of touched) {
       if (t.client !== this.client) continue;
@@ -129,9 +143,17 @@ export class SqliteBatchStage {
         return null;
       }
     }
-    const tally = this.tally!;
+    let batch = this.batch;
+    let tally = this.tally!;
+    if (batch === null) {
+      // Staged before the batch was recorded: its record counts the rows refused while parsing.
+      if (!record) throw new Error('A batch staged before it was recorded needs its record to merge');
+      batch = this.readIncomplete(this.client, record.batchId);
+      tally = addTally(startTally(batch), tally);
+    }
     const kept = keptFailures(tally.failures, tally.failedRowBytes);
-    const done: BatchRecord = { ...batch, ...tally, ...kept, status: 'complete', completedAt: this.options!.now };
+    const completedAt = record?.now ?? this.options!.now;
+    const done: BatchRecord = { ...batch, ...tally, ...kept, status: 'complete', completedAt };
     this.db
       .transaction(() => {
         this.sql.mergeStaged.run();
@@ -157,6 +179,29 @@ export class SqliteBatchStage {
   }
 }
 
+function emptyTally(): BatchTally {
+  return {
+    consumedCount: 0,
+    successfulUpdates: 0,
+    profilesNotFound: 0,
+    failedUpdates: 0,
+    failures: [],
+    failedRowBytes: 0,
+  };
+}
+
+/** The counts of `rows` added to those `base` started from (the batch record's). */
+function addTally(base: BatchTally, rows: BatchTally): BatchTally {
+  return {
+    consumedCount: base.consumedCount + rows.consumedCount,
+    successfulUpdates: base.successfulUpdates + rows.successfulUpdates,
+    profilesNotFound: base.profilesNotFound + rows.profilesNotFound,
+    failedUpdates: base.failedUpdates + rows.failedUpdates,
+    failures: [...base.failures, ...rows.failures].slice(0, MAX_REPORTED_FAILURES),
+    failedRowBytes: base.failedRowBytes + rows.failedRowBytes,
+  };
+}
+
 function prepare(db: Database.Database) {
   return {
     readBatch: db.prepare('SELECT * FROM main.batches WHERE batch_id = ?'),
@@ -174,10 +219,11 @@ function prepare(db: Database.Database) {
     ),
     miss: db.prepare('INSERT INTO temp.missed (client, kind, id) VALUES (?, ?, ?)'),
     missedKey: db.prepare('SELECT 1 FROM temp.missed WHERE client = ? AND kind = ? AND id = ? LIMIT 1'),
-    // Staged rows are in key order, so the merge walks the primary key once instead of seeking at random.
+    // Staged rows are appended in the order of the batch, as profiles' rows are: the merge reads
+    // and appends them in that order, and only the index entries go to random places.
     mergeStaged: db.prepare(
       `INSERT INTO main.profiles (client, pc_id, third_party_id, attributes, modified_at)
-       SELECT client, pc_id, third_party_id, attributes, modified_at FROM temp.staged WHERE true
+       SELECT client, pc_id, third_party_id, attributes, modified_at FROM temp.staged WHERE true ORDER BY id
        ON CONFLICT (client, pc_id) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at`,
     ),
     updateBatch: db.prepare(

@@ -14,7 +14,7 @@ import { SqliteProfileLinks } from './sqlite-links';
 import { LINKED_PROFILE_COLUMNS, SqliteProfileWriter, toProfile, type ProfileRow } from './sqlite-rows';
 import { SqliteControl, controlPathOf } from './sqlite-control';
 import { configureSqliteWriter, migrateSqlite } from './sqlite-schema';
-import type { TouchedProfile } from './sqlite-stage';
+import { SqliteBatchRuns } from './sqlite-batch-runs';
 import type {
   ApplyBatchOptions,
   AuditEvent,
@@ -23,6 +23,7 @@ import type {
   DecideSigningKeys,
   LinkOutcome,
   NewBatch,
+  PrestagedBatch,
   Settings,
   SettingsChange,
   SigningKeyRecord,
@@ -89,11 +90,8 @@ export class SqliteStore implements Store {
   private readonly reader: Database.Database;
   private readonly writes = new Mutex();
   private readonly changes = new ChangeEmitter();
-  private readonly engines: SqliteBatchEngines;
-  /** One batch at a time; its stage runs outside `writes`, its merge inside. */
-  private readonly batchRuns = new Mutex();
-  /** Profiles written while a batch is staged, for its merge to check (null when none is). */
-  private touched: TouchedProfile[] | null = null;
+  /** Batches, one at a time: staged outside `writes`, merged inside (sqlite-batch-runs.ts). */
+  private readonly runs: SqliteBatchRuns;
   private readonly rows: SqliteProfileWriter;
   private readonly links: SqliteProfileLinks;
   private readonly deletion: SqliteProfileDeletion;
@@ -119,7 +117,7 @@ export class SqliteStore implements Store {
     migrateSqlite(this.writer);
     this.reader = new Database(path, { readonly: true });
     this.reader.pragma('busy_timeout = 5000');
-    this.engines = new SqliteBatchEngines(path, {
+    const engines = new SqliteBatchEngines(path, {
       useWorker: options.batchWorker ?? true,
       chunkRows: options.batchChunkRows ?? 2000,
       sliceMs: options.batchSliceMs ?? 10,
@@ -129,6 +127,11 @@ export class SqliteStore implements Store {
     this.links = new SqliteProfileLinks(this.writer);
     this.deletion = new SqliteProfileDeletion(this.writer);
     this.batches = new SqliteBatchRecords(this.writer, this.reader);
+    this.runs = new SqliteBatchRuns(engines, {
+      checkOpen: () => this.checkOpen(),
+      write: (task) => this.write(task),
+      finished: (batchId) => this.batches.finished(batchId),
+    });
   }
 
   async getProfile(client: string, key: ProfileKey): Promise<Profile | null> {
@@ -150,9 +153,9 @@ export class SqliteStore implements Store {
           return { status: 'updated', profile: result.profile, created: result.created };
         })
         .immediate();
-      if (outcome.status === 'updated' && this.touched) {
+      if (outcome.status === 'updated') {
         const { pcId, thirdPartyId } = outcome.profile;
-        this.touched.push({ client, pcId, thirdPartyId: thirdPartyId ?? null });
+        this.runs.touch({ client, pcId, thirdPartyId: thirdPartyId ?? null });
       }
       return outcome;
     });
@@ -176,7 +179,7 @@ export class SqliteStore implements Store {
     return this.write(() => {
       const deleted = this.writer.transaction(() => this.deletion.deleteProfile(client, key)).immediate();
       if (deleted === null) return null;
-      if (this.touched) this.touched.push({ client, pcId: deleted.pcId, thirdPartyId: deleted.thirdPartyId ?? null });
+      this.runs.touch({ client, pcId: deleted.pcId, thirdPartyId: deleted.thirdPartyId ?? null });
       if (audit) this.control.appendAudit(client, audit(deleted));
       truncateWal(this.writer);
       return deleted;
@@ -187,13 +190,13 @@ export class SqliteStore implements Store {
   deleteExpiredProfiles(client: string, olderThan: number, limit: number): Promise<number> {
     return this.write(() => {
       const deleted = this.writer.transaction(() => this.deletion.deleteExpired(client, olderThan, limit)).immediate();
-      if (this.touched) this.touched.push(...deleted);
+      this.runs.touch(...deleted);
       return deleted.length;
     });
   }
 
   /**
-   * Keyset pages by pcId on the reader connection (the primary key's order): each page is one
+   * Keyset pages by pcId on the reader connection (in the order of the (client, pc_id) index): each page is one
    * `all()`, its own short read transaction, so no read stays open between pages. One read held
    * for a whole export of millions of profiles (an `iterate()` cursor) would keep the WAL from
    * being checkpointed past its start for minutes, and the file would grow under the batches
@@ -220,27 +223,26 @@ export class SqliteStore implements Store {
 
   /**
    * Stages the batch without the profile write lock, then merges it holding the lock only for
-   * that (SqliteBatchStage); when a profile the batch read was written meanwhile, applies it
-   * again directly under the lock instead. One batch at a time.
+   * that (SqliteBatchRuns); `prestaged`, when given, is the batch staged while its body was parsed.
    */
-  applyBatch(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord> {
-    return this.batchRuns.run(async () => {
-      this.checkOpen();
-      const engine = this.engines.get();
-      this.touched = [];
-      try {
-        await engine.stage(client, batchId, rows(), options);
-        const done = await this.write(async () => {
-          const touched = this.touched ?? [];
-          this.touched = null;
-          return (await engine.merge(touched)) ?? (await engine.apply(client, batchId, rows(), options));
-        });
-        this.batches.finished(batchId);
-        return done;
-      } finally {
-        this.touched = null;
-      }
-    });
+  applyBatch(
+    client: string,
+    batchId: string,
+    rows: BatchRows,
+    options: ApplyBatchOptions,
+    prestaged?: PrestagedBatch,
+  ): Promise<BatchRecord> {
+    return this.runs.apply(client, batchId, rows, options, prestaged);
+  }
+
+  /** Starts staging a batch while its body is parsed, or null (see SqliteBatchRuns.prestage). */
+  prestageBatch(client: string, options: ApplyBatchOptions): PrestagedBatch | null {
+    return this.closed ? null : this.runs.prestage(client, options);
+  }
+
+  /** Rows of the batch being staged while its body is parsed that the stage has taken so far (0 when none). */
+  stagedRows(): number {
+    return this.runs.stagedRows();
   }
 
   markBatchStuck(client: string, batchId: string, message: string): Promise<void> {
@@ -313,14 +315,14 @@ export class SqliteStore implements Store {
 
   /** Closes the store once the batch being applied (if any) and every queued write are done. */
   async close(): Promise<void> {
-    await this.batchRuns.run(() => this.closeNow());
+    await this.runs.afterBatches(() => this.closeNow());
   }
 
   private closeNow(): Promise<void> {
     return this.writes.run(async () => {
       if (this.closed) return;
       this.closed = true;
-      await this.engines.close();
+      await this.runs.closeEngines();
       this.reader.close();
       this.writer.close();
       this.control.close();

@@ -157,7 +157,28 @@ export type BatchRow = ProfileUpdate<BatchKey>;
  * over (PostgreSQL retries a transaction that lost a deadlock), so every call must yield the
  * same rows from the first one.
  */
-export type BatchRows = () => AsyncIterable<BatchRow[]>;
+export type BatchRows = (() => AsyncIterable<BatchRow[]>) & {
+  /**
+   * The same rows still encoded (store/encoded-rows.ts), when the caller has them so: a store
+   * that hands rows to another thread passes the text on and decodes it there, instead of
+   * decoding it here and copying the objects.
+   */
+  encoded?: () => AsyncIterable<EncodedBatchRows>;
+};
+
+/** A batch being worked out while its body is parsed (Store.prestageBatch); nothing of it is stored yet. */
+export interface PrestagedBatch {
+  /** Hands over the next valid rows, encoded; resolves once more can be taken. Never rejects. */
+  add(rows: EncodedBatchRows): Promise<void>;
+  /** Drops what was worked out: the body or the batch was refused. */
+  discard(): Promise<void>;
+}
+
+/** `length` batch rows encoded by encodeBatchRow and joined by commas (decodeBatchRows reads them back). */
+export interface EncodedBatchRows {
+  length: number;
+  text: string;
+}
 
 /** Options of one batch application. */
 export interface ApplyBatchOptions {
@@ -248,7 +269,20 @@ export interface Store {
    * Applies every row in one transaction and marks the batch `complete` in that same
    * transaction: after a crash either all of it is applied or none. Rows arrive in chunks.
    */
-  applyBatch(client: string, batchId: string, rows: BatchRows, options: ApplyBatchOptions): Promise<BatchRecord>;
+  applyBatch(
+    client: string,
+    batchId: string,
+    rows: BatchRows,
+    options: ApplyBatchOptions,
+    prestaged?: PrestagedBatch,
+  ): Promise<BatchRecord>;
+  /**
+   * Optional (SQLite): starts working out a batch of `client` while its body is still parsed,
+   * storing nothing; null when it cannot start now (another batch is being applied). Its handle
+   * goes to `applyBatch` once the batch is recorded, which merges what was worked out (or, when
+   * that failed, applies `rows` as usual); or to `discard` when the batch is not accepted.
+   */
+  prestageBatch?(client: string, options: ApplyBatchOptions): PrestagedBatch | null;
   /** Marks a batch `stuck` (nothing of it stored) with the reason. */
   markBatchStuck(client: string, batchId: string, message: string): Promise<void>;
   getBatch(client: string, batchId: string): Promise<BatchRecord | null>;

@@ -3,6 +3,7 @@
  * each with the answer the contract gives it, computed from the rules, not from the server's code.
  */
 import { strict as assert } from 'node:assert';
+import { JSONParser } from '@streamparser/json';
 import fc from 'fast-check';
 
 export interface AdminInput {
@@ -41,11 +42,36 @@ function adminInput(
 function parsed(text: string, type: string | undefined): { status: number } | { value: unknown } {
   if (!/^application\/json(;|$)/i.test(type ?? '')) return { status: 415 };
   if (!/^[ \t\r\n]*[{[]/.test(text)) return { status: 400 }; // strict JSON: an object or an array
+  let value: unknown;
   try {
-    return { value: JSON.parse(text) };
+    value = JSON.parse(text);
   } catch {
     return { status: 400 };
   }
+  // A field given twice is refused (JSON.parse would keep the last one silently).
+  return repeatsTopLevelField(text) ? { status: 400 } : { value };
+}
+
+/**
+ * Whether the text's top-level object names a field twice, found with another JSON parser than
+ * the server's scan (@streamparser/json reports each top-level member as it is read).
+ */
+function repeatsTopLevelField(text: string): boolean {
+  const parser = new JSONParser({ paths: ['$.*'] });
+  const seen = new Set<string>();
+  let repeated = false;
+  parser.onValue = ({ key, stack }) => {
+    if (stack.length !== 1 || typeof key !== 'string') return;
+    if (seen.has(key)) repeated = true;
+    seen.add(key);
+  };
+  parser.onError = () => undefined;
+  try {
+    parser.write(text);
+  } catch {
+    // Not JSON: JSON.parse has said so already.
+  }
+  return repeated;
 }
 
 /** Body texts: mostly near-valid objects, then hand-picked edge cases, any JSON, any string. */

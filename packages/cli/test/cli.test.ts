@@ -313,32 +313,29 @@ describe('profilegate CLI against the demo server', function () {
     // Before: the token was generated, then "EACCES: permission denied, open '….profilegate-tmp'"
     // (exit 1): every copy still held the old token, which stopped working after the grace period.
     // Files are rewritten through a temporary file beside them, so the folder must be writable.
-    // Root writes anywhere, so as root the CLI runs as nobody (setpriv).
+    // Root writes anywhere a mode allows nothing, so as root the folder is made immutable
+    // (`chattr +i`: even root cannot write in it). Running the CLI as another user instead fails
+    // where the checkout itself is private (a CI clone in a 0700 temporary folder).
     const asRoot = process.getuid?.() === 0;
-    if (asRoot && spawnSync('setpriv', ['--version'], { stdio: 'ignore' }).status !== 0) {
-      console.log('      skipped: running as root and util-linux `setpriv` is missing, so no folder is read-only');
-      this.skip();
-    }
     const old = await generate();
     const shared = await fs.mkdtemp(path.join(os.tmpdir(), 'pg-cli-ro-'));
+    const locked = path.join(shared, 'locked');
     try {
-      const locked = path.join(shared, 'locked');
       await fs.mkdir(locked);
-      await fs.writeFile(path.join(shared, 'ok.env'), `T=${old}\n`, { mode: 0o666 });
-      await fs.writeFile(path.join(locked, 'app.env'), `T=${old}\n`, { mode: 0o666 });
-      await fs.chmod(shared, 0o777);
+      await fs.writeFile(path.join(shared, 'ok.env'), `T=${old}\n`);
+      await fs.writeFile(path.join(locked, 'app.env'), `T=${old}\n`);
       await fs.chmod(locked, 0o555);
-      if (asRoot) {
-        await fs.chown(path.join(shared, 'ok.env'), 65534, 65534);
-        await fs.chown(locked, 0, 0);
+      if (asRoot && spawnSync('chattr', ['+i', locked], { stdio: 'ignore' }).status !== 0) {
+        console.log('      skipped: running as root and `chattr +i` failed here, so no folder is read-only for root');
+        this.skip();
       }
       const args = ['token', 'generate', '--update', 'ok.env', 'locked', '--yes'];
       // Asynchronous: the demo server runs in this process.
-      const [command, ...rest] = asRoot
-        ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, ...args]
-        : [process.execPath, BIN, ...args];
       const result = await new Promise<{ status: number | null; stderr: string }>((done, fail) => {
-        const child = spawn(command as string, rest, { cwd: shared, env: { PATH: process.env['PATH'], ...env } });
+        const child = spawn(process.execPath, [BIN, ...args], {
+          cwd: shared,
+          env: { PATH: process.env['PATH'], ...env },
+        });
         let stderr = '';
         child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
         child.on('error', fail);
@@ -351,7 +348,8 @@ describe('profilegate CLI against the demo server', function () {
       const shown = parse(await cli(['token', 'show', '--json', '--reveal']));
       assert.equal((shown['token'] as { accessToken: string }).accessToken, old, 'the token was not rotated');
     } finally {
-      await fs.chmod(path.join(shared, 'locked'), 0o755).catch(() => undefined);
+      if (asRoot) spawnSync('chattr', ['-i', locked], { stdio: 'ignore' });
+      await fs.chmod(locked, 0o755).catch(() => undefined);
       await fs.rm(shared, { recursive: true, force: true });
     }
   });

@@ -42,8 +42,9 @@ Any PROFILEGATE_ADOBE_* variable chooses Adobe Target; with a Profilegate settin
 --target profilegate|adobe (or PROFILEGATE_TARGET) chooses. Not for an Adobe target (exit 2, its
 Admin API has no such route): token revoke, --grace, --expires-in, settings, audit, batch, profile.
 
-Destructive commands (token generate, token revoke, settings set --require-auth off, profile delete)
-ask first on a terminal; without one (CI, scripts) they need --yes.
+Destructive commands (token generate, token revoke, settings set --require-auth off,
+settings set --retention-days N, profile delete) ask first on a terminal; without one (CI,
+scripts) they need --yes.
 
 ${EXIT_CODES_HELP}`;
 

@@ -222,7 +222,15 @@ describe('profilegate CLI against the demo server', function () {
   });
 
   it('settings set --retention-days N|off sets and clears the retention, alone or with --require-auth (issue 19)', async () => {
+    // A retention deletes profiles: like the other destructive commands, without a terminal it needs --yes.
     let result = await cli(['settings', 'set', '--retention-days', '30']);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /not modified for 30 days.*--yes/s);
+    assert.equal(
+      (parse(await cli(['settings', 'show', '--json'])) as { profileRetentionDays: unknown }).profileRetentionDays,
+      null,
+    );
+    result = await cli(['settings', 'set', '--retention-days', '30', '--yes']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /not modified for 30 days are deleted/);
     result = await cli(['settings', 'show', '--json']);

@@ -58,7 +58,13 @@ describe('every command’s --help (issue 20)', () => {
     await run(['--help'], streams);
     const help = out().replace(/\s+/g, ' ');
     const asking = /Destructive commands \(([^)]*)\)/.exec(help)?.[1] ?? '';
-    for (const command of ['token generate', 'token revoke', 'settings set --require-auth off', 'profile delete'])
+    for (const command of [
+      'token generate',
+      'token revoke',
+      'settings set --require-auth off',
+      'settings set --retention-days N',
+      'profile delete',
+    ])
       assert.ok(asking.includes(command), `${command} is not in "${asking}"`);
     const adobe = /Not for an Adobe target[^:]*: ([^.]*)\./.exec(help)?.[1] ?? '';
     for (const command of ['token revoke', '--grace', '--expires-in', 'settings', 'audit', 'batch', 'profile'])

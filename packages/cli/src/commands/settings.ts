@@ -56,6 +56,14 @@ export function settingsCommand(streams: Streams): Command {
           consequences: ['The profile routes become open to anyone who can reach them, without a token.'],
         });
       }
+      if (typeof profileRetentionDays === 'number') {
+        await confirmDestructive(ctx, {
+          question: `Delete the profiles of client ${ctx.client} on ${ctx.server} not modified for ${profileRetentionDays} days?`,
+          consequences: [
+            `From now on the server deletes every profile not modified for ${profileRetentionDays} days within an hour, for good.`,
+          ],
+        });
+      }
       const value = await api.updateSettings({
         ...(options.requireAuth !== undefined ? { requireAuthentication: options.requireAuth === 'on' } : {}),
         ...(profileRetentionDays !== undefined ? { profileRetentionDays } : {}),
@@ -66,7 +74,7 @@ export function settingsCommand(streams: Streams): Command {
   withExamples(set, [
     'profilegate settings set --require-auth on',
     'profilegate settings set --require-auth off --yes   # without a terminal',
-    'profilegate settings set --retention-days 30        # or off: keep profiles forever',
+    'profilegate settings set --retention-days 30 --yes  # or off: keep profiles forever',
   ]);
 
   return settings;

@@ -157,7 +157,10 @@ describe('PostgresStore instances on one schema', function () {
         opens++;
         const all = order.map((id) => row('pcId', id, { [attribute]: 'v' }));
         yield all.slice(0, 50);
-        firstHalf.fire(); // asked for more: the first 50 rows are written
+        // The store reads one chunk ahead while it writes one: this empty chunk is read while the
+        // first half is written, so the next request for rows comes once the first half is written.
+        yield [];
+        firstHalf.fire(); // asked for more: the first 50 rows are written and locked
         await gate.promise;
         yield all.slice(50);
       };

@@ -76,6 +76,35 @@ for (const [name, create] of [
       assert.equal(pcIds.size, 3, 'three distinct pcIds');
     });
 
+    it('against a stored profile: a batch row that creates gets another pcId', async () => {
+      // The stored profile was created in the batch's millisecond, so its pcId has the prefix
+      // every pcId the batch draws has (the SQLite stage reads those stored pcIds once, ahead).
+      repeatPcIdDraws(2);
+      const first = await store.updateProfile(
+        'acme',
+        { key: { kind: 'thirdPartyId', id: 'first' }, attributes: { who: 'first' } },
+        { createMissing: true, now: NOW },
+      );
+      const rows: BatchRow[] = [{ key: { kind: 'thirdPartyId', id: 'second' }, attributes: { who: 'second' } }];
+      const batch = await store.createBatch({
+        client: 'acme',
+        version: 'v2',
+        batchSize: 1,
+        parseFailures: [],
+        parseFailedCount: 0,
+        now: NOW,
+      });
+      const done = await store.applyBatch('acme', batch.batchId, once(rows), { createMissing: true, now: NOW });
+      sinon.restore();
+      assert.ok(first.status === 'updated');
+      assert.equal(done.successfulUpdates, 1);
+      const second = await store.getProfile('acme', { kind: 'thirdPartyId', id: 'second' });
+      assert.notEqual(second?.pcId, first.profile.pcId);
+      const stored = await store.getProfile('acme', { kind: 'thirdPartyId', id: 'first' });
+      assert.equal(stored?.attributes['who']?.value, 'first', 'the first visitor keeps their attributes');
+      assert.equal(stored?.pcId, first.profile.pcId);
+    });
+
     it('against a stored profile: a single update that creates gets another pcId', async () => {
       repeatPcIdDraws(2);
       const first = await store.updateProfile(

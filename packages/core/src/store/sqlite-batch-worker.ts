@@ -81,15 +81,15 @@ if (parentPort) {
         case 'rows':
           if (seq === currentSeq) {
             const { rows, fresh } = message;
-            if (staging) for (let i = 0; i < rows.length; i++) stage.apply(rows[i]!, fresh?.[i] ?? null);
+            if (staging) stage.applyRows(rows, fresh);
             else if (direct) for (let i = 0; i < rows.length; i++) direct.apply(rows[i]!, fresh?.[i] ?? null);
           }
           reply({ type: 'ack', seq });
           break;
         case 'text':
           if (seq === currentSeq) {
-            const target = staging ? stage : direct;
-            if (target) for (const row of decodeBatchRows(message.text)) target.apply(row);
+            if (staging) stage.applyRows(decodeBatchRows(message.text));
+            else if (direct) for (const row of decodeBatchRows(message.text)) direct.apply(row);
           }
           reply({ type: 'ack', seq });
           break;

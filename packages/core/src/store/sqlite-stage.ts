@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { nextProfileState, startTally, tallyRow, type BatchTally } from './apply-row';
 import { MAX_REPORTED_FAILURES } from './types';
 import { keptFailures } from './failure-log';
+import { StagedKeys } from './staged-keys';
 import {
   PROFILE_COLUMNS,
   encodeAttributes,
@@ -45,20 +46,33 @@ export class SqliteBatchStage {
   private tally: BatchTally | null = null;
   private options: ApplyBatchOptions | null = null;
   private client = '';
+  /** Row ids of the staged profiles, by pcId and by thirdPartyId (no index on the TEMP table). */
+  private readonly stagedByPcId: StagedKeys;
+  private readonly stagedByThirdPartyId: StagedKeys;
+  /**
+   * The stored pcIds a pcId drawn by this batch could repeat: a drawn pcId starts with the batch's
+   * `now` (newPcId), so only stored pcIds with that prefix can be equal to it. Read once from the
+   * snapshot (almost always none), instead of one lookup per new profile.
+   */
+  private drawPrefix = '';
+  private readonly storedDrawable = new Set<string>();
 
-  constructor(private readonly db: Database.Database) {
+  /** `hash` is for tests, which make every key share one hash (see StagedKeys). */
+  constructor(
+    private readonly db: Database.Database,
+    hash?: (key: string) => number,
+  ) {
     db.exec(`
       CREATE TEMP TABLE IF NOT EXISTS staged (
         id INTEGER PRIMARY KEY, client TEXT NOT NULL, pc_id TEXT NOT NULL, third_party_id TEXT,
         attributes TEXT NOT NULL, modified_at INTEGER NOT NULL
       );
-      CREATE UNIQUE INDEX IF NOT EXISTS temp.staged_pc_id ON staged (client, pc_id);
-      CREATE UNIQUE INDEX IF NOT EXISTS temp.staged_third_party ON staged (client, third_party_id)
-        WHERE third_party_id IS NOT NULL;
       CREATE TEMP TABLE IF NOT EXISTS missed (client TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS temp.missed_key ON missed (client, kind, id);
     `);
     this.sql = prepare(db);
+    this.stagedByPcId = new StagedKeys(hash);
+    this.stagedByThirdPartyId = new StagedKeys(hash);
   }
 
   /**
@@ -78,6 +92,12 @@ export class SqliteBatchStage {
     }
     this.options = options;
     this.client = client;
+    // '.' follows '-': the range holds every pcId that starts with `${now}-`.
+    this.drawPrefix = `${options.now}-`;
+    for (const { pc_id } of this.sql.storedPcIdsBetween.all(client, this.drawPrefix, `${options.now}.`) as Array<{
+      pc_id: string;
+    }>)
+      this.storedDrawable.add(pc_id);
   }
 
   private readIncomplete(client: string, batchId: string): BatchRecord {
@@ -89,38 +109,96 @@ export class SqliteBatchStage {
 
   /** Stages one row; `fresh` is its freshRowOf when worked out ahead (most rows of new visitors). */
   apply(row: BatchRow, fresh: FreshRow | null = null): void {
+    this.applyRow(row, null, fresh);
+  }
+
+  /**
+   * Stages rows in order, as `apply` would one by one; their stored profiles are read with one
+   * query a kind of key instead of one a row. `fresh[i]` is row i's freshRowOf, when worked out ahead.
+   */
+  applyRows(rows: readonly BatchRow[], fresh: ReadonlyArray<FreshRow | null> | null = null): void {
+    const stored = rows.length > 1 ? this.readStored(rows) : null;
+    for (let i = 0; i < rows.length; i++) this.applyRow(rows[i]!, stored, fresh?.[i] ?? null);
+  }
+
+  /** The stored rows (in the snapshot) of the profiles `rows` name, by kind of key and id. */
+  private readStored(rows: readonly BatchRow[]): StoredRows {
+    const pcIds: string[] = [];
+    const thirdPartyIds: string[] = [];
+    for (const row of rows) (row.key.kind === 'pcId' ? pcIds : thirdPartyIds).push(row.key.id);
+    const byPcId = new Map<string, ProfileRow>();
+    const byThirdPartyId = new Map<string, ProfileRow>();
+    if (pcIds.length > 0)
+      for (const row of this.sql.storedByPcIds.all(this.client, JSON.stringify(pcIds)) as ProfileRow[])
+        byPcId.set(row.pc_id, row);
+    if (thirdPartyIds.length > 0)
+      for (const row of this.sql.storedByThirdPartyIds.all(this.client, JSON.stringify(thirdPartyIds)) as ProfileRow[])
+        byThirdPartyId.set(row.third_party_id!, row);
+    return { pcId: byPcId, thirdPartyId: byThirdPartyId };
+  }
+
+  /** Stages one row; `stored` holds its stored profile when read ahead (null: look it up). */
+  private applyRow(row: BatchRow, stored: StoredRows | null, fresh: FreshRow | null): void {
     const options = this.options!;
     const client = this.client;
-    const byPcId = row.key.kind === 'pcId';
-    const stagedRow = (byPcId ? this.sql.stagedByPcId : this.sql.stagedByThirdPartyId).get(client, row.key.id) as
-      ProfileRow | undefined;
-    const stored =
+    const kind = row.key.kind;
+    const stagedRow = this.findStaged(kind, row.key.id);
+    const current =
       stagedRow ??
-      ((byPcId ? this.sql.storedByPcId : this.sql.storedByThirdPartyId).get(client, row.key.id) as
-        ProfileRow | undefined);
-    const taken = (pcId: string) =>
-      this.sql.stagedByPcId.get(client, pcId) !== undefined || this.sql.storedByPcId.get(client, pcId) !== undefined;
+      (stored
+        ? stored[kind].get(row.key.id)
+        : ((kind === 'pcId' ? this.sql.storedByPcId : this.sql.storedByThirdPartyId).get(client, row.key.id) as
+            ProfileRow | undefined));
+    const taken = (pcId: string) => this.findStaged('pcId', pcId) !== undefined || this.storedPcIdTaken(pcId);
 
-    if (stored === undefined && fresh !== null && options.createMissing) {
+    if (current === undefined && fresh !== null && options.createMissing) {
       if ('rejected' in fresh) return this.count(row, { status: 'rejected', message: fresh.rejected });
-      if (byPcId || !taken(fresh.pcId)) {
-        this.sql.stage.run(client, fresh.pcId, fresh.thirdPartyId, fresh.attributes, fresh.modifiedAt);
+      if (kind === 'pcId' || !taken(fresh.pcId)) {
+        this.insertStaged(fresh.pcId, fresh.thirdPartyId, fresh.attributes, fresh.modifiedAt);
         return this.count(row, { status: 'write' });
       }
       // Its random pcId is taken (a draw repeated within the millisecond): worked out again below.
     }
-    const existing = stored ? toProfile(stored) : null;
+    const existing = current ? toProfile(current) : null;
     const result = nextProfileState(existing, row, options.createMissing, options.now, taken);
     if (result.status === 'write' && result.changed) {
       const p = result.profile;
-      this.sql.stage.run(client, p.pcId, p.thirdPartyId ?? null, encodeAttributes(p.attributes), p.modifiedAt);
+      const attributes = encodeAttributes(p.attributes);
+      if (stagedRow) this.sql.restage.run(attributes, p.modifiedAt, stagedRow.id);
+      else this.insertStaged(p.pcId, p.thirdPartyId ?? null, attributes, p.modifiedAt);
     } else if (stagedRow === undefined) {
       // The row wrote nothing (profile not found, refused, or every value already stored): its
       // key is kept all the same, so a single update made meanwhile sends the batch to the direct
       // apply, which puts the row's values on top of it.
-      this.sql.miss.run(client, row.key.kind, row.key.id);
+      this.sql.miss.run(client, kind, row.key.id);
     }
     return this.count(row, result);
+  }
+
+  /** The staged row of the profile with this key, if the batch has staged it. */
+  private findStaged(kind: BatchRow['key']['kind'], id: string): StagedRow | undefined {
+    let found: StagedRow | undefined;
+    // A candidate may be another key's row (the same hash): it is read and its key compared.
+    (kind === 'pcId' ? this.stagedByPcId : this.stagedByThirdPartyId).find(id, (rowId) => {
+      const row = this.sql.stagedById.get(rowId) as StagedRow | undefined;
+      if (row === undefined || (kind === 'pcId' ? row.pc_id : row.third_party_id) !== id) return false;
+      found = row;
+      return true;
+    });
+    return found;
+  }
+
+  /** Whether a stored profile (in the snapshot) has this pcId. */
+  private storedPcIdTaken(pcId: string): boolean {
+    if (pcId.startsWith(this.drawPrefix)) return this.storedDrawable.has(pcId);
+    return this.sql.storedByPcId.get(this.client, pcId) !== undefined;
+  }
+
+  /** Stages a profile the batch has not staged yet (by either of its keys). */
+  private insertStaged(pcId: string, thirdPartyId: string | null, attributes: string, modifiedAt: number): void {
+    const id = Number(this.sql.stage.run(this.client, pcId, thirdPartyId, attributes, modifiedAt).lastInsertRowid);
+    this.stagedByPcId.add(pcId, id);
+    if (thirdPartyId !== null) this.stagedByThirdPartyId.add(thirdPartyId, id);
   }
 
   /**
@@ -133,10 +211,10 @@ export class SqliteBatchStage {
     for (const t of touched) {
       if (t.client !== this.client) continue;
       const hit =
-        this.sql.stagedByPcId.get(t.client, t.pcId) !== undefined ||
+        this.findStaged('pcId', t.pcId) !== undefined ||
         this.sql.missedKey.get(t.client, 'pcId', t.pcId) !== undefined ||
         (t.thirdPartyId !== null &&
-          (this.sql.stagedByThirdPartyId.get(t.client, t.thirdPartyId) !== undefined ||
+          (this.findStaged('thirdPartyId', t.thirdPartyId) !== undefined ||
             this.sql.missedKey.get(t.client, 'thirdPartyId', t.thirdPartyId) !== undefined));
       if (hit) {
         this.discard();
@@ -169,6 +247,9 @@ export class SqliteBatchStage {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
     this.sql.clearStaged.run();
     this.sql.clearMissed.run();
+    this.stagedByPcId.clear();
+    this.stagedByThirdPartyId.clear();
+    this.storedDrawable.clear();
     this.batch = null;
     this.tally = null;
     this.options = null;
@@ -177,6 +258,15 @@ export class SqliteBatchStage {
   private count(row: BatchRow, result: Parameters<typeof tallyRow>[2]): void {
     tallyRow(this.tally!, row, result);
   }
+}
+
+/** A staged profile and its row id in `temp.staged`. */
+type StagedRow = ProfileRow & { id: number };
+
+/** Stored rows of a chunk's profiles, read ahead, by the kind of key the rows name them by. */
+interface StoredRows {
+  pcId: Map<string, ProfileRow>;
+  thirdPartyId: Map<string, ProfileRow>;
 }
 
 function emptyTally(): BatchTally {
@@ -209,18 +299,25 @@ function prepare(db: Database.Database) {
     storedByThirdPartyId: db.prepare(
       `SELECT ${PROFILE_COLUMNS} FROM main.profiles WHERE client = ? AND third_party_id = ?`,
     ),
-    stagedByPcId: db.prepare(`SELECT ${PROFILE_COLUMNS} FROM temp.staged WHERE client = ? AND pc_id = ?`),
-    stagedByThirdPartyId: db.prepare(
-      `SELECT ${PROFILE_COLUMNS} FROM temp.staged WHERE client = ? AND third_party_id = ?`,
+    // The stored profiles of a chunk's keys (a JSON array), one index lookup each, in one call.
+    storedByPcIds: db.prepare(
+      `SELECT ${PROFILE_COLUMNS} FROM main.profiles WHERE client = ? AND pc_id IN (SELECT value FROM json_each(?))`,
     ),
+    storedByThirdPartyIds: db.prepare(
+      `SELECT ${PROFILE_COLUMNS} FROM main.profiles
+       WHERE client = ? AND third_party_id IN (SELECT value FROM json_each(?))`,
+    ),
+    storedPcIdsBetween: db.prepare('SELECT pc_id FROM main.profiles WHERE client = ? AND pc_id >= ? AND pc_id < ?'),
+    stagedById: db.prepare(`SELECT id, ${PROFILE_COLUMNS} FROM temp.staged WHERE id = ?`),
     stage: db.prepare(
-      `INSERT INTO temp.staged (client, pc_id, third_party_id, attributes, modified_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (client, pc_id) DO UPDATE SET attributes = excluded.attributes, modified_at = excluded.modified_at`,
+      'INSERT INTO temp.staged (client, pc_id, third_party_id, attributes, modified_at) VALUES (?, ?, ?, ?, ?)',
     ),
+    restage: db.prepare('UPDATE temp.staged SET attributes = ?, modified_at = ? WHERE id = ?'),
     miss: db.prepare('INSERT INTO temp.missed (client, kind, id) VALUES (?, ?, ?)'),
     missedKey: db.prepare('SELECT 1 FROM temp.missed WHERE client = ? AND kind = ? AND id = ? LIMIT 1'),
     // Staged rows are appended in the order of the batch, as profiles' rows are: the merge reads
-    // and appends them in that order, and only the index entries go to random places.
+    // and appends them in that order, and only the index entries go to random places. The stage
+    // holds one row a profile.
     mergeStaged: db.prepare(
       `INSERT INTO main.profiles (client, pc_id, third_party_id, attributes, modified_at)
        SELECT client, pc_id, third_party_id, attributes, modified_at FROM temp.staged WHERE true ORDER BY id

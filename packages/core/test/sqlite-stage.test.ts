@@ -1,0 +1,156 @@
+/**
+ * The SQLite stage finds the profiles a batch has staged through hashes of their keys kept in
+ * memory (staged-keys.ts), not through an index. Here every key has the same hash, so each lookup
+ * meets another key's row: the stage must still find exactly the rows it staged.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { StagedKeys, hashKey } from '../src/store/staged-keys';
+import { SqliteStore } from '../src/store/sqlite';
+import { configureSqliteBatchConnection } from '../src/store/sqlite-schema';
+import { SqliteBatchStage } from '../src/store/sqlite-stage';
+import type { BatchRow } from '../src/store/types';
+
+const NOW = Date.UTC(2026, 11, 3, 9, 0, 0);
+const tp = (id: string, attributes: Record<string, string>): BatchRow => ({
+  key: { kind: 'thirdPartyId', id },
+  attributes,
+});
+
+describe('StagedKeys', () => {
+  it('finds every key added, also when all of them share one hash', () => {
+    const keys = new StagedKeys(() => 1);
+    const rows = new Map<number, string>();
+    const holds = (key: string) => (id: number) => rows.get(id) === key;
+    // Enough keys to make the table grow several times, all on one hash.
+    for (let id = 1; id <= 3000; id++) {
+      rows.set(id, `k${id}`);
+      keys.add(`k${id}`, id);
+    }
+    assert.equal(keys.find('k1', holds('k1')), 1);
+    assert.equal(keys.find('k2999', holds('k2999')), 2999);
+    assert.equal(keys.find('z', holds('z')), undefined);
+    keys.clear();
+    assert.equal(keys.find('k1', holds('k1')), undefined);
+  });
+
+  it('finds keys on distinct hashes without asking about other rows', () => {
+    const keys = new StagedKeys();
+    for (let id = 1; id <= 100_000; id++) keys.add(`c${String(id).padStart(7, '0')}`, id);
+    let asked = 0;
+    for (let id = 1; id <= 100_000; id += 997) {
+      const key = `c${String(id).padStart(7, '0')}`;
+      assert.equal(
+        keys.find(key, (candidate) => (asked++, candidate === id)),
+        id,
+      );
+    }
+    assert.ok(asked < 110, `asked about ${asked} rows for 101 keys`);
+  });
+
+  it('hashKey gives small integers', () => {
+    for (const key of ['', 'c0000001', 'ünïcödé', 'x'.repeat(200)]) {
+      const h = hashKey(key);
+      assert.ok(Number.isInteger(h) && h >= 0 && h < 2 ** 30, `${key}: ${h}`);
+    }
+    assert.notEqual(hashKey('c0000001'), hashKey('c0000002'));
+  });
+});
+
+describe('SqliteBatchStage with every key on one hash', () => {
+  let root: string;
+  let store: SqliteStore;
+  let db: Database.Database;
+  let stage: SqliteBatchStage;
+
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'profilegate-stage-'));
+    store = new SqliteStore(join(root, 'profiles.db'), { batchWorker: false });
+    db = new Database(join(root, 'profiles.db'));
+    configureSqliteBatchConnection(db);
+    stage = new SqliteBatchStage(db, () => 7);
+  });
+  afterEach(async () => {
+    stage.discard();
+    db.close();
+    await store.close();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  async function record(batchSize: number) {
+    return store.createBatch({
+      client: 'acme',
+      version: 'v2',
+      batchSize,
+      parseFailures: [],
+      parseFailedCount: 0,
+      now: NOW,
+    });
+  }
+
+  it('merges repeated keys, stored profiles and new ones as one row at a time would', async () => {
+    await store.updateProfile('acme', tp('s1', { a: '1' }), { createMissing: true, now: NOW - 1000 });
+    const byPcId = await store.updateProfile(
+      'acme',
+      { key: { kind: 'pcId', id: '1700000000000-123456.78_0' }, attributes: { b: '2' } },
+      { createMissing: true, now: NOW - 1000 },
+    );
+    assert.equal(byPcId.status, 'updated');
+
+    stage.begin('acme', null, { createMissing: true, now: NOW });
+    stage.applyRows([
+      tp('n1', { x: '1' }),
+      tp('n2', { x: '2' }),
+      tp('n1', { y: '3' }),
+      tp('s1', { a: '9' }),
+      { key: { kind: 'pcId', id: '1700000000000-123456.78_0' }, attributes: { b: '8' } },
+    ]);
+    // One row at a time takes the other path (a lookup per row instead of one per chunk).
+    stage.apply(tp('n2', { z: '4' }));
+    stage.apply(tp('s1', { c: '5' }));
+    stage.apply({ key: { kind: 'pcId', id: '1700000000000-000000.00_0' }, attributes: { d: '6' } });
+    const batch = await record(8);
+    const done = stage.merge([], { batchId: batch.batchId, now: NOW });
+    assert.equal(done?.status, 'complete');
+    assert.equal(done?.successfulUpdates, 8);
+
+    const attributes = async (key: BatchRow['key']) => {
+      const profile = await store.getProfile('acme', key);
+      return profile && Object.fromEntries(Object.entries(profile.attributes).map(([n, v]) => [n, v.value]));
+    };
+    assert.deepEqual(await attributes({ kind: 'thirdPartyId', id: 'n1' }), { x: '1', y: '3' });
+    assert.deepEqual(await attributes({ kind: 'thirdPartyId', id: 'n2' }), { x: '2', z: '4' });
+    assert.deepEqual(await attributes({ kind: 'thirdPartyId', id: 's1' }), { a: '9', c: '5' });
+    assert.deepEqual(await attributes({ kind: 'pcId', id: '1700000000000-123456.78_0' }), { b: '8' });
+    assert.deepEqual(await attributes({ kind: 'pcId', id: '1700000000000-000000.00_0' }), { d: '6' });
+    const n1 = await store.getProfile('acme', { kind: 'thirdPartyId', id: 'n1' });
+    const n2 = await store.getProfile('acme', { kind: 'thirdPartyId', id: 'n2' });
+    assert.notEqual(n1?.pcId, n2?.pcId);
+    const count = db.prepare('SELECT count(*) AS n FROM profiles').get() as { n: number };
+    assert.equal(count.n, 5);
+  });
+
+  it('a profile written meanwhile sends the batch to the direct apply only when the batch read it', async () => {
+    stage.begin('acme', null, { createMissing: true, now: NOW });
+    stage.applyRows([tp('n1', { x: '1' }), tp('n2', { x: '2' })]);
+    const batch = await record(2);
+    // Shares the hash of every staged key, but the batch never read it: the merge goes on.
+    const done = stage.merge([{ client: 'acme', pcId: 'other', thirdPartyId: 'n3' }], {
+      batchId: batch.batchId,
+      now: NOW,
+    });
+    assert.equal(done?.status, 'complete');
+
+    stage.begin('acme', null, { createMissing: true, now: NOW + 1 });
+    stage.applyRows([tp('n4', { x: '1' }), tp('n5', { x: '2' })]);
+    const second = await record(2);
+    assert.equal(
+      stage.merge([{ client: 'acme', pcId: 'other', thirdPartyId: 'n5' }], { batchId: second.batchId, now: NOW }),
+      null,
+    );
+    assert.equal(await store.getProfile('acme', { kind: 'thirdPartyId', id: 'n4' }), null);
+  });
+});

@@ -8,8 +8,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { mergeAttributes } from '../src/profiles/merge';
+import { PROFILE_LIMITS } from '../src/profiles/rules';
 import { StagedKeys, hashKey } from '../src/store/staged-keys';
 import { SqliteStore } from '../src/store/sqlite';
+import { encodeAttributes, encodeNewAttributes } from '../src/store/sqlite-rows';
 import { configureSqliteBatchConnection } from '../src/store/sqlite-schema';
 import { SqliteBatchStage } from '../src/store/sqlite-stage';
 import type { BatchRow } from '../src/store/types';
@@ -57,6 +61,29 @@ describe('StagedKeys', () => {
       assert.ok(Number.isInteger(h) && h >= 0 && h < 2 ** 30, `${key}: ${h}`);
     }
     assert.notEqual(hashKey('c0000001'), hashKey('c0000002'));
+  });
+});
+
+describe('encodeNewAttributes', () => {
+  it('writes what mergeAttributes into an empty profile and encodeAttributes write', () => {
+    const name = fc.oneof(
+      fc.constantFrom('1', '0', '10', 'a"b', 'x\\y', 'ü', '😀'),
+      fc.string({ minLength: 1, maxLength: 8 }),
+    );
+    const value = fc.oneof(fc.constant(''), fc.string({ maxLength: 12 }), fc.constantFrom('"', '\u2028', 'é😀'));
+    fc.assert(
+      fc.property(fc.dictionary(name, value, { maxKeys: 12 }), fc.integer({ min: 0, max: 2 ** 42 }), (updates, now) => {
+        const merged = mergeAttributes(Object.create(null), updates, now);
+        assert.ok(merged.ok);
+        assert.equal(encodeNewAttributes(updates, now), encodeAttributes(merged.attributes));
+      }),
+    );
+  });
+
+  it('leaves a profile that may be over the size limit to the general path', () => {
+    const big = 'x'.repeat(PROFILE_LIMITS.maxProfileBytes / 3 + 1);
+    assert.equal(encodeNewAttributes({ a: big }, 1), null);
+    assert.equal(encodeNewAttributes({ a: '' }, 1), '{}');
   });
 });
 

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { PROFILE_LIMITS } from '../profiles/rules';
 import type { AttributeValue, BatchKey, Profile, ProfileUpdate } from '../profiles/types';
 import { MAX_PCID_DRAWS, nextProfileState, startTally, tallyRow } from './apply-row';
 import {
@@ -231,6 +232,27 @@ export function encodeAttributes(attributes: Record<string, AttributeValue>): st
     const a = attributes[name]!;
     json += `${json === '' ? '{' : ','}${quotedName(name)}:[${JSON.stringify(a.value)},${a.modifiedAt}]`;
   }
+  return json === '' ? '{}' : `${json}}`;
+}
+
+/**
+ * The stored attributes of a profile that a batch row creates: what `encodeAttributes` of
+ * `mergeAttributes({}, updates, now)` gives (empty values skipped, every value modified `now`),
+ * written straight from the row, since most rows of a large batch create a profile. Null when the
+ * result might be over the profile size limit: the caller then takes the general path, which
+ * measures it and refuses it when it is.
+ */
+export function encodeNewAttributes(updates: Record<string, string>, now: number): string | null {
+  let json = '';
+  let units = 0;
+  for (const name of Object.keys(updates)) {
+    const value = updates[name]!;
+    if (value === '') continue;
+    units += name.length + value.length;
+    json += `${json === '' ? '{' : ','}${quotedName(name)}:[${JSON.stringify(value)},${now}]`;
+  }
+  // A UTF-16 code unit is at most 3 UTF-8 bytes (as mergeAttributes counts).
+  if (units * 3 > PROFILE_LIMITS.maxProfileBytes) return null;
   return json === '' ? '{}' : `${json}}`;
 }
 

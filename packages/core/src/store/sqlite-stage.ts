@@ -1,11 +1,12 @@
 import type Database from 'better-sqlite3';
-import { nextProfileState, startTally, tallyRow, type BatchTally } from './apply-row';
+import { freePcId, nextProfileState, startTally, tallyRow, type BatchTally } from './apply-row';
 import { MAX_REPORTED_FAILURES } from './types';
 import { keptFailures } from './failure-log';
 import { StagedKeys } from './staged-keys';
 import {
   PROFILE_COLUMNS,
   encodeAttributes,
+  encodeNewAttributes,
   fromBatch,
   toBatch,
   toProfile,
@@ -158,6 +159,16 @@ export class SqliteBatchStage {
         return this.count(row, { status: 'write' });
       }
       // Its random pcId is taken (a draw repeated within the millisecond): worked out again below.
+    }
+    if (current === undefined && options.createMissing) {
+      const attributes = encodeNewAttributes(row.attributes, options.now);
+      if (attributes !== null) {
+        // A new profile, as nextProfileState makes it (a pcId row creates that pcId; a thirdPartyId
+        // row a new random pcId linked to it), without the objects in between.
+        const pcId = kind === 'pcId' ? row.key.id : freePcId(options.now, taken);
+        this.insertStaged(pcId, kind === 'pcId' ? null : row.key.id, attributes, options.now);
+        return this.count(row, { status: 'write' });
+      }
     }
     const existing = current ? toProfile(current) : null;
     const result = nextProfileState(existing, row, options.createMissing, options.now, taken);

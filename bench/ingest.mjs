@@ -117,6 +117,25 @@ async function throughTheServer(body) {
   }
 }
 
+/** Two server runs as one: the speed of the faster, the latency and memory of the worse. */
+function combineRuns(a, b) {
+  const fast = a.totalSeconds <= b.totalSeconds ? a : b;
+  return {
+    ...fast,
+    runsRowsPerSecond: [a.rowsPerSecond, b.rowsPerSecond],
+    fetches: a.fetches + b.fetches,
+    fetchErrors: a.fetchErrors + b.fetchErrors,
+    p50ms: Math.max(a.p50ms, b.p50ms),
+    p99ms: Math.max(a.p99ms, b.p99ms),
+    maxms: Math.max(a.maxms, b.maxms),
+    idleP50ms: Math.max(a.idleP50ms, b.idleP50ms),
+    idleP99ms: Math.max(a.idleP99ms, b.idleP99ms),
+    rssBeforeMB: Math.max(a.rssBeforeMB, b.rssBeforeMB),
+    peakRssMB: Math.max(a.peakRssMB, b.peakRssMB),
+    peakRssWhileParsingMB: Math.max(a.peakRssWhileParsingMB, b.peakRssWhileParsingMB),
+  };
+}
+
 /** The rows SqliteStore would write for this batch: pcIds drawn, attributes encoded as it stores them. */
 function rawRows(body) {
   const { newPcId } = require('../packages/core/dist/src/profiles/ids.js');
@@ -197,8 +216,9 @@ function floorSqlite(body, parse) {
 progress(`generating the ${ROWS}-row batch`);
 const body = makeBatch(ROWS);
 const bodyMB = Buffer.byteLength(body) / 1e6;
-// The anchor runs before and after the server's run, and the faster counts: load from other
-// processes that comes and goes then weighs on both sides alike, or against the product.
+// The anchors and the server run twice each, in turns (anchors, server, anchors, server), and
+// the faster run of each side counts: load from other processes that comes and goes then weighs
+// on both sides alike. The server's targets (latency, memory) take the worse of its two runs.
 const rows = rawRows(body);
 const anchors = () => {
   progress('floor: plain JSON-column upsert, database only');
@@ -209,8 +229,10 @@ const anchors = () => {
   return { db, parsed, raw: rawSqlite(rows) };
 };
 const before = anchors();
-const served = await throughTheServer(body);
+const firstRun = await throughTheServer(body);
 const after = anchors();
+const secondRun = await throughTheServer(body);
+const served = combineRuns(firstRun, secondRun);
 const best = (key) => Math.min(before[key], after[key]);
 const raw = { seconds: best('raw'), rowsPerSecond: ROWS / best('raw') };
 const floorDb = { seconds: best('db'), rowsPerSecond: ROWS / best('db') };
@@ -236,7 +258,8 @@ const result = {
 console.log(
   `${ROWS} rows × ${ATTRIBUTES.length} attributes (${bodyMB.toFixed(1)} MB): accepted in ${served.acceptedSeconds.toFixed(1)} s, ` +
     `complete after ${served.totalSeconds.toFixed(1)} s = ${Math.round(served.rowsPerSecond)} rows/s end to end ` +
-    `(apply phase ${Math.round(served.applyRowsPerSecond)} rows/s)`,
+    `(apply phase ${Math.round(served.applyRowsPerSecond)} rows/s; the faster of two runs: ` +
+    `${served.runsRowsPerSecond.map((r) => Math.round(r)).join(' and ')} rows/s)`,
 );
 console.log(
   `floor: plain JSON-column upsert with json_patch, parsing the body line by line: ${floorParsed.seconds.toFixed(2)} s = ` +
@@ -249,11 +272,12 @@ console.log(
 );
 console.log(
   `profile fetches during the batch: ${served.fetches} (${served.fetchErrors} not 200), p50 ${served.p50ms.toFixed(1)} ms, ` +
-    `p99 ${served.p99ms.toFixed(1)} ms, max ${served.maxms.toFixed(1)} ms (target p99 < 100 ms); ` +
+    `p99 ${served.p99ms.toFixed(1)} ms, max ${served.maxms.toFixed(1)} ms (the worse of two runs; target p99 < 100 ms); ` +
     `anchor, with no batch: p50 ${served.idleP50ms.toFixed(1)} ms, p99 ${served.idleP99ms.toFixed(1)} ms`,
 );
 console.log(
-  `server RSS: ${served.rssBeforeMB.toFixed(0)} MB before, peak ${served.peakRssMB.toFixed(0)} MB (target < 300 MB; ` +
+  `server RSS: ${served.rssBeforeMB.toFixed(0)} MB before, peak ${served.peakRssMB.toFixed(0)} MB (the higher of two runs; ` +
+    `target < 300 MB; ` +
     `${served.peakRssWhileParsingMB.toFixed(0)} MB until accepted)`,
 );
 emitJson(result);

@@ -4,7 +4,7 @@
  * meets another key's row: the stage must still find exactly the rows it staged.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -61,6 +61,7 @@ describe('StagedKeys', () => {
       assert.ok(Number.isInteger(h) && h >= 0 && h < 2 ** 30, `${key}: ${h}`);
     }
     assert.notEqual(hashKey('c0000001'), hashKey('c0000002'));
+    assert.notEqual(hashKey('c0000001', 1), hashKey('c0000001', 2), 'the seed changes the hash');
   });
 });
 
@@ -158,6 +159,22 @@ describe('SqliteBatchStage with every key on one hash', () => {
     assert.notEqual(n1?.pcId, n2?.pcId);
     const count = db.prepare('SELECT count(*) AS n FROM profiles').get() as { n: number };
     assert.equal(count.n, 5);
+  });
+
+  it('copies the merge into the database file after its commit, not within it', async () => {
+    // The commit only appends to the WAL, so the batch reads `complete` sooner; the merge then
+    // checkpoints, so that no later single update on the main thread has the copying to do.
+    assert.equal(db.pragma('wal_autocheckpoint', { simple: true }), 0);
+    const before = statSync(join(root, 'profiles.db')).size;
+    stage.discard();
+    stage = new SqliteBatchStage(db); // keys on their own hashes: 20,000 on one would take long
+    stage.begin('acme', null, { createMissing: true, now: NOW });
+    const rows = Array.from({ length: 20_000 }, (_, i) => tp(`v${i}`, { a: 'x'.repeat(100), b: `${i}` }));
+    for (let i = 0; i < rows.length; i += 1000) stage.applyRows(rows.slice(i, i + 1000));
+    const batch = await record(rows.length);
+    assert.equal(stage.merge([], { batchId: batch.batchId, now: NOW })?.successfulUpdates, rows.length);
+    const after = statSync(join(root, 'profiles.db')).size;
+    assert.ok(after - before > 2_000_000, `the database file grew by ${after - before} bytes`);
   });
 
   it('a profile written meanwhile sends the batch to the direct apply only when the batch read it', async () => {

@@ -1,6 +1,6 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { configureSqliteBatchConnection } from './sqlite-schema';
+import { checkpointAfterBatch, configureSqliteBatchConnection } from './sqlite-schema';
 import { SqliteProfileWriter, type BatchApplication } from './sqlite-rows';
 import { SqliteBatchStage, type TouchedProfile } from './sqlite-stage';
 import type { ApplyBatchOptions, BatchRecord, BatchRow, BatchRows } from './types';
@@ -63,6 +63,7 @@ export class SqliteLocalBatches {
       await this.each(rows(), (row) => batch.apply(row));
       const done = batch.finish();
       this.db.exec('COMMIT');
+      checkpointAfterBatch(this.db);
       return done;
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');

@@ -9,7 +9,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { decodeBatchRows } from './encoded-rows';
-import { configureSqliteBatchConnection } from './sqlite-schema';
+import { checkpointAfterBatch, configureSqliteBatchConnection } from './sqlite-schema';
 import { SqliteProfileWriter, type BatchApplication, type FreshRow } from './sqlite-rows';
 import { SqliteBatchStage, type TouchedProfile } from './sqlite-stage';
 import type { ApplyBatchOptions, BatchRecord, BatchRow } from './types';
@@ -99,6 +99,7 @@ if (parentPort) {
           else if (direct) {
             const record = direct.finish();
             db.exec('COMMIT');
+            checkpointAfterBatch(db);
             direct = null;
             reply({ type: 'done', seq, record });
           }

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { freePcId, nextProfileState, startTally, tallyRow, type BatchTally } from './apply-row';
 import { MAX_REPORTED_FAILURES } from './types';
 import { keptFailures } from './failure-log';
+import { checkpointAfterBatch } from './sqlite-schema';
 import { StagedKeys } from './staged-keys';
 import {
   PROFILE_COLUMNS,
@@ -250,6 +251,7 @@ export class SqliteBatchStage {
       })
       .immediate();
     this.discard();
+    checkpointAfterBatch(this.db);
     return done;
   }
 

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 /**
  * Where a batch's stage keeps each profile it has staged, by one kind of key (pcId or
  * thirdPartyId): the row id in `temp.staged`. Kept in memory instead of in an index of the TEMP
@@ -16,7 +18,11 @@ export class StagedKeys {
   private ids = new Int32Array(INITIAL_SLOTS);
   private used = 0;
 
-  constructor(private readonly hash: (key: string) => number = hashKey) {}
+  /**
+   * `hash` is for tests. By default keys are hashed with a seed drawn for this table, so that no
+   * one can choose keys (thirdPartyIds) that crowd one part of it and make every lookup long.
+   */
+  constructor(private readonly hash: (key: string) => number = seededHash(randomBytes(4).readUInt32LE(0))) {}
 
   /** The row id of `key`: the first candidate (a row staged under the same hash) that `holds` accepts. */
   find(key: string, holds: (id: number) => boolean): number | undefined {
@@ -62,12 +68,17 @@ export class StagedKeys {
 
 const INITIAL_SLOTS = 1024;
 
+/** hashKey with this seed. */
+function seededHash(seed: number): (key: string) => number {
+  return (key) => hashKey(key, seed);
+}
+
 /**
- * FNV-1a over the UTF-16 code units, then mixed (MurmurHash3's finalizer) so that keys that differ
- * in their last characters spread over the table's low bits; 30 bits.
+ * FNV-1a over the UTF-16 code units from a seeded start, then mixed (MurmurHash3's finalizer) so
+ * that keys that differ in their last characters spread over the table's low bits; 30 bits.
  */
-export function hashKey(key: string): number {
-  let h = 0x811c9dc5;
+export function hashKey(key: string, seed = 0): number {
+  let h = 0x811c9dc5 ^ seed;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);

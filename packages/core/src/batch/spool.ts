@@ -49,14 +49,29 @@ export class BatchSpool {
 
   /** Appends one row; resolves, with the row's encoded line, when the file can take more (back-pressure). */
   async write(update: SpooledRow): Promise<string> {
+    const line = this.append(update);
+    if (this.full) await this.flush();
+    return line;
+  }
+
+  /**
+   * Appends one row and returns its encoded line at once: `write` without its promise, for the
+   * rows of a large batch. When `full` is then true, the caller awaits `flush()` before the next
+   * row, as `write` does, so the file's back-pressure still holds.
+   */
+  append(update: SpooledRow): string {
     if (this.failure) throw this.failure;
     this.count++;
     const line = encodeBatchRow(update);
     this.pending.push(line);
     this.pendingChars += line.length + 1;
-    // Rows go to the file in slices of about 64 KB: one stream write per row costs more than the row.
-    if (this.pendingChars >= WRITE_SLICE_CHARS) await this.flush();
     return line;
+  }
+
+  /** Whether the rows held back make a slice to write: `flush()` is due. */
+  get full(): boolean {
+    // Rows go to the file in slices of about 64 KB: one stream write per row costs more than the row.
+    return this.pendingChars >= WRITE_SLICE_CHARS;
   }
 
   /** Flushes and closes the file; call once, before reading. */
@@ -69,7 +84,7 @@ export class BatchSpool {
   }
 
   /** Writes the rows held back; waits while the file's buffer is full. */
-  private async flush(): Promise<void> {
+  async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const text = this.pending.join('\n') + '\n';
     this.pending = [];

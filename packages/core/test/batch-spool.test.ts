@@ -30,8 +30,9 @@ describe('BatchSpool', () => {
   });
 
   it('writes the file as the encoded rows, one a line, whatever their sizes and characters', async () => {
-    // Rows of 1 to 3 UTF-8 bytes a character (and pairs of 4), some longer than a 64 KB slice, mixed
-    // with short ones, written with and without waiting for the file: every slice boundary is crossed.
+    // Rows of 1 to 3 UTF-8 bytes a character (and pairs of 4), some longer than a slice of the file
+    // (256 KB), mixed with short ones, written with and without waiting for the file: slice
+    // boundaries are crossed every way.
     const texts = ['x', 'é', '€', '😀', '"\\\n\u0001'];
     const rows: BatchRow[] = [];
     for (let i = 0; i < 600; i++) {

@@ -1,4 +1,4 @@
-import { parseBatch, type BatchFormat, type BatchLimits } from './batch/parse';
+import { parseBatchSlices, type BatchFormat, type BatchLimits } from './batch/parse';
 import { BatchProgress } from './batch/progress';
 import { BatchSpool } from './batch/spool';
 import { systemClock, type Clock } from './clock';
@@ -178,18 +178,23 @@ export class ProfileService {
       lines = [];
     };
     try {
-      for await (const item of parseBatch(body, { format, limits: this.options.batchLimits })) {
-        if (item.type === 'row') {
-          const line = await spool.write(item.update);
-          if (early) {
-            lines.push(line);
-            if (lines.length >= EARLY_CHUNK_ROWS) await handOver();
+      // A slice of rows at a time, each row spooled without a promise: awaits only where the
+      // spool's file or the early store asks to wait (a batch has up to 500,000 rows).
+      for await (const items of parseBatchSlices(body, { format, limits: this.options.batchLimits })) {
+        for (const item of items) {
+          if (item.type === 'row') {
+            const line = spool.append(item.update);
+            if (spool.full) await spool.flush();
+            if (early) {
+              lines.push(line);
+              if (lines.length >= EARLY_CHUNK_ROWS) await handOver();
+            }
+          } else {
+            failedCount++;
+            failedBytes += failedRowBytes(item.id);
+            if (failures.length < MAX_REPORTED_FAILURES)
+              failures.push({ line: item.line, id: item.id, message: item.message });
           }
-        } else {
-          failedCount++;
-          failedBytes += failedRowBytes(item.id);
-          if (failures.length < MAX_REPORTED_FAILURES)
-            failures.push({ line: item.line, id: item.id, message: item.message });
         }
       }
       await handOver();

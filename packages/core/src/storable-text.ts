@@ -9,6 +9,11 @@
 const UNSTORABLE = /[\0\p{Cs}\p{Noncharacter_Code_Point}]/u;
 const UNSTORABLE_ALL = /[\0\p{Cs}\p{Noncharacter_Code_Point}]/gu;
 
+/** Whether `text` keeps the text rule: the cheap check, for callers whose `textProblem` label costs more than it. */
+export function isStorableText(text: string): boolean {
+  return !UNSTORABLE.test(text);
+}
+
 /**
  * Why `text` breaks the text rule (naming the first character that does and where), or null when
  * it is fine. `what` names the text: `thirdPartyId`, `Value of attribute "tier"`.

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BatchSpool } from '../src/batch/spool';
+import { encodeBatchRow } from '../src/store/encoded-rows';
 import type { BatchRow } from '../src/store/types';
 
 function update(i: number): BatchRow {
@@ -24,6 +26,34 @@ describe('BatchSpool', () => {
     assert.deepEqual(sizes, [1000, 1000, 500]);
     assert.deepEqual(ids.slice(0, 3), ['id-0', 'id-1', 'id-2']);
     assert.deepEqual((await collect(spool))[2499], update(2499));
+    await spool.dispose();
+  });
+
+  it('writes the file as the encoded rows, one a line, whatever their sizes and characters', async () => {
+    // Rows of 1 to 3 UTF-8 bytes a character (and pairs of 4), some longer than a slice of the file
+    // (256 KB), mixed with short ones, written with and without waiting for the file: slice
+    // boundaries are crossed every way.
+    const texts = ['x', 'é', '€', '😀', '"\\\n\u0001'];
+    const rows: BatchRow[] = [];
+    for (let i = 0; i < 600; i++) {
+      const text = texts[i % texts.length]!.repeat(i % 97 === 0 ? 30_000 : (i * 37) % 300);
+      rows.push({
+        key: { kind: i % 2 ? 'pcId' : 'thirdPartyId', id: `id-${i}-${text.slice(0, 4)}` },
+        attributes: { a: text },
+      });
+    }
+    const spool = await BatchSpool.create();
+    for (let i = 0; i < rows.length; i++) {
+      if (i % 3 === 0) await spool.write(rows[i]!);
+      else {
+        spool.append(rows[i]!);
+        if (spool.full) await spool.flush();
+      }
+    }
+    await spool.finish();
+    const file = readFileSync(join((spool as unknown as { dir: string }).dir, 'rows.ndjson'), 'utf8');
+    assert.equal(file, rows.map((row) => encodeBatchRow(row) + '\n').join(''));
+    assert.deepEqual(await collect(spool), rows);
     await spool.dispose();
   });
 

@@ -12,14 +12,15 @@ type Item = ParsedRow | RowFailure;
 /**
  * Parses a CSV batch body (`form`: Adobe's URL-encoded batch file after `batch=`; otherwise
  * RFC 4180 CSV) as a stream: the source goes through csv-parse (or the form splitter) in slices of
- * 64 KB, the rows of each slice are yielded, and the event loop gets a turn, before the next slice.
- * No line is held past BATCH_SHAPE_LIMITS (cells and characters): it is refused while it arrives.
+ * 64 KB, the rows of each slice are yielded together, and the event loop gets a turn, before the
+ * next slice. No line is held past BATCH_SHAPE_LIMITS (cells and characters): it is refused while
+ * it arrives.
  */
 export async function* parseDelimited(
   source: AsyncIterable<Buffer | string>,
   form: boolean,
   limits: BatchLimits,
-): AsyncGenerator<Item> {
+): AsyncGenerator<Item[]> {
   const out: Item[] = [];
   const reader = new RowReader(form, limits, out);
   // A form has no quoting: split by hand. CSV goes through csv-parse.
@@ -54,8 +55,7 @@ export async function* parseDelimited(
       for (let at = 0; at < valid.length; at += SLICE_BYTES) {
         if (split) split.push(valid.subarray(at, at + SLICE_BYTES));
         else await feed(parser, reader, valid.subarray(at, at + SLICE_BYTES));
-        for (const item of out) yield item;
-        out.length = 0;
+        if (out.length > 0) yield out.splice(0);
         await yieldToEventLoop();
       }
       if (badLine !== null) throw notUtf8(badLine);
@@ -71,8 +71,7 @@ export async function* parseDelimited(
     if (cutLine !== null) throw notUtf8(cutLine);
     if (split) split.push(null);
     else await feed(parser, reader, null);
-    for (const item of out) yield item;
-    out.length = 0;
+    if (out.length > 0) yield out.splice(0);
     if (reader.dataRows === 0) throw batchIsEmpty();
   } catch (error) {
     if (error instanceof CsvError) throw csvProblem(error, reader);

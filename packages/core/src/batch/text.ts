@@ -4,6 +4,9 @@ import type { BatchLimits } from './types';
 
 const EMPTY = Buffer.alloc(0);
 const NEWLINE = 10;
+const PERCENT = 0x25;
+const PLUS = 0x2b;
+const AMPERSAND = 0x26;
 const MIB = 1024 * 1024;
 
 /** A chunk of the body as bytes (strings are UTF-8 encoded). */
@@ -75,6 +78,7 @@ export function countNewlines(text: string): number {
  * UTF-8. Cells without `%` or `+` are returned as they are.
  */
 export function decodeFormCell(raw: string, line: number): string {
+  if (!hasFormSpecial(raw)) return raw;
   if (raw.indexOf('&') !== -1) {
     throw new BatchRejectedError('Unencoded "&" in a form body; encode it as %26', line);
   }
@@ -86,6 +90,15 @@ export function decodeFormCell(raw: string, line: number): string {
   } catch {
     throw percentProblem(text, line);
   }
+}
+
+/** Whether `raw` holds a `%`, `+` or `&`: one pass over a cell, where most cells have none of them. */
+function hasFormSpecial(raw: string): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const code = raw.charCodeAt(i);
+    if (code === PERCENT || code === PLUS || code === AMPERSAND) return true;
+  }
+  return false;
 }
 
 function percentProblem(text: string, line: number): BatchRejectedError {

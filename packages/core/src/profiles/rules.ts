@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors';
-import { storableText, textProblem } from '../storable-text';
+import { isStorableText, storableText, textProblem } from '../storable-text';
 import type { AttributeValue, ProfileKey } from './types';
 
 /** Limits of API.md 2.1. */
@@ -59,11 +59,15 @@ function characterCount(text: string): number {
   return count;
 }
 
-/** Why an attribute value is refused, or null when it is fine. */
+/**
+ * Why an attribute value is refused, or null when it is fine. The name's label is built only for
+ * a refused value: a batch checks millions of values, and shownName costs more than the checks.
+ */
 export function attributeValueProblem(name: string, value: string): string | null {
   if (value.length > PROFILE_LIMITS.maxValueLength) {
     return `Value of attribute "${shownName(name)}" is ${value.length} characters; the limit is ${PROFILE_LIMITS.maxValueLength}`;
   }
+  if (isStorableText(value)) return null;
   return textProblem(`Value of attribute "${shownName(name)}"`, value);
 }
 

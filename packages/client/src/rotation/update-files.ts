@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { closeSync, fchmodSync, fsync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileScan } from './scan-all';
 import type { Change, Outcome, SkipReason } from './scan';
@@ -176,24 +176,39 @@ class WriteQueue {
   }
 }
 
-/** Writes `data` to a temporary file beside `path`, flushes it, then renames it over `path`. */
+/**
+ * Writes `data` to a temporary file beside `path`, flushes it, then renames it over `path`. The
+ * quick calls (open, write, chmod, close, rename: page-cache work) are synchronous; only the fsync,
+ * which waits for the disk, goes to the thread pool, so that several files' flushes overlap
+ * without a pool round trip for every call.
+ */
 export async function writeFileAtomically(path: string, data: Uint8Array, mode: number): Promise<void> {
   // Through a symlink, the file it points to is replaced, not the link.
-  const target = await fs.realpath(path).catch(() => path);
+  const target = realpathOr(path);
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.profilegate-tmp`);
-  const handle = await fs.open(temp, 'wx', mode);
+  const fd = openSync(temp, 'wx', mode);
   try {
     try {
-      await handle.writeFile(data);
+      for (let written = 0; written < data.length; )
+        written += writeSync(fd, data, written, data.length - written);
       // open's mode is filtered by the umask; the file keeps exactly the mode it had.
-      await handle.chmod(mode);
-      await handle.sync();
+      fchmodSync(fd, mode);
+      await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
-    await fs.rename(temp, target);
+    renameSync(temp, target);
   } catch (error) {
-    await fs.rm(temp, { force: true });
+    rmSync(temp, { force: true });
     throw error;
+  }
+}
+
+/** The real path (links resolved), or `path` itself when it cannot be resolved. */
+function realpathOr(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
   }
 }

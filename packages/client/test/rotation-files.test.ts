@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, promises as fs } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, promises as fs, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { holds } from '../src/rotation/byte-search';
+import { GlobSet } from '../src/rotation/glob';
 import { nativeScan, scanTuning } from '../src/rotation/scan-all';
 import { updateTokenInFiles } from '../src/rotation/update-files';
+import { selectFiles } from '../src/rotation/walk';
 import { profileToken as tokenOf } from './tokens';
 
 const OLD = tokenOf('demo', 'old');
@@ -33,6 +35,52 @@ describe('rotation: holds (the byte search that skips files without a token)', (
         assert.equal(holds(Buffer.from(h), Buffer.from(n)), Buffer.from(h).includes(Buffer.from(n)));
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('rotation: selectFiles excludes', () => {
+  /** Every file under `dir`, relative, with `/`. */
+  const allFiles = (dir: string, rel = ''): string[] =>
+    readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((entry) => {
+      const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      return entry.isDirectory() ? allFiles(dir, child) : [child];
+    });
+
+  it('leaves out exactly the files with a folder or a path an exclude glob matches, in a walk from the root', async () => {
+    // The walk skips excluded folders and, below folders it checked, tests a file only against
+    // globs not ending in `/**`: the result must be the plain rule's for any tree and globs.
+    const names = ['a', 'b.log', 'dist', 'node_modules', 'src', 'x.ts', '.env'];
+    const globs = ['**/{node_modules,.git,dist,out,build}/**', '*.log', 'src/**', '**/a/**', 'a/*.ts', '{dist/**,*.env}', '**/x.ts', '**'];
+    const tree = fc.array(fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 12 });
+    await fc.assert(
+      fc.asyncProperty(tree, fc.subarray(globs), async (paths, exclude) => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'pg-walk-'));
+        try {
+          for (const parts of paths) {
+            const file = path.join(dir, ...parts);
+            try {
+              mkdirSync(path.dirname(file), { recursive: true });
+              writeFileSync(file, 'x');
+            } catch {
+              // A name already used as a file (or a folder) on this path: left as it is.
+            }
+          }
+          const set = new GlobSet(exclude);
+          const expected = allFiles(dir).filter((rel) => {
+            const parts = rel.split('/');
+            for (let depth = 1; depth < parts.length; depth++) {
+              if (set.matchesDirectory(parts.slice(0, depth).join('/'))) return false;
+            }
+            return !set.matchesFile(rel);
+          });
+          const { files } = await selectFiles({ root: dir, exclude });
+          assert.deepEqual(files.map((file) => path.relative(dir, file).split(path.sep).join('/')).sort(), expected.sort());
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: 150 },
     );
   });
 });

@@ -64,12 +64,6 @@ class Found {
 
 /** Longest stretch, in ms, of listing folders before letting the event loop run. */
 const SLICE_MS = 20;
-/**
- * The same when someone is told of the files found (onFound: the native prefilter reads them
- * meanwhile): its slices run one after another, each started when the event loop sees the last
- * one done, so the walk lets it run more often.
- */
-const SLICE_MS_WHILE_READ = 4;
 
 /** `dir` (normalised) joined with an entry name, without path.join's normalising. */
 function child(dir: string, name: string): string {
@@ -126,7 +120,7 @@ class Walker {
       if (++this.entriesSinceClock >= 64) {
         this.entriesSinceClock = 0;
         this.onFound?.(this.out.paths);
-        if (performance.now() - this.sliceStart >= (this.onFound ? SLICE_MS_WHILE_READ : SLICE_MS)) {
+        if (performance.now() - this.sliceStart >= SLICE_MS) {
           await yieldToEventLoop();
           this.sliceStart = performance.now();
         }

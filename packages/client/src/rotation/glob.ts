@@ -100,31 +100,14 @@ export function globBase(pattern: string): string {
 /** Matches paths against a list of globs. */
 export class GlobSet {
   private readonly patterns: RegExp[];
-  /**
-   * The patterns that can match a file whose every folder, from the root down, was checked with
-   * matchesDirectory and not matched: all but those ending in `/**` (`^…\/.*$`), which match a
-   * file only where they match one of its folders.
-   */
-  private readonly filePatterns: RegExp[];
 
   constructor(globs: readonly string[]) {
     this.patterns = globs.map(globToRegExp);
-    this.filePatterns = this.patterns.filter((re) => !re.source.endsWith('\\/.*$'));
   }
 
   /** True when the relative file path matches one of the globs. */
   matchesFile(relativePath: string): boolean {
     return this.patterns.some((re) => re.test(relativePath));
-  }
-
-  /** No pattern can match a file below folders that matchesDirectory did not match. */
-  get matchesOnlyFolders(): boolean {
-    return this.filePatterns.length === 0;
-  }
-
-  /** matchesFile for a file whose folders below the root were all checked with matchesDirectory. */
-  matchesFileInCheckedFolders(relativePath: string): boolean {
-    return this.filePatterns.some((re) => re.test(relativePath));
   }
 
   /** True when everything under the relative directory path is matched, so it need not be walked. */

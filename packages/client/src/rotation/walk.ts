@@ -90,7 +90,7 @@ class Walker {
    * Every file under `dir` not excluded; excluded folders are not entered, symlinked folders
    * neither, so a folder below `dir` has the real path of its parent plus its name.
    */
-  async walk(dir: string, rel = this.relOf(dir), realDir = realpathOr(dir), checked = rel === ''): Promise<void> {
+  async walk(dir: string, rel = this.relOf(dir), realDir = realpathOr(dir)): Promise<void> {
     let entries: Dirent[];
     try {
       entries = readdirSync(dir, { withFileTypes: true });
@@ -105,16 +105,13 @@ class Walker {
       const path = child(dir, name);
       // The path globs match: relative to the root when inside it, else absolute (built from the
       // folder's, not with a path.relative per file; a name starting with `..` reads as outside).
-      const outside = rel === null || (rel === '' && name.startsWith('..'));
-      // Below folders that were all checked (the walk started at the root), most trees' excludes
-      // (`…/**`) cannot match a file: then no path is built for the file.
-      const folderChecked = checked && !outside;
+      const childRel =
+        rel === null || (rel === '' && name.startsWith('..')) ? toPosix(path) : rel === '' ? name : `${rel}/${name}`;
       if (entry.isDirectory()) {
-        const childRel = outside ? toPosix(path) : rel === '' ? name : `${rel}/${name}`;
         if (!this.exclude.matchesDirectory(childRel)) {
-          await this.walk(path, rel === null ? null : childRel, child(realDir, name), folderChecked);
+          await this.walk(path, rel === null ? null : childRel, child(realDir, name));
         }
-      } else if (isFile(path, entry) && !this.excludesFile(outside, folderChecked, rel, name, path)) {
+      } else if (isFile(path, entry) && !this.exclude.matchesFile(childRel)) {
         this.out.add(path, entry.isSymbolicLink() ? null : realDir === dir ? path : child(realDir, name));
       }
       if (++this.entriesSinceClock >= 64) {
@@ -127,13 +124,6 @@ class Walker {
       }
     }
     this.onFound?.(this.out.paths);
-  }
-
-  /** True when an exclude glob matches the file `name` in the folder of path `rel`. */
-  private excludesFile(outside: boolean, folderChecked: boolean, rel: string | null, name: string, path: string): boolean {
-    if (folderChecked && this.exclude.matchesOnlyFolders) return false;
-    const childRel = outside ? toPosix(path) : rel === '' ? name : `${rel}/${name}`;
-    return folderChecked ? this.exclude.matchesFileInCheckedFolders(childRel) : this.exclude.matchesFile(childRel);
   }
 
   /** The path globs match for `dir`: '' for the root, relative inside it, null (absolute) outside. */

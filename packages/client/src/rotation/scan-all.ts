@@ -57,8 +57,6 @@ export class FileScan {
   private readonly slices: Array<Promise<Uint8Array | null>> = [];
   /** The last slice started: the next waits for it, so that slices never share the threads. */
   private tail: Promise<unknown> = Promise.resolve();
-  /** The scan ended (or failed): slices not yet begun are not read. */
-  private stopped = false;
 
   constructor(spec: ScanSpec) {
     this.scanner = makeScanner(spec);
@@ -100,24 +98,11 @@ export class FileScan {
     if (files !== this.offered) this.slices.length = 0;
     this.offered = files;
     const size = scanTuning.nativeSliceFiles;
-    // Every slice is queued now (they run one after another on the native threads), so that the
-    // threads never wait for this loop, which may wait for writes; they stop when it ends.
-    while (this.slices.length * size < files.length) this.startSlice(files, this.slices.length * size);
-    try {
-      await this.treat(files, report, pause);
-    } finally {
-      this.stopped = true;
-    }
-  }
-
-  /** The prefilter's classes, slice by slice, and the candidates scanned here. */
-  private async treat(
-    files: readonly string[],
-    report: (index: number, outcome: Outcome) => Promise<void> | undefined,
-    pause: () => Promise<void>,
-  ): Promise<void> {
-    const size = scanTuning.nativeSliceFiles;
     for (let slice = 0; slice * size < files.length; slice++) {
+      // The next slice is read on the native threads while this one is treated here.
+      while (this.slices.length <= slice + 1 && this.slices.length * size < files.length) {
+        this.startSlice(files, this.slices.length * size);
+      }
       const classes = await this.slices[slice]!;
       const start = slice * size;
       const end = Math.min(start + size, files.length);
@@ -142,11 +127,9 @@ export class FileScan {
     const threads = Math.min(8, availableParallelism() + 1);
     const native = this.native!;
     const classes = this.tail.then(() =>
-      this.stopped
-        ? null
-        : native
-            .prefilter(paths, needles, needles.map(anchorOf), maxFileBytes, BINARY_SNIFF_BYTES, threads)
-            .catch(() => null),
+      native
+        .prefilter(paths, needles, needles.map(anchorOf), maxFileBytes, BINARY_SNIFF_BYTES, threads)
+        .catch(() => null),
     );
     this.tail = classes;
     this.slices.push(classes);

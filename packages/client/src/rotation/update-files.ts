@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsync, openSync, realpathSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { FileScan } from './scan-all';
 import type { Change, Outcome, SkipReason } from './scan';
@@ -176,39 +176,24 @@ class WriteQueue {
   }
 }
 
-/**
- * Writes `data` to a temporary file beside `path`, flushes it, then renames it over `path`. The
- * quick calls (open, write, chmod, close, rename: page-cache work) are synchronous; only the fsync,
- * which waits for the disk, goes to the thread pool, so that several files' flushes overlap
- * without a pool round trip for every call.
- */
+/** Writes `data` to a temporary file beside `path`, flushes it, then renames it over `path`. */
 export async function writeFileAtomically(path: string, data: Uint8Array, mode: number): Promise<void> {
   // Through a symlink, the file it points to is replaced, not the link.
-  const target = realpathOr(path);
+  const target = await fs.realpath(path).catch(() => path);
   const temp = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.profilegate-tmp`);
-  const fd = openSync(temp, 'wx', mode);
+  const handle = await fs.open(temp, 'wx', mode);
   try {
     try {
-      for (let written = 0; written < data.length; )
-        written += writeSync(fd, data, written, data.length - written);
+      await handle.writeFile(data);
       // open's mode is filtered by the umask; the file keeps exactly the mode it had.
-      fchmodSync(fd, mode);
-      await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())));
+      await handle.chmod(mode);
+      await handle.sync();
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
-    renameSync(temp, target);
+    await fs.rename(temp, target);
   } catch (error) {
-    rmSync(temp, { force: true });
+    await fs.rm(temp, { force: true });
     throw error;
-  }
-}
-
-/** The real path (links resolved), or `path` itself when it cannot be resolved. */
-function realpathOr(path: string): string {
-  try {
-    return realpathSync.native(path);
-  } catch {
-    return path;
   }
 }

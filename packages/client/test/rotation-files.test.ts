@@ -48,11 +48,24 @@ describe('rotation: selectFiles excludes', () => {
     });
 
   it('leaves out exactly the files with a folder or a path an exclude glob matches, in a walk from the root', async () => {
-    // The walk skips excluded folders and, below folders it checked, tests a file only against
-    // globs not ending in `/**`: the result must be the plain rule's for any tree and globs.
+    // The walk skips excluded folders without listing them and matches each file's relative path
+    // as it goes: the result must be the plain rule's for any tree and globs (a guard for any
+    // shortcut taken there).
     const names = ['a', 'b.log', 'dist', 'node_modules', 'src', 'x.ts', '.env'];
-    const globs = ['**/{node_modules,.git,dist,out,build}/**', '*.log', 'src/**', '**/a/**', 'a/*.ts', '{dist/**,*.env}', '**/x.ts', '**'];
-    const tree = fc.array(fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 12 });
+    const globs = [
+      '**/{node_modules,.git,dist,out,build}/**',
+      '*.log',
+      'src/**',
+      '**/a/**',
+      'a/*.ts',
+      '{dist/**,*.env}',
+      '**/x.ts',
+      '**',
+    ];
+    const tree = fc.array(fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 4 }), {
+      minLength: 1,
+      maxLength: 12,
+    });
     await fc.assert(
       fc.asyncProperty(tree, fc.subarray(globs), async (paths, exclude) => {
         const dir = mkdtempSync(path.join(os.tmpdir(), 'pg-walk-'));
@@ -75,7 +88,10 @@ describe('rotation: selectFiles excludes', () => {
             return !set.matchesFile(rel);
           });
           const { files } = await selectFiles({ root: dir, exclude });
-          assert.deepEqual(files.map((file) => path.relative(dir, file).split(path.sep).join('/')).sort(), expected.sort());
+          assert.deepEqual(
+            files.map((file) => path.relative(dir, file).split(path.sep).join('/')).sort(),
+            expected.sort(),
+          );
         } finally {
           rmSync(dir, { recursive: true, force: true });
         }

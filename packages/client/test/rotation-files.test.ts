@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { promises as fs } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, promises as fs, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import sinon from 'sinon';
 import fc from 'fast-check';
 import { holds } from '../src/rotation/byte-search';
+import { GlobSet } from '../src/rotation/glob';
 import { nativeScan, scanTuning } from '../src/rotation/scan-all';
 import { updateTokenInFiles } from '../src/rotation/update-files';
+import { selectFiles } from '../src/rotation/walk';
 import { profileToken as tokenOf } from './tokens';
 
 const OLD = tokenOf('demo', 'old');
@@ -33,6 +35,68 @@ describe('rotation: holds (the byte search that skips files without a token)', (
         assert.equal(holds(Buffer.from(h), Buffer.from(n)), Buffer.from(h).includes(Buffer.from(n)));
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('rotation: selectFiles excludes', () => {
+  /** Every file under `dir`, relative, with `/`. */
+  const allFiles = (dir: string, rel = ''): string[] =>
+    readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((entry) => {
+      const child = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      return entry.isDirectory() ? allFiles(dir, child) : [child];
+    });
+
+  it('leaves out exactly the files with a folder or a path an exclude glob matches, in a walk from the root', async () => {
+    // The walk skips excluded folders without listing them and matches each file's relative path
+    // as it goes: the result must be the plain rule's for any tree and globs (a guard for any
+    // shortcut taken there).
+    const names = ['a', 'b.log', 'dist', 'node_modules', 'src', 'x.ts', '.env'];
+    const globs = [
+      '**/{node_modules,.git,dist,out,build}/**',
+      '*.log',
+      'src/**',
+      '**/a/**',
+      'a/*.ts',
+      '{dist/**,*.env}',
+      '**/x.ts',
+      '**',
+    ];
+    const tree = fc.array(fc.array(fc.constantFrom(...names), { minLength: 1, maxLength: 4 }), {
+      minLength: 1,
+      maxLength: 12,
+    });
+    await fc.assert(
+      fc.asyncProperty(tree, fc.subarray(globs), async (paths, exclude) => {
+        const dir = mkdtempSync(path.join(os.tmpdir(), 'pg-walk-'));
+        try {
+          for (const parts of paths) {
+            const file = path.join(dir, ...parts);
+            try {
+              mkdirSync(path.dirname(file), { recursive: true });
+              writeFileSync(file, 'x');
+            } catch {
+              // A name already used as a file (or a folder) on this path: left as it is.
+            }
+          }
+          const set = new GlobSet(exclude);
+          const expected = allFiles(dir).filter((rel) => {
+            const parts = rel.split('/');
+            for (let depth = 1; depth < parts.length; depth++) {
+              if (set.matchesDirectory(parts.slice(0, depth).join('/'))) return false;
+            }
+            return !set.matchesFile(rel);
+          });
+          const { files } = await selectFiles({ root: dir, exclude });
+          assert.deepEqual(
+            files.map((file) => path.relative(dir, file).split(path.sep).join('/')).sort(),
+            expected.sort(),
+          );
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: 150 },
     );
   });
 });
@@ -212,24 +276,60 @@ for (const mode of MODES)
       }
     });
 
-    it('lists results in walk order and rejects with the first failed write, leaving no temporary file', async () => {
-      for (const name of ['c.env', 'a.env', 'b.env']) await write(name, `T=${OLD}\n`);
+    // Real failures, not stubs, so that they hold however a file is written. Root writes where a
+    // mode allows nothing, so as root a folder or file is made immutable (`chattr +i`) instead.
+    const asRoot = process.getuid?.() === 0;
+    /** Makes `file` (a folder or a file) unwritable; false when that cannot be done here. */
+    const lock = (file: string): boolean =>
+      asRoot ? spawnSync('chattr', ['+i', file], { stdio: 'ignore' }).status === 0 : (chmodSync(file, 0o555), true);
+    const unlock = (file: string): void => {
+      if (asRoot) spawnSync('chattr', ['-i', file], { stdio: 'ignore' });
+      else chmodSync(file, 0o755);
+    };
+
+    it('lists results in walk order and rejects with the first failed write, leaving no temporary file', async function () {
+      for (const name of ['a.env', 'b/x.env', 'c.env', 'd.env']) await write(name, `T=${OLD}\n`);
       const dry = await updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW, dryRun: true });
       assert.deepEqual(
-        dry.filesChanged.map((f) => path.basename(f.path)),
-        ['a.env', 'b.env', 'c.env'],
+        dry.filesChanged.map((f) => path.relative(dir, f.path)),
+        ['a.env', path.join('b', 'x.env'), 'c.env', 'd.env'],
       );
-      const open = fs.open;
-      const stub = sinon
-        .stub(fs, 'open')
-        .callsFake(((file: string, ...rest: unknown[]) =>
-          String(file).includes('.b.env.')
-            ? Promise.reject(Object.assign(new Error('EROFS: read-only file system'), { code: 'EROFS' }))
-            : (open as (...args: unknown[]) => Promise<unknown>)(file, ...rest)) as typeof fs.open);
+      // The temporary file cannot be created beside b/x.env.
+      const locked = path.join(dir, 'b');
+      if (!lock(locked)) {
+        console.log('      (skipped: running as root and `chattr +i` failed here)');
+        this.skip();
+      }
       try {
-        await assert.rejects(updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW }), /EROFS/);
+        await assert.rejects(
+          updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW }),
+          (error: NodeJS.ErrnoException) => error.code === 'EACCES' || error.code === 'EPERM',
+        );
       } finally {
-        stub.restore();
+        unlock(locked);
+      }
+      assert.equal(await read('a.env'), `T=${NEW}\n`);
+      assert.equal(await read('b/x.env'), `T=${OLD}\n`);
+      assert.deepEqual((await fs.readdir(dir)).sort(), ['a.env', 'b', 'c.env', 'd.env']);
+      assert.deepEqual(await fs.readdir(locked), ['x.env']);
+    });
+
+    it('removes the temporary file when the rename fails after it was written and flushed', async function () {
+      // Only root can make a file that cannot be replaced in a folder it can write (chattr +i).
+      if (!asRoot) this.skip();
+      for (const name of ['a.env', 'b.env', 'c.env']) await write(name, `T=${OLD}\n`);
+      const pinned = path.join(dir, 'b.env');
+      if (!lock(pinned)) {
+        console.log('      (skipped: `chattr +i` failed here)');
+        this.skip();
+      }
+      try {
+        await assert.rejects(
+          updateTokenInFiles({ root: dir, oldTokens: [OLD], newToken: NEW }),
+          (error: NodeJS.ErrnoException) => error.code === 'EPERM',
+        );
+      } finally {
+        unlock(pinned);
       }
       assert.equal(await read('a.env'), `T=${NEW}\n`);
       assert.equal(await read('b.env'), `T=${OLD}\n`);

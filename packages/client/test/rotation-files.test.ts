@@ -316,7 +316,10 @@ for (const mode of MODES)
 
     it('removes the temporary file when the rename fails after it was written and flushed', async function () {
       // Only root can make a file that cannot be replaced in a folder it can write (chattr +i).
-      if (!asRoot) this.skip();
+      if (!asRoot) {
+        console.log('      (skipped: only root can make a file unreplaceable in a folder it can write)');
+        this.skip();
+      }
       for (const name of ['a.env', 'b.env', 'c.env']) await write(name, `T=${OLD}\n`);
       const pinned = path.join(dir, 'b.env');
       if (!lock(pinned)) {

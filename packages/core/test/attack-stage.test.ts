@@ -18,10 +18,30 @@ import { encodeBatchRow } from '../src/store/encoded-rows';
 const B = Date.UTC(2026, 10, 22, 10, 0, 0);
 const PCIDS = ['p"1', 'p\\2', 'ü😀', 'x'.repeat(256), `${B}-000001.01_0`, `${B}-1`, `${B - 1}-000002.02_0`, "o'neil"];
 const TPIDS = ['t1', 't"\\', 'é'.repeat(256), '😀', `${B}-000003.03_0`, '[]', 'null'];
+/** `@` + a thirdPartyId: the random pcId of that profile (the same profile named by its other key). */
+const LINKED = ['@t1', '@😀'];
 const KEYS: BatchKey[] = [
-  ...PCIDS.map((id) => ({ kind: 'pcId' as const, id })),
+  ...[...PCIDS, ...LINKED].map((id) => ({ kind: 'pcId' as const, id })),
   ...TPIDS.map((id) => ({ kind: 'thirdPartyId' as const, id })),
 ];
+
+/** The random pcIds that `@` keys stand for in the run under way, shown as those keys. */
+const aliases = new Map<string, string>();
+
+/** The rows with `@` keys named by the pcId each store drew for that thirdPartyId (now). */
+async function resolve<T extends { key: ProfileKey }>(store: Store, client: string, rows: T[]): Promise<T[]> {
+  const out: T[] = [];
+  for (const row of rows) {
+    if (!row.key.id.startsWith('@')) {
+      out.push(row);
+      continue;
+    }
+    const p = await store.getProfile(client, { kind: 'thirdPartyId', id: row.key.id.slice(1) });
+    if (p) aliases.set(p.pcId, row.key.id);
+    out.push({ ...row, key: { kind: 'pcId', id: p ? p.pcId : `none${row.key.id}` } } as T);
+  }
+  return out;
+}
 
 /** Deterministic pseudo-random numbers (mulberry32). */
 function prng(seed: number): () => number {
@@ -94,7 +114,14 @@ async function play(
   prestage = false,
 ): Promise<unknown[]> {
   const seen: unknown[] = [];
+  aliases.clear();
   for (const w of s.before) seen.push(await doSingle(store, client, w));
+  const updates = s.during.filter((w) => w.kind === 'update').map((w) => w.update);
+  const resolved = await resolve(store, client, updates);
+  const during = s.during.map((w) =>
+    w.kind === 'update' ? { ...w, update: resolved[updates.indexOf(w.update)]! } : w,
+  );
+  s = { ...s, rows: await resolve(store, client, s.rows), during };
   if (!whileStaging) for (const w of s.during) seen.push(await doSingle(store, client, w));
   const options = { createMissing: s.version === 'v2', now: B };
   // As the middleware does while a body is parsed: rows handed over encoded, the batch recorded after.
@@ -138,7 +165,7 @@ async function play(
 
 function view(profile: Profile | null): unknown {
   if (!profile) return null;
-  const pcId = profile.thirdPartyId === undefined ? profile.pcId : '(random)';
+  const pcId = aliases.get(profile.pcId) ?? (profile.thirdPartyId === undefined ? profile.pcId : '(random)');
   const attributes = Object.keys(profile.attributes)
     .sort()
     .map((n) => [n, profile.attributes[n]!.value, profile.attributes[n]!.modifiedAt]);

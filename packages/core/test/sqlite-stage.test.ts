@@ -26,7 +26,7 @@ const tp = (id: string, attributes: Record<string, string>): BatchRow => ({
 
 describe('StagedKeys', () => {
   it('finds every key added, also when all of them share one hash', () => {
-    const keys = new StagedKeys(() => 1);
+    const keys = new StagedKeys(() => () => 1);
     const rows = new Map<number, string>();
     const holds = (key: string) => (id: number) => rows.get(id) === key;
     // Enough keys to make the table grow several times, all on one hash.
@@ -53,6 +53,18 @@ describe('StagedKeys', () => {
       );
     }
     assert.ok(asked < 110, `asked about ${asked} rows for 101 keys`);
+  });
+
+  it('draws a new hash seed for each stage (each clear)', () => {
+    let draws = 0;
+    const keys = new StagedKeys(() => {
+      draws++;
+      return () => 1;
+    });
+    assert.equal(draws, 1);
+    keys.clear();
+    keys.clear();
+    assert.equal(draws, 3);
   });
 
   it('hashKey gives small integers', () => {

@@ -64,6 +64,7 @@ export class SqliteBatchStage {
     private readonly db: Database.Database,
     hash?: (key: string) => number,
   ) {
+    const hashes = hash && (() => hash);
     db.exec(`
       CREATE TEMP TABLE IF NOT EXISTS staged (
         id INTEGER PRIMARY KEY, client TEXT NOT NULL, pc_id TEXT NOT NULL, third_party_id TEXT,
@@ -73,8 +74,8 @@ export class SqliteBatchStage {
       CREATE INDEX IF NOT EXISTS temp.missed_key ON missed (client, kind, id);
     `);
     this.sql = prepare(db);
-    this.stagedByPcId = new StagedKeys(hash);
-    this.stagedByThirdPartyId = new StagedKeys(hash);
+    this.stagedByPcId = new StagedKeys(hashes);
+    this.stagedByThirdPartyId = new StagedKeys(hashes);
   }
 
   /**

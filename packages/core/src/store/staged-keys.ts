@@ -13,16 +13,21 @@ import { randomBytes } from 'node:crypto';
  * keys may share a hash, so `find` asks the caller whether a candidate row holds the key.
  */
 export class StagedKeys {
-  private hashes = new Int32Array(INITIAL_SLOTS);
+  private slotHashes = new Int32Array(INITIAL_SLOTS);
   /** Row ids; 0 marks a free slot (row ids start at 1). */
   private ids = new Int32Array(INITIAL_SLOTS);
   private used = 0;
 
+  private hash: (key: string) => number;
+
   /**
-   * `hash` is for tests. By default keys are hashed with a seed drawn for this table, so that no
-   * one can choose keys (thirdPartyIds) that crowd one part of it and make every lookup long.
+   * `hashes` makes the hash function (tests pass one that gives every key one hash). By default
+   * each stage (each `clear`) hashes with a seed of its own, so that no one can choose keys
+   * (thirdPartyIds) that crowd one part of the table and make every lookup long.
    */
-  constructor(private readonly hash: (key: string) => number = seededHash(randomBytes(4).readUInt32LE(0))) {}
+  constructor(private readonly hashes: () => (key: string) => number = seededHash) {
+    this.hash = hashes();
+  }
 
   /** The row id of `key`: the first candidate (a row staged under the same hash) that `holds` accepts. */
   find(key: string, holds: (id: number) => boolean): number | undefined {
@@ -31,7 +36,7 @@ export class StagedKeys {
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const id = this.ids[slot]!;
       if (id === 0) return undefined;
-      if (this.hashes[slot] === h && holds(id)) return id;
+      if (this.slotHashes[slot] === h && holds(id)) return id;
     }
   }
 
@@ -44,8 +49,9 @@ export class StagedKeys {
   }
 
   clear(): void {
-    // A large batch's table goes: the next batch starts small again.
-    this.hashes = new Int32Array(INITIAL_SLOTS);
+    // A large batch's table goes: the next batch starts small again, with a new seed.
+    this.hash = this.hashes();
+    this.slotHashes = new Int32Array(INITIAL_SLOTS);
     this.ids = new Int32Array(INITIAL_SLOTS);
     this.used = 0;
   }
@@ -54,22 +60,23 @@ export class StagedKeys {
     const mask = this.ids.length - 1;
     let slot = h & mask;
     while (this.ids[slot] !== 0) slot = (slot + 1) & mask;
-    this.hashes[slot] = h;
+    this.slotHashes[slot] = h;
     this.ids[slot] = id;
   }
 
   private grow(): void {
-    const { hashes, ids } = this;
-    this.hashes = new Int32Array(ids.length * 2);
+    const { slotHashes, ids } = this;
+    this.slotHashes = new Int32Array(ids.length * 2);
     this.ids = new Int32Array(ids.length * 2);
-    for (let slot = 0; slot < ids.length; slot++) if (ids[slot] !== 0) this.put(hashes[slot]!, ids[slot]!);
+    for (let slot = 0; slot < ids.length; slot++) if (ids[slot] !== 0) this.put(slotHashes[slot]!, ids[slot]!);
   }
 }
 
 const INITIAL_SLOTS = 1024;
 
-/** hashKey with this seed. */
-function seededHash(seed: number): (key: string) => number {
+/** hashKey with a seed drawn now. */
+function seededHash(): (key: string) => number {
+  const seed = randomBytes(4).readUInt32LE(0);
   return (key) => hashKey(key, seed);
 }
 

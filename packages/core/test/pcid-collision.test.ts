@@ -125,3 +125,68 @@ for (const [name, create] of [
     });
   });
 }
+
+/**
+ * A row that would create a profile and is refused (over 64 KiB on its own) still counts as read:
+ * when a single update creates that profile while the batch is staged, the batch is applied again
+ * against it, and the refusal quotes the size with the profile's own attributes, as MemoryStore's
+ * does when the update comes first.
+ */
+describe('SqliteStore with its batch worker: a refused new-profile row and a single update meanwhile', () => {
+  let store: SqliteStore;
+  beforeEach(() => {
+    store = new SqliteStore(join(root, `refused-${Date.now()}-${Math.random()}.db`));
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('refuses the row against the profile the update created', async () => {
+    const huge = Object.fromEntries(Array.from({ length: 14 }, (_, i) => [`h${i}`, 'z'.repeat(5000)]));
+    const rows: BatchRow[] = [
+      { key: { kind: 'thirdPartyId', id: 'first' }, attributes: { a: '1' } },
+      { key: { kind: 'thirdPartyId', id: 'late' }, attributes: huge },
+    ];
+    const batch = await store.createBatch({
+      client: 'acme',
+      version: 'v2',
+      batchSize: 2,
+      parseFailures: [],
+      parseFailedCount: 0,
+      now: NOW,
+    });
+    let first = true;
+    const chunks = async function* () {
+      yield rows.slice(0, 1);
+      // The first reading only: a fallback reads the rows again under the write lock.
+      if (first) {
+        first = false;
+        await store.updateProfile(
+          'acme',
+          { key: { kind: 'thirdPartyId', id: 'late' }, attributes: { mine: 'x'.repeat(100) } },
+          { createMissing: true, now: NOW },
+        );
+      }
+      yield rows.slice(1);
+    };
+    const done = await store.applyBatch('acme', batch.batchId, chunks, { createMissing: true, now: NOW });
+
+    const memory = new MemoryStore();
+    await memory.updateProfile(
+      'acme',
+      { key: { kind: 'thirdPartyId', id: 'late' }, attributes: { mine: 'x'.repeat(100) } },
+      { createMissing: true, now: NOW },
+    );
+    const expected = await memory.createBatch({
+      client: 'acme',
+      version: 'v2',
+      batchSize: 2,
+      parseFailures: [],
+      parseFailedCount: 0,
+      now: NOW,
+    });
+    const want = await memory.applyBatch('acme', expected.batchId, once(rows), { createMissing: true, now: NOW });
+    assert.equal(done.failedUpdates, 1);
+    assert.deepEqual(done.failures, want.failures);
+  });
+});

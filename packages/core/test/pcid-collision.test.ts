@@ -135,7 +135,7 @@ for (const [name, create] of [
 describe('SqliteStore with its batch worker: a refused new-profile row and a single update meanwhile', () => {
   let store: SqliteStore;
   beforeEach(() => {
-    store = new SqliteStore(join(root, `refused-${Date.now()}-${Math.random()}.db`));
+    store = new SqliteStore(join(root, `refused-${Math.random()}.db`));
   });
   afterEach(async () => {
     await store.close();

@@ -152,7 +152,7 @@ export class SqliteBatchStage {
         ? stored[kind].get(row.key.id)
         : ((kind === 'pcId' ? this.sql.storedByPcId : this.sql.storedByThirdPartyId).get(client, row.key.id) as
             ProfileRow | undefined));
-    const taken = (pcId: string) => this.findStaged('pcId', pcId) !== undefined || this.storedPcIdTaken(pcId);
+    const taken = this.pcIdTaken;
 
     if (current === undefined && fresh !== null && options.createMissing) {
       if ('rejected' in fresh) return this.count(row, { status: 'rejected', message: fresh.rejected });
@@ -200,6 +200,10 @@ export class SqliteBatchStage {
     });
     return found;
   }
+
+  /** Whether a profile staged or stored (in the snapshot) has this pcId: one function for every row. */
+  private readonly pcIdTaken = (pcId: string): boolean =>
+    this.findStaged('pcId', pcId) !== undefined || this.storedPcIdTaken(pcId);
 
   /** Whether a stored profile (in the snapshot) has this pcId. */
   private storedPcIdTaken(pcId: string): boolean {

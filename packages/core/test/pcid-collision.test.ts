@@ -29,6 +29,18 @@ function once(rows: BatchRow[]): () => AsyncGenerator<BatchRow[]> {
   };
 }
 
+/** A v2 batch of `size` rows of client acme, recorded at NOW. */
+function record(store: Store, size: number) {
+  return store.createBatch({
+    client: 'acme',
+    version: 'v2',
+    batchSize: size,
+    parseFailures: [],
+    parseFailedCount: 0,
+    now: NOW,
+  });
+}
+
 const root = mkdtempSync(join(tmpdir(), 'profilegate-pcid-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -55,14 +67,7 @@ for (const [name, create] of [
         key: { kind: 'thirdPartyId', id },
         attributes: { who: id },
       }));
-      const batch = await store.createBatch({
-        client: 'acme',
-        version: 'v2',
-        batchSize: 3,
-        parseFailures: [],
-        parseFailedCount: 0,
-        now: NOW,
-      });
+      const batch = await record(store, 3);
       repeatPcIdDraws(3);
       const done = await store.applyBatch('acme', batch.batchId, once(rows), { createMissing: true, now: NOW });
       sinon.restore();
@@ -86,14 +91,7 @@ for (const [name, create] of [
         { createMissing: true, now: NOW },
       );
       const rows: BatchRow[] = [{ key: { kind: 'thirdPartyId', id: 'second' }, attributes: { who: 'second' } }];
-      const batch = await store.createBatch({
-        client: 'acme',
-        version: 'v2',
-        batchSize: 1,
-        parseFailures: [],
-        parseFailedCount: 0,
-        now: NOW,
-      });
+      const batch = await record(store, 1);
       const done = await store.applyBatch('acme', batch.batchId, once(rows), { createMissing: true, now: NOW });
       sinon.restore();
       assert.ok(first.status === 'updated');
@@ -147,14 +145,7 @@ describe('SqliteStore with its batch worker: a refused new-profile row and a sin
       { key: { kind: 'thirdPartyId', id: 'first' }, attributes: { a: '1' } },
       { key: { kind: 'thirdPartyId', id: 'late' }, attributes: huge },
     ];
-    const batch = await store.createBatch({
-      client: 'acme',
-      version: 'v2',
-      batchSize: 2,
-      parseFailures: [],
-      parseFailedCount: 0,
-      now: NOW,
-    });
+    const batch = await record(store, 2);
     let first = true;
     const chunks = async function* () {
       yield rows.slice(0, 1);
@@ -177,14 +168,7 @@ describe('SqliteStore with its batch worker: a refused new-profile row and a sin
       { key: { kind: 'thirdPartyId', id: 'late' }, attributes: { mine: 'x'.repeat(100) } },
       { createMissing: true, now: NOW },
     );
-    const expected = await memory.createBatch({
-      client: 'acme',
-      version: 'v2',
-      batchSize: 2,
-      parseFailures: [],
-      parseFailedCount: 0,
-      now: NOW,
-    });
+    const expected = await record(memory, 2);
     const want = await memory.applyBatch('acme', expected.batchId, once(rows), { createMissing: true, now: NOW });
     assert.equal(done.failedUpdates, 1);
     assert.deepEqual(done.failures, want.failures);

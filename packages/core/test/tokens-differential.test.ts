@@ -165,3 +165,73 @@ describe('verifySignature against jsonwebtoken (issue 18)', () => {
     assert.ok(accepted > 25, `only ${accepted} tokens were valid: the generator must reach the accepting path`);
   });
 });
+
+describe('verifySignature on payloads in the form mintToken writes (issue 18)', () => {
+  // The verify path reads a payload laid out as mintToken writes it without JSON.parse; these
+  // texts keep that layout and vary what a shortcut could read differently from JSON.parse:
+  // escapes, control characters, non-ASCII, leading zeros, signs, fractions, exponents, spaces.
+  const text = fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom('demo', 'j1', 'é', 'a\\"b') },
+    fc.constantFrom('demo', '', 'a\\"b', 'a\\\\b', 'a\\u0041', 'é', '\u2028', 'a\u0001b', 'a\tb', '\\n', 'a"b'),
+    fc.string({ maxLength: 4 }),
+  );
+  const number = fc.oneof(
+    { weight: 4, arbitrary: fc.constant(String(NOW + 3600)) },
+    fc.constantFrom(String(NOW + 3600), String(NOW - 5), String(NOW), '0', '00', '0123', '-1', '1.5', '1e3', ' 1'),
+    fc.constantFrom('999999999999999', '1000000000000000', '9007199254740993', `${NOW + 3600}.0`, `0${NOW + 3600}`),
+    fc.nat().map(String),
+  );
+  const layout = fc.record({
+    iss: fc.constantFrom(
+      `"${TOKEN_ISSUER}"`,
+      `"${TOKEN_ISSUER}"`,
+      `"${TOKEN_ISSUER}"`,
+      '"other"',
+      `"${TOKEN_ISSUER} "`,
+    ),
+    aud: fc.constantFrom(`"${TOKEN_AUDIENCE}"`, `"${TOKEN_AUDIENCE}"`, `["${TOKEN_AUDIENCE}"]`, '"other"'),
+    sub: text,
+    jti: text,
+    iat: number,
+    exp: number,
+    space: fc.constantFrom('', '', '', ' ', '\n'),
+  });
+
+  it('reads exactly what JSON.parse reads, and refuses what jsonwebtoken refuses', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(layout, ({ iss, aud, sub, jti, iat, exp, space }) => {
+        const body = `{"iss":${iss},"aud":${aud},"sub":"${sub}","jti":"${jti}","iat":${iat},"exp":${exp}}${space}`;
+        const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: key.kid })}.${b64(body)}`;
+        const token = `${input}.${sign(input)}`;
+        const expected = oracle(token);
+        let got: ReturnType<typeof verifySignature> | 'refused';
+        try {
+          got = verifySignature(token, ring, NOW);
+        } catch (error) {
+          assert.ok(error instanceof TokenError, `not a TokenError: ${String(error)}`);
+          got = 'refused';
+        }
+        if (expected === 'refused') {
+          assert.equal(got, 'refused', `accepted what jsonwebtoken refuses: ${body}`);
+          return;
+        }
+        assert.notEqual(got, 'refused', `refused what jsonwebtoken accepts: ${body}`);
+        accepted++;
+        const claims = got as Exclude<typeof got, 'refused'>;
+        assert.deepEqual(
+          [claims.client, claims.jti, claims.exp, claims.iat],
+          [
+            expected['sub'],
+            expected['jti'],
+            expected['exp'],
+            typeof expected['iat'] === 'number' ? expected['iat'] : undefined,
+          ],
+          body,
+        );
+      }),
+      { numRuns: 3000, seed: 1812 },
+    );
+    assert.ok(accepted > 300, `only ${accepted} tokens were valid: the generator must reach the accepting path`);
+  });
+});

@@ -556,6 +556,24 @@ describe('TokenService', () => {
       assert.equal(spy.callCount, 4);
     });
 
+    it('never answers from the verified-token cache for another token with the same signature', async () => {
+      // The cache finds a token by its signature; a hit must still be the very same token.
+      const { service } = setup();
+      const { accessToken } = await service.generate('demo', { actor: 'ops' });
+      await service.verify('demo', accessToken); // cached
+      const [header, payload, signature] = accessToken.split('.') as [string, string, string];
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Record<string, unknown>;
+      const longer = Buffer.from(JSON.stringify({ ...claims, exp: (claims['exp'] as number) + 86_400 })).toString(
+        'base64url',
+      );
+      await refused(service.verify('demo', `${header}.${longer}.${signature}`), 'bad_signature');
+      const otherHeader = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: 'another-kid' })).toString(
+        'base64url',
+      );
+      await refused(service.verify('demo', `${otherHeader}.${payload}.${signature}`), 'bad_signature');
+      assert.equal((await service.verify('demo', accessToken)).client, 'demo');
+    });
+
     it('dispose unsubscribes from store changes', async () => {
       const store = new MemoryStore();
       const unsubscribe = sinon.spy();

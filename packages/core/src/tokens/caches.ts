@@ -4,35 +4,42 @@ import type { TokenClaims } from './jwt';
 /**
  * Token string → claims of a token whose signature already checked out, least recently used
  * evicted first. Only valid tokens get in, so a flood of forged tokens cannot churn it.
+ *
+ * Entries are found by the token's signature (its last 43 characters) and hold the whole token,
+ * which a hit must equal: hashing the signature instead of the whole token (about 200
+ * characters) is most of a lookup's cost, and every request's token is a new string whose hash
+ * is not known yet.
  */
 export class VerifiedTokenCache {
-  private readonly entries = new Map<string, TokenClaims>();
+  private readonly entries = new Map<string, { token: string; claims: TokenClaims }>();
 
   constructor(private readonly maxSize: number) {}
 
   /** The cached claims, marked as just used. */
   get(token: string): TokenClaims | undefined {
-    const claims = this.entries.get(token);
-    if (claims !== undefined) {
-      this.entries.delete(token);
-      this.entries.set(token, claims);
-    }
-    return claims;
+    const key = signatureOf(token);
+    const entry = this.entries.get(key);
+    if (entry === undefined || entry.token !== token) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.claims;
   }
 
   /** Caches claims, evicting the least recently used entry when full. */
   set(token: string, claims: TokenClaims): void {
     if (this.maxSize <= 0) return;
-    this.entries.delete(token);
+    const key = signatureOf(token);
+    this.entries.delete(key);
     if (this.entries.size >= this.maxSize) {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(token, claims);
+    this.entries.set(key, { token, claims });
   }
 
   delete(token: string): void {
-    this.entries.delete(token);
+    const key = signatureOf(token);
+    if (this.entries.get(key)?.token === token) this.entries.delete(key);
   }
 
   clear(): void {
@@ -42,6 +49,11 @@ export class VerifiedTokenCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+/** The text after a token's last dot (the whole token when it has none). */
+function signatureOf(token: string): string {
+  return token.slice(token.lastIndexOf('.') + 1);
 }
 
 interface CachedState {

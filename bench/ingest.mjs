@@ -139,6 +139,7 @@ function combineRuns(a, b) {
 /** The rows SqliteStore would write for this batch: pcIds drawn, attributes encoded as it stores them. */
 function rawRows(body) {
   const { newPcId } = require('../packages/core/dist/src/profiles/ids.js');
+  const { encodeNewAttributes } = require('../packages/core/dist/src/store/sqlite-rows.js');
   const now = Date.now();
   const rows = [];
   const lines = body.split('\n');
@@ -146,8 +147,9 @@ function rawRows(body) {
     if (lines[i] === '') continue;
     const cells = lines[i].split(',').map((cell) => decodeURIComponent(cell.replace(/\+/g, ' ')));
     const attributes = {};
-    ATTRIBUTES.forEach((name, n) => (attributes[name] = [cells[n + 1], now]));
-    rows.push([CLIENT, newPcId(now), cells[0], JSON.stringify(attributes), now]);
+    ATTRIBUTES.forEach((name, n) => (attributes[name] = cells[n + 1]));
+    // The attributes text SqliteStore writes for a profile a batch creates.
+    rows.push([CLIENT, newPcId(now), cells[0], encodeNewAttributes(attributes), now]);
   }
   return rows;
 }

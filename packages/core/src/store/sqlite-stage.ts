@@ -163,7 +163,7 @@ export class SqliteBatchStage {
       // Its random pcId is taken (a draw repeated within the millisecond): worked out again below.
     }
     if (current === undefined && options.createMissing) {
-      const attributes = encodeNewAttributes(row.attributes, options.now);
+      const attributes = encodeNewAttributes(row.attributes);
       if (attributes !== null) {
         // A new profile, as nextProfileState makes it (a pcId row creates that pcId; a thirdPartyId
         // row a new random pcId linked to it), without the objects in between.
@@ -176,7 +176,7 @@ export class SqliteBatchStage {
     const result = nextProfileState(existing, row, options.createMissing, options.now, taken);
     if (result.status === 'write' && result.changed) {
       const p = result.profile;
-      const attributes = encodeAttributes(p.attributes);
+      const attributes = encodeAttributes(p.attributes, p.modifiedAt);
       if (stagedRow) this.sql.restage.run(attributes, p.modifiedAt, stagedRow.id);
       else this.insertStaged(p.pcId, p.thirdPartyId ?? null, attributes, p.modifiedAt);
     } else if (stagedRow === undefined) {

@@ -45,7 +45,8 @@ function body(trial: number, tag: string, rows: number, names: string[]): Buffer
 
 /**
  * Rows of a batch found fully applied, and rows found half applied (which must never happen).
- * Counted in SQL over the stored form of attributes, `{"name":["value",modifiedAt]}`: 500,000
+ * Counted in SQL over the stored form of attributes, `{"name":"value"}` for a value changed with
+ * its profile and `{"name":["value",modifiedAt]}` for one changed before (sqlite-rows.ts): 500,000
  * getProfile calls take ten times longer. `sqlAgrees` holds that reading against getProfile.
  */
 function appliedRows(
@@ -59,7 +60,7 @@ function appliedRows(
   const found = names
     .map(
       (name, j) =>
-        `coalesce(json_extract(attributes, '$."${name}"[0]') = ('t${trial}${tag}' || substr(third_party_id, 2) || '-${j}'), 0)`,
+        `coalesce(coalesce(json_extract(attributes, '$."${name}"[0]'), json_extract(attributes, '$."${name}"')) = ('t${trial}${tag}' || substr(third_party_id, 2) || '-${j}'), 0)`,
     )
     .join(' + ');
   const which =

@@ -174,7 +174,7 @@ export class ProfileService {
     const early = this.store.prestageBatch?.(client, { createMissing: version === 'v2', now: this.clock() }) ?? null;
     let lines: string[] = [];
     const handOver = async () => {
-      if (early && lines.length > 0) await early.add({ length: lines.length, text: lines.join(',') });
+      if (early && lines.length > 0) await early.add({ lines });
       lines = [];
     };
     try {
@@ -269,9 +269,11 @@ export class ProfileService {
         // A function, not an iterator: the store may read the rows again to retry its transaction.
         // Counted as the store reads them: batchStatus's appliedCount while the batch is incomplete.
         // `encoded`: the same rows still as the spool's text, for a store that decodes them on another thread.
-        const count = <C extends { length: number }>(chunks: AsyncIterable<C>) =>
-          this.progress.counted(client, batchId, batch.consumedCount, chunks);
-        const rows = Object.assign(() => count(spool.chunks()), { encoded: () => count(spool.encodedChunks()) });
+        const count = <C>(chunks: AsyncIterable<C>, rowsOf: (chunk: C) => number) =>
+          this.progress.counted(client, batchId, batch.consumedCount, chunks, rowsOf);
+        const rows = Object.assign(() => count(spool.chunks(), (chunk) => chunk.length), {
+          encoded: () => count(spool.encodedChunks(), (chunk) => chunk.lines.length),
+        });
         const applyOptions = { createMissing: batch.version === 'v2', now: this.clock() };
         const done = await this.store.applyBatch(batch.client, batch.batchId, rows, applyOptions, early);
         return shown(done);

@@ -130,7 +130,7 @@ async function play(
     assert.ok(early);
     for (let i = 0; i < s.rows.length; i += s.chunkSize) {
       const chunk = s.rows.slice(i, i + s.chunkSize);
-      await early.add({ length: chunk.length, text: chunk.map(encodeBatchRow).join(',') });
+      await early.add({ lines: chunk.map(encodeBatchRow) });
       if (whileStaging && i === 0) for (const w of s.during) seen.push(await doSingle(store, client, w));
     }
     whileStaging = false;

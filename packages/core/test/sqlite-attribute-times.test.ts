@@ -52,7 +52,7 @@ describe('SQLite attribute times', () => {
           yield [{ key: { kind: 'thirdPartyId' as const, id: 'u1' }, attributes: { city: 'Berlin', tier: 'gold' } }];
         }
         await store.applyBatch('acme', batch.batchId, rows, { createMissing: true, now: T1 });
-        assert.deepEqual(storedRow(path, 'u1'), { attributes: '{"city":["Berlin"],"tier":["gold"]}', modified_at: T1 });
+        assert.deepEqual(storedRow(path, 'u1'), { attributes: '{"city":"Berlin","tier":"gold"}', modified_at: T1 });
 
         await store.updateProfile(
           'acme',
@@ -60,7 +60,7 @@ describe('SQLite attribute times', () => {
           { createMissing: false, now: T2 },
         );
         assert.deepEqual(storedRow(path, 'u1'), {
-          attributes: `{"city":["Berlin",${T1}],"tier":["platinum"]}`,
+          attributes: `{"city":["Berlin",${T1}],"tier":"platinum"}`,
           modified_at: T2,
         });
         const profile = await store.getProfile('acme', { kind: 'thirdPartyId', id: 'u1' });
@@ -74,7 +74,7 @@ describe('SQLite attribute times', () => {
     });
   }
 
-  it('reads a row written with a time for every value (before 0.3) as before', async () => {
+  it('reads a row written with a time for every value (by earlier versions) as before', async () => {
     const path = join(root, 'old.db');
     const store = new SqliteStore(path, { batchWorker: false });
     await store.updateProfile(

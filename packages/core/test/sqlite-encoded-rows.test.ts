@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeBatchRow } from '../src/store/encoded-rows';
+import fc from 'fast-check';
+import { encodeBatchRow, scanBatchRow } from '../src/store/encoded-rows';
 import { SqliteStore } from '../src/store/sqlite';
 import type { BatchRow, BatchRows, EncodedBatchRows } from '../src/store/types';
 import { NOW } from './postgres-harness';
@@ -33,7 +34,7 @@ function encodedOnly(chunks: EncodedBatchRows[], failAfter = Infinity): BatchRow
 }
 
 function encode(list: BatchRow[]): EncodedBatchRows {
-  return { length: list.length, text: list.map(encodeBatchRow).join(',') };
+  return { lines: list.map(encodeBatchRow) };
 }
 
 describe('SqliteStore: batch rows handed to the worker encoded', () => {
@@ -77,10 +78,44 @@ describe('SqliteStore: batch rows handed to the worker encoded', () => {
       /broke off/,
     );
     const second = await newBatch();
-    const garbled = encodedOnly([encode(rows.slice(0, 2)), { length: 1, text: '[1,"u3",{' }]);
+    const garbled = encodedOnly([encode(rows.slice(0, 2)), { lines: ['[1,"u3",{'] }]);
     await assert.rejects(store.applyBatch('acme', second.batchId, garbled, { createMissing: true, now: NOW }));
     assert.equal(await store.getProfile('acme', { kind: 'thirdPartyId', id: 'u1' }), null);
     assert.equal(await store.getProfile('acme', { kind: 'thirdPartyId', id: 'u2' }), null);
     assert.equal((await store.getBatch('acme', second.batchId))?.status, 'incomplete');
+  });
+});
+
+describe('scanBatchRow', () => {
+  // The SQLite stage reads a row's key and its attributes' JSON text without decoding the row,
+  // and stores a new profile from that text: it must read exactly what encodeBatchRow wrote.
+  const text = fc.oneof(
+    fc.string({ maxLength: 8 }),
+    fc.constantFrom('"', '\\', '\\"', '","', '}]', '{', '\u2028', 'é😀', '\ud800', ']'),
+  );
+  const row: fc.Arbitrary<BatchRow> = fc.record(
+    {
+      key: fc.record({ kind: fc.constantFrom('pcId' as const, 'thirdPartyId' as const), id: text }),
+      attributes: fc.dictionary(fc.string({ minLength: 1, maxLength: 6 }), text, { maxKeys: 6 }),
+      remove: fc.array(text, { maxLength: 3 }),
+    },
+    { requiredKeys: ['key', 'attributes'] },
+  );
+
+  it('reads the key and the attributes JSON that encodeBatchRow wrote; no attributes text when names are removed', () => {
+    fc.assert(
+      fc.property(row, (r) => {
+        const scanned = scanBatchRow(encodeBatchRow(r));
+        assert.deepEqual({ ...scanned.key }, { ...r.key });
+        const removes = r.remove !== undefined && r.remove.length > 0;
+        assert.equal(scanned.attributes, removes ? null : JSON.stringify(r.attributes));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses text that is not an encoded row', () => {
+    for (const line of ['', '[', '[2,"a",{}]', '{"a":1}', '[1,a,{}]', '[1,"a"', '[1,"a\\"', '[1,"a"{}]'])
+      assert.throws(() => scanBatchRow(line), /Not an encoded batch row/, line);
   });
 });

@@ -13,7 +13,7 @@ import { mergeAttributes } from '../src/profiles/merge';
 import { PROFILE_LIMITS } from '../src/profiles/rules';
 import { StagedKeys, hashKey } from '../src/store/staged-keys';
 import { SqliteStore } from '../src/store/sqlite';
-import { encodeAttributes, encodeNewAttributes } from '../src/store/sqlite-rows';
+import { encodeAttributes, encodeNewAttributes, newAttributesFromText } from '../src/store/sqlite-rows';
 import { configureSqliteBatchConnection } from '../src/store/sqlite-schema';
 import { SqliteBatchStage } from '../src/store/sqlite-stage';
 import type { BatchRow } from '../src/store/types';
@@ -91,6 +91,25 @@ describe('encodeNewAttributes', () => {
         assert.equal(encodeNewAttributes(updates), encodeAttributes(merged.attributes, now));
       }),
     );
+  });
+
+  it('newAttributesFromText gives what encodeNewAttributes writes, or null', () => {
+    // A new profile is stored from the JSON text of its row's attributes when that text is what
+    // encodeNewAttributes would write; any doubt (an empty value, a long text) gives null.
+    const value = fc.oneof(fc.constant(''), fc.string({ maxLength: 12 }), fc.constantFrom('"', '""', '\\', 'é😀'));
+    let kept = 0;
+    fc.assert(
+      fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), value, { maxKeys: 12 }), (updates) => {
+        const fromText = newAttributesFromText(JSON.stringify(updates));
+        if (fromText === null) return;
+        kept++;
+        assert.equal(fromText, encodeNewAttributes(updates));
+      }),
+      { numRuns: 1000 },
+    );
+    assert.ok(kept > 100, `only ${kept} texts were kept: the property must reach them`);
+    assert.equal(newAttributesFromText(JSON.stringify({ a: '', b: 'x' })), null);
+    assert.equal(newAttributesFromText(JSON.stringify({ a: 'x'.repeat(PROFILE_LIMITS.maxProfileBytes / 3) })), null);
   });
 
   it('leaves a profile that may be over the size limit to the general path', () => {

@@ -113,7 +113,7 @@ function encodedChunks(rows: BatchRow[], size: number): BatchRows {
     encoded: async function* () {
       for (let i = 0; i < rows.length; i += size) {
         const chunk = rows.slice(i, i + size);
-        yield { length: chunk.length, text: chunk.map(encodeBatchRow).join(',') };
+        yield { lines: chunk.map(encodeBatchRow) };
       }
     },
   });

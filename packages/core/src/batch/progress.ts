@@ -27,17 +27,18 @@ export class BatchProgress {
    * has then worked the chunk through, inside its transaction). Each call counts again from
    * `start`: a store reads the rows again to retry its transaction.
    */
-  async *counted<C extends { length: number }>(
+  async *counted<C>(
     client: string,
     batchId: string,
     start: number,
     chunks: AsyncIterable<C>,
+    rowsOf: (chunk: C) => number,
   ): AsyncGenerator<C> {
     let count = start;
     this.applied.set(key(client, batchId), count);
     for await (const chunk of chunks) {
       yield chunk;
-      count += chunk.length;
+      count += rowsOf(chunk);
       this.applied.set(key(client, batchId), count);
     }
   }

@@ -130,12 +130,12 @@ export class BatchSpool {
 
   /** Reads the rows back in chunks of `chunkSize`. */
   async *chunks(chunkSize = 1000): AsyncGenerator<SpooledRow[]> {
-    for await (const chunk of this.encodedChunks(chunkSize)) yield decodeBatchRows(chunk.text);
+    for await (const chunk of this.encodedChunks(chunkSize)) yield decodeBatchRows(chunk.lines);
   }
 
   /** Reads the rows back in chunks of `chunkSize`, still encoded (store/encoded-rows.ts). */
   async *encodedChunks(chunkSize = 1000): AsyncGenerator<EncodedBatchRows> {
-    // Rows are JSON without raw line breaks, one a line: `chunkSize` lines are joined by commas.
+    // Rows are JSON without raw line breaks, one a line: `chunkSize` lines a chunk.
     let lines: string[] = [];
     let rest = '';
     const input = createReadStream(this.file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
@@ -148,14 +148,14 @@ export class BatchSpool {
         if (line === '') continue;
         lines.push(line);
         if (lines.length >= chunkSize) {
-          yield { length: lines.length, text: lines.join(',') };
+          yield { lines };
           lines = [];
         }
       }
       rest += text.slice(start);
     }
     if (rest !== '') lines.push(rest);
-    if (lines.length > 0) yield { length: lines.length, text: lines.join(',') };
+    if (lines.length > 0) yield { lines };
   }
 
   /** Deletes the file and its folder. */

@@ -3,7 +3,7 @@
  * batch at a time. A batch is staged without the profile database's write lock and then merged
  * (SqliteBatchStage), or, when the merge finds a profile written meanwhile, applied again directly
  * in one IMMEDIATE transaction. The main thread only reads rows and posts them here, so its event
- * loop stays free for requests. Messages in: begin, rows or text, end, merge, abort, close; out: ack,
+ * loop stays free for requests. Messages in: begin, rows or lines, end, merge, abort, close; out: ack,
  * staged, done, conflict, error, aborted.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -22,8 +22,11 @@ export type BatchWorkerRequest =
   /** `batchId` null: a stage begun while the body is parsed, before the batch is recorded. */
   | { type: 'begin'; seq: number; mode: BatchMode; client: string; batchId: string | null; options: ApplyBatchOptions }
   | { type: 'rows'; seq: number; rows: BatchRow[]; fresh: Array<FreshRow | null> | null }
-  /** Rows still encoded (encoded-rows.ts): decoded here, so the main thread neither decodes nor copies objects. */
-  | { type: 'text'; seq: number; text: string }
+  /**
+   * Rows still encoded (encoded-rows.ts), one string a row: decoded here, so the main thread
+   * neither decodes nor copies objects; a row that creates a profile is never decoded at all.
+   */
+  | { type: 'lines'; seq: number; lines: readonly string[] }
   | { type: 'end'; seq: number }
   | { type: 'merge'; seq: number; touched: TouchedProfile[]; record?: { batchId: string; now: number } }
   | { type: 'abort'; seq: number }
@@ -86,10 +89,10 @@ if (parentPort) {
           }
           reply({ type: 'ack', seq });
           break;
-        case 'text':
+        case 'lines':
           if (seq === currentSeq) {
-            if (staging) stage.applyRows(decodeBatchRows(message.text));
-            else if (direct) for (const row of decodeBatchRows(message.text)) direct.apply(row);
+            if (staging) stage.applyEncoded(message.lines);
+            else if (direct) for (const row of decodeBatchRows(message.lines)) direct.apply(row);
           }
           reply({ type: 'ack', seq });
           break;

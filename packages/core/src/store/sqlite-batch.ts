@@ -139,7 +139,7 @@ export class SqliteBatchWorker {
           // Rows still as text go as they are (one flat string a chunk): the worker decodes them.
           for await (const chunk of rows.encoded()) {
             if (progress.error) break;
-            this.post({ type: 'text', seq: progress.seq, text: chunk.text });
+            this.post({ type: 'lines', seq: progress.seq, lines: chunk.lines });
             await sent();
           }
         } else {

@@ -46,7 +46,7 @@ export class RowFeed {
   /** The feed as a batch's rows, for one reading. */
   rows(): BatchRows {
     const decoded = async function* (feed: RowFeed) {
-      for await (const chunk of feed.chunks()) yield decodeBatchRows(chunk.text);
+      for await (const chunk of feed.chunks()) yield decodeBatchRows(chunk.lines);
     };
     return Object.assign(() => decoded(this), { encoded: () => this.chunks() });
   }
@@ -56,7 +56,7 @@ export class RowFeed {
       if (this.failure) throw this.failure;
       const next = this.queue.shift();
       if (next) {
-        this.taken += next.chunk.length;
+        this.taken += next.chunk.lines.length;
         next.taken();
         yield next.chunk;
       } else if (this.ended) {

@@ -229,19 +229,20 @@ function quotedName(name: string): string {
 }
 
 /**
- * Attributes are stored as `{"name":["value"]}`, with the value's time of change as a second
- * element (`["value",modifiedAt]`) only when it is not the profile's `modified_at`: most values
+ * Attributes are stored as `{"name":"value"}` for a value changed with its profile (at its
+ * `modified_at`), and as `{"name":["value",modifiedAt]}` for one changed before: most values
  * change with their profile (every value of a profile a batch creates), and a time for each made
- * a third of what a large batch wrote (issue 18). Rows written before keep a time for every value
- * and read the same (toProfile). Written by hand (what JSON.stringify would write, without
- * building the object first): half the cost.
+ * a third of what a large batch wrote (issue 18). A profile created from a batch row is then
+ * stored as the JSON of the row's attributes, without decoding it (sqlite-stage.ts). Rows written
+ * before keep a time for every value and read the same (toProfile). Written by hand (what
+ * JSON.stringify would write, without building the object first): half the cost.
  */
 export function encodeAttributes(attributes: Record<string, AttributeValue>, modifiedAt: number): string {
   let json = '';
   for (const name of Object.keys(attributes)) {
     const a = attributes[name]!;
-    const at = a.modifiedAt === modifiedAt ? '' : `,${a.modifiedAt}`;
-    json += `${json === '' ? '{' : ','}${quotedName(name)}:[${JSON.stringify(a.value)}${at}]`;
+    const value = JSON.stringify(a.value);
+    json += `${json === '' ? '{' : ','}${quotedName(name)}:${a.modifiedAt === modifiedAt ? value : `[${value},${a.modifiedAt}]`}`;
   }
   return json === '' ? '{}' : `${json}}`;
 }
@@ -261,20 +262,33 @@ export function encodeNewAttributes(updates: Record<string, string>): string | n
     const value = updates[name]!;
     if (value === '') continue;
     units += name.length + value.length;
-    json += `${json === '' ? '{' : ','}${quotedName(name)}:[${JSON.stringify(value)}]`;
+    json += `${json === '' ? '{' : ','}${quotedName(name)}:${JSON.stringify(value)}`;
   }
   // A UTF-16 code unit is at most 3 UTF-8 bytes (as mergeAttributes counts).
   if (units * 3 > PROFILE_LIMITS.maxProfileBytes) return null;
   return json === '' ? '{}' : `${json}}`;
 }
 
+/**
+ * The stored attributes of a profile that a batch row creates, from the JSON text of the row's
+ * attributes (scanBatchRow), without decoding it: the text itself when it is what
+ * encodeNewAttributes would write (no empty value, so no `""` in it; short enough that the
+ * profile cannot be over the size limit), else null (decode the row and take the general path).
+ */
+export function newAttributesFromText(text: string): string | null {
+  return text.length * 3 <= PROFILE_LIMITS.maxProfileBytes && !text.includes('""') ? text : null;
+}
+
 export function toProfile(row: ProfileRow): Profile {
   // A value without its own time changed with the profile (see encodeAttributes).
-  const stored = JSON.parse(row.attributes) as Record<string, [string, number?]>;
+  const stored = JSON.parse(row.attributes) as Record<string, string | [string, number?]>;
   const attributes: Record<string, AttributeValue> = Object.create(null);
   for (const name of Object.keys(stored)) {
-    const [value, modifiedAt = row.modified_at] = stored[name]!;
-    attributes[name] = { value, modifiedAt };
+    const entry = stored[name]!;
+    attributes[name] =
+      typeof entry === 'string'
+        ? { value: entry, modifiedAt: row.modified_at }
+        : { value: entry[0], modifiedAt: entry[1] ?? row.modified_at };
   }
   const profile: Profile = { pcId: row.pc_id, attributes, modifiedAt: row.modified_at };
   if (row.third_party_id !== null) profile.thirdPartyId = row.third_party_id;

@@ -3,12 +3,14 @@ import { freePcId, nextProfileState, startTally, tallyRow, type BatchTally } fro
 import { MAX_REPORTED_FAILURES } from './types';
 import { keptFailures } from './failure-log';
 import { checkpointAfterBatch } from './sqlite-schema';
+import { decodeBatchRows, scanBatchRow, type ScannedBatchRow } from './encoded-rows';
 import { StagedKeys } from './staged-keys';
 import {
   PROFILE_COLUMNS,
   encodeAttributes,
   encodeNewAttributes,
   fromBatch,
+  newAttributesFromText,
   toBatch,
   toProfile,
   type BatchRowRecord,
@@ -124,8 +126,51 @@ export class SqliteBatchStage {
     for (let i = 0; i < rows.length; i++) this.applyRow(rows[i]!, stored, fresh?.[i] ?? null);
   }
 
+  /**
+   * Stages rows still encoded (encodeBatchRow), as applyRows would stage them decoded. A row that
+   * creates a profile is stored from the JSON text of its attributes as it is (most rows of a
+   * batch of new visitors), so it is never decoded; any other row is decoded and applied as usual.
+   */
+  applyEncoded(lines: readonly string[]): void {
+    // A batch that creates nothing (v1) decodes every row anyway: all of them at once.
+    if (!this.options!.createMissing) return this.applyRows(decodeBatchRows(lines));
+    const scanned = lines.map(scanBatchRow);
+    const stored = scanned.length > 1 ? this.readStored(scanned) : null;
+    for (let i = 0; i < scanned.length; i++) {
+      const row = scanned[i]!;
+      if (row.attributes !== null && this.stageNew(row, row.attributes, stored)) continue;
+      this.applyRow(decodeBatchRows([lines[i]!])[0]!, stored, null);
+    }
+  }
+
+  /**
+   * Stages the new profile of a row whose profile is neither staged nor stored, from the JSON text
+   * of its attributes; false (nothing done) when its profile exists, or when the text is not what
+   * the profile would store (newAttributesFromText).
+   */
+  private stageNew(row: ScannedBatchRow, text: string, stored: StoredRows | null): boolean {
+    const attributes = newAttributesFromText(text);
+    if (attributes === null) return false;
+    const { kind, id } = row.key;
+    if (this.findStaged(kind, id) !== undefined) return false;
+    if (stored ? stored[kind].has(id) : this.lookupStored(kind, id) !== undefined) return false;
+    const now = this.options!.now;
+    // As nextProfileState makes it: a pcId row creates that pcId; a thirdPartyId row a new random
+    // pcId linked to it.
+    const pcId = kind === 'pcId' ? id : freePcId(now, this.pcIdTaken);
+    this.insertStaged(pcId, kind === 'pcId' ? null : id, attributes, now);
+    this.count(row, { status: 'write' });
+    return true;
+  }
+
+  /** The stored row (in the snapshot) of the profile with this key. */
+  private lookupStored(kind: BatchRow['key']['kind'], id: string): ProfileRow | undefined {
+    return (kind === 'pcId' ? this.sql.storedByPcId : this.sql.storedByThirdPartyId).get(this.client, id) as
+      ProfileRow | undefined;
+  }
+
   /** The stored rows (in the snapshot) of the profiles `rows` name, by kind of key and id. */
-  private readStored(rows: readonly BatchRow[]): StoredRows {
+  private readStored(rows: ReadonlyArray<{ key: BatchRow['key'] }>): StoredRows {
     const pcIds: string[] = [];
     const thirdPartyIds: string[] = [];
     for (const row of rows) (row.key.kind === 'pcId' ? pcIds : thirdPartyIds).push(row.key.id);
@@ -146,12 +191,7 @@ export class SqliteBatchStage {
     const client = this.client;
     const kind = row.key.kind;
     const stagedRow = this.findStaged(kind, row.key.id);
-    const current =
-      stagedRow ??
-      (stored
-        ? stored[kind].get(row.key.id)
-        : ((kind === 'pcId' ? this.sql.storedByPcId : this.sql.storedByThirdPartyId).get(client, row.key.id) as
-            ProfileRow | undefined));
+    const current = stagedRow ?? (stored ? stored[kind].get(row.key.id) : this.lookupStored(kind, row.key.id));
     const taken = this.pcIdTaken;
 
     if (current === undefined && fresh !== null && options.createMissing) {
@@ -273,7 +313,7 @@ export class SqliteBatchStage {
     this.options = null;
   }
 
-  private count(row: BatchRow, result: Parameters<typeof tallyRow>[2]): void {
+  private count(row: { key: { id: string } }, result: Parameters<typeof tallyRow>[2]): void {
     tallyRow(this.tally!, row, result);
   }
 }

@@ -174,10 +174,9 @@ export interface PrestagedBatch {
   discard(): Promise<void>;
 }
 
-/** `length` batch rows encoded by encodeBatchRow and joined by commas (decodeBatchRows reads them back). */
+/** Batch rows encoded by encodeBatchRow, one text a row (decodeBatchRows reads them back). */
 export interface EncodedBatchRows {
-  length: number;
-  text: string;
+  lines: readonly string[];
 }
 
 /** Options of one batch application. */

@@ -133,6 +133,16 @@ function tokenOf(h: object, p: object, change: string): string {
   }
 }
 
+/** What verifySignature says of the token: its claims, or that it refuses it (only ever with a TokenError). */
+function verdict(token: string): ReturnType<typeof verifySignature> | 'refused' {
+  try {
+    return verifySignature(token, ring, NOW);
+  } catch (error) {
+    assert.ok(error instanceof TokenError, `not a TokenError: ${String(error)}`);
+    return 'refused';
+  }
+}
+
 describe('verifySignature against jsonwebtoken (issue 18)', () => {
   it('accepts exactly what jsonwebtoken accepts, with the same claims, and refuses only with a TokenError', () => {
     let accepted = 0;
@@ -140,13 +150,7 @@ describe('verifySignature against jsonwebtoken (issue 18)', () => {
       fc.property(header, payload, shape, (h, p, change) => {
         const token = tokenOf(h, p, change);
         const expected = oracle(token);
-        let got: ReturnType<typeof verifySignature> | 'refused';
-        try {
-          got = verifySignature(token, ring, NOW);
-        } catch (error) {
-          assert.ok(error instanceof TokenError, `not a TokenError: ${String(error)}`);
-          got = 'refused';
-        }
+        const got = verdict(token);
         if (expected === 'refused') {
           assert.equal(got, 'refused', `accepted what jsonwebtoken refuses: ${JSON.stringify([h, p, change])}`);
           return;
@@ -205,13 +209,7 @@ describe('verifySignature on payloads in the form mintToken writes (issue 18)', 
         const input = `${b64({ alg: 'HS256', typ: 'JWT', kid: key.kid })}.${b64(body)}`;
         const token = `${input}.${sign(input)}`;
         const expected = oracle(token);
-        let got: ReturnType<typeof verifySignature> | 'refused';
-        try {
-          got = verifySignature(token, ring, NOW);
-        } catch (error) {
-          assert.ok(error instanceof TokenError, `not a TokenError: ${String(error)}`);
-          got = 'refused';
-        }
+        const got = verdict(token);
         if (expected === 'refused') {
           assert.equal(got, 'refused', `accepted what jsonwebtoken refuses: ${body}`);
           return;

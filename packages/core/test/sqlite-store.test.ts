@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,6 +77,27 @@ describe('SqliteStore specifics', () => {
     const store = new SqliteStore(join(dir, 'closed.db'));
     await store.close();
     await assert.rejects(store.putSettings('acme', { requireAuthentication: false }), /closed/);
+  });
+
+  it('finishes close() after a batch applied by its worker, in a process with nothing else to do', () => {
+    // The idle batch worker is unref'd; close() posts it `close` and waits for its exit. With no
+    // other handle open (a script, a CLI), the process must not end before that promise settles:
+    // the code after `await store.close()` runs, and the main thread's connections are closed.
+    const script = `
+      const { SqliteStore } = require(${JSON.stringify(join(__dirname, '../src/store/sqlite'))});
+      (async () => {
+        const store = new SqliteStore(${JSON.stringify(join(dir, 'close-after-batch.db'))});
+        const batch = await store.createBatch({ client: 'acme', version: 'v2', batchSize: 1, parseFailures: [],
+          parseFailedCount: 0, now: 1796304150000 });
+        await store.applyBatch('acme', batch.batchId, async function* () {
+          yield [{ key: { kind: 'thirdPartyId', id: 'u1' }, attributes: { tier: 'gold' } }];
+        }, { createMissing: true, now: 1796304150000 });
+        process.stdout.write('applied;');
+        await store.close();
+        process.stdout.write('closed;');
+      })();`;
+    const out = execFileSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(out, 'applied;closed;');
   });
 
   it('gives a new profile another pcId when the one drawn is taken, instead of merging two visitors', async () => {

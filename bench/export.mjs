@@ -49,7 +49,7 @@ async function buildStore(path) {
           modifiedAt: now,
         };
       });
-      insert.run(CLIENT, `pc-${String(i).padStart(9, '0')}`, `crm-${i}`, encodeAttributes(attributes), now);
+      insert.run(CLIENT, `pc-${String(i).padStart(9, '0')}`, `crm-${i}`, encodeAttributes(attributes, now), now);
     }
   });
   for (let at = 0; at < ROWS; at += 100_000) write(at, Math.min(ROWS, at + 100_000));

@@ -176,6 +176,9 @@ export class SqliteBatchWorker {
   async close(): Promise<void> {
     if (this.stopped) return;
     const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    // An idle worker is unref'd; while it closes its connection, the process must wait for it,
+    // or a script whose last handle this is ends before `close()` settles.
+    this.worker.ref();
     this.post({ type: 'close' });
     await exited;
   }

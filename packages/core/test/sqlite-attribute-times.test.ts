@@ -119,3 +119,21 @@ describe('SQLite attribute times', () => {
     );
   });
 });
+
+describe('SQLite schema version of plain-string attributes', () => {
+  it('records a schema version that builds reading only [value, time] refuse to open', async () => {
+    // Builds before plain-string values knew 6 migrations; they refuse a database whose
+    // user_version is higher ("newer than this Profilegate") instead of misreading "gold" as
+    // value "g", time "o".
+    const root = mkdtempSync(join(tmpdir(), 'profilegate-times-version-'));
+    try {
+      const path = join(root, 'p.db');
+      await new SqliteStore(path, { batchWorker: false }).close();
+      const db = new Database(path, { readonly: true });
+      assert.ok((db.pragma('user_version', { simple: true }) as number) > 6);
+      db.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});

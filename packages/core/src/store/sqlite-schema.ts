@@ -78,6 +78,11 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
    CREATE UNIQUE INDEX profiles_marketing_cloud_visitor_id ON profiles (client, marketing_cloud_visitor_id)
      WHERE marketing_cloud_visitor_id IS NOT NULL;
    CREATE INDEX profiles_modified ON profiles (client, modified_at);`,
+  // 7: a value changed with its profile is stored as a plain string, `{"tier":"gold"}`, beside
+  // `["value",modifiedAt]` for one changed before (sqlite-rows.ts, issue 18). Nothing to migrate:
+  // rows in the earlier form read the same. The version moves so that a build that reads only
+  // `[value, time]` refuses this file instead of misreading "gold" as value "g", time "o".
+  `SELECT 1;`,
 ];
 
 /**

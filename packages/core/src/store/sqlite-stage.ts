@@ -154,13 +154,21 @@ export class SqliteBatchStage {
     const { kind, id } = row.key;
     if (this.findStaged(kind, id) !== undefined) return false;
     if (stored ? stored[kind].has(id) : this.lookupStored(kind, id) !== undefined) return false;
+    this.stageCreated(row, attributes);
+    return true;
+  }
+
+  /**
+   * Stages the profile a row creates, its attributes encoded, as nextProfileState makes it without
+   * the objects in between: a pcId row creates that pcId; a thirdPartyId row a new random pcId
+   * linked to it.
+   */
+  private stageCreated(row: { key: BatchRow['key'] }, attributes: string): void {
+    const { kind, id } = row.key;
     const now = this.options!.now;
-    // As nextProfileState makes it: a pcId row creates that pcId; a thirdPartyId row a new random
-    // pcId linked to it.
     const pcId = kind === 'pcId' ? id : freePcId(now, this.pcIdTaken);
     this.insertStaged(pcId, kind === 'pcId' ? null : id, attributes, now);
     this.count(row, { status: 'write' });
-    return true;
   }
 
   /** The stored row (in the snapshot) of the profile with this key. */
@@ -204,13 +212,7 @@ export class SqliteBatchStage {
     }
     if (current === undefined && options.createMissing) {
       const attributes = encodeNewAttributes(row.attributes);
-      if (attributes !== null) {
-        // A new profile, as nextProfileState makes it (a pcId row creates that pcId; a thirdPartyId
-        // row a new random pcId linked to it), without the objects in between.
-        const pcId = kind === 'pcId' ? row.key.id : freePcId(options.now, taken);
-        this.insertStaged(pcId, kind === 'pcId' ? null : row.key.id, attributes, options.now);
-        return this.count(row, { status: 'write' });
-      }
+      if (attributes !== null) return this.stageCreated(row, attributes);
     }
     const existing = current ? toProfile(current) : null;
     const result = nextProfileState(existing, row, options.createMissing, options.now, taken);

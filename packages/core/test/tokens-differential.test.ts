@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
 import { TokenError } from '../src/tokens/bearer';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '@profilegate/client';
-import { verifySignature } from '../src/tokens/jwt';
+import { isSegment, verifySignature } from '../src/tokens/jwt';
 import { KeyRing, generateSigningKey } from '../src/tokens/keys';
 
 const NOW = Date.UTC(2026, 5, 1) / 1000;
@@ -231,5 +231,30 @@ describe('verifySignature on payloads in the form mintToken writes (issue 18)', 
       { numRuns: 3000, seed: 1812 },
     );
     assert.ok(accepted > 300, `only ${accepted} tokens were valid: the generator must reach the accepting path`);
+  });
+});
+
+describe('isSegment', () => {
+  it('says what /^[A-Za-z0-9_-]*$/ says of a segment, from the bytes the decoder wrote', () => {
+    const SEGMENT = /^[A-Za-z0-9_-]*$/;
+    const char = fc.oneof(
+      { weight: 12, arbitrary: fc.constantFrom(...'ABCXYZabcxyz0189-_') },
+      fc.constantFrom('+', '/', '=', ' ', '*', '.', '\n', 'é', '\u00ff', '\u0100', '\ud800', '😀', '%', '\0'),
+    );
+    const bytes = Buffer.alloc(256);
+    let invalid = 0;
+    fc.assert(
+      fc.property(fc.array(char, { maxLength: 40 }), (chars) => {
+        const segment = chars.join('');
+        if (!SEGMENT.test(segment)) invalid++;
+        assert.equal(
+          isSegment(segment, bytes.write(segment, 'base64url')),
+          SEGMENT.test(segment),
+          JSON.stringify(segment),
+        );
+      }),
+      { numRuns: 20000, seed: 1813 },
+    );
+    assert.ok(invalid > 1000, `only ${invalid} segments were invalid`);
   });
 });

@@ -37,7 +37,7 @@ for (const [name, batchWorker, encoded] of [
       await fc.assert(
         fc.asyncProperty(fc.array(stepArb, { minLength: 1, maxLength: 6 }), async (steps) => {
           const client = `c${++run_}`;
-          assert.deepEqual(await run(store, client, steps, encoded), await run(new MemoryStore(), client, steps));
+          assert.deepEqual(await run(store, client, steps, { encoded }), await run(new MemoryStore(), client, steps));
         }),
         { numRuns: 60 },
       );

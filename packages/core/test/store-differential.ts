@@ -50,10 +50,18 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('update' as const), update: updateArb, createMissing: fc.boolean() }),
 );
 
-/** Runs the steps on one store; returns what a client could observe. */
-export async function run(store: Store, client: string, steps: Step[], encoded = false): Promise<unknown[]> {
+/**
+ * Runs the steps on one store from `start` on; returns what a client could observe of the profiles
+ * `keys` name. `encoded`: batch rows are also readable still encoded, as a spooled batch is.
+ */
+export async function run(
+  store: Store,
+  client: string,
+  steps: Step[],
+  { encoded = false, keys = KEYS, start = NOW }: { encoded?: boolean; keys?: readonly BatchKey[]; start?: number } = {},
+): Promise<unknown[]> {
   const seen: unknown[] = [];
-  let now = NOW;
+  let now = start;
   for (const step of steps) {
     now += 1000;
     if (step.kind === 'update') {
@@ -76,7 +84,7 @@ export async function run(store: Store, client: string, steps: Step[], encoded =
       seen.push(counters(done));
     }
   }
-  for (const key of KEYS) seen.push(view(await store.getProfile(client, key)));
+  for (const key of keys) seen.push(view(await store.getProfile(client, key)));
   return seen;
 }
 
@@ -95,7 +103,8 @@ export function entries(profile: Profile): unknown[] {
   ]);
 }
 
-function counters(batch: BatchRecord): unknown {
+/** A batch record's status and counters, what batchStatus shows of it. */
+export function counters(batch: BatchRecord): unknown {
   const { status, consumedCount, successfulUpdates, profilesNotFound, failedUpdates, failures } = batch;
   return { status, consumedCount, successfulUpdates, profilesNotFound, failedUpdates, failures };
 }

@@ -4,7 +4,8 @@
 // `header.payload` with the same KeyObject and a constant-time compare: the cryptographic floor).
 // jsonwebtoken with a string secret is kept as a labelled extra row. Run after `npx tsc -b`:
 //   node bench/token-verify.mjs [--json]
-// Prints microseconds per verify for each path and this / anchor (lower is better).
+// Prints microseconds per verify for each path and this / anchor (lower is better). The paths are
+// timed in interleaved rounds, and each ratio is the median of the ratios within a round.
 import { createRequire } from 'node:module';
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -15,32 +16,46 @@ const { KeyRing, generateSigningKey } = require(`${core}/tokens/keys.js`);
 const { MemoryStore } = require(`${core}/store/memory.js`);
 const jwt = require('jsonwebtoken');
 
-const ROUNDS = 7;
-const MIN_ROUND_MS = 200;
+const ROUNDS = 15;
+const ROUND_MS = 60;
 
-/** Median µs per call of an async or sync function, over ROUNDS rounds of at least MIN_ROUND_MS. */
-async function measure(fn) {
-  // Calibrate: how many calls make one round.
+/** How many calls of an async or sync function take about ROUND_MS (after a warm-up). */
+async function calibrate(fn) {
   let batch = 64;
   for (;;) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) await fn();
-    const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (ms >= MIN_ROUND_MS / 4) {
-      batch = Math.max(batch, Math.ceil((batch * MIN_ROUND_MS) / ms));
-      break;
-    }
+    const ms = await timed(fn, batch);
+    if (ms >= ROUND_MS / 4) return Math.max(batch, Math.ceil((batch * ROUND_MS) / ms));
     batch *= 4;
   }
-  const perCall = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < batch; i++) await fn();
-    perCall.push(Number(process.hrtime.bigint() - start) / 1e3 / batch);
-  }
-  perCall.sort((a, b) => a - b);
-  return perCall[Math.floor(ROUNDS / 2)];
 }
+
+/** Milliseconds taken by `batch` awaited calls of `fn`. */
+async function timed(fn, batch) {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < batch; i++) await fn();
+  return Number(process.hrtime.bigint() - start) / 1e6;
+}
+
+/**
+ * µs per call of each function, measured in interleaved rounds (each round times every function
+ * once, in a rotated order), so that a slow spell of the machine hits all of them alike: per
+ * function, an array of ROUNDS figures, round by round.
+ */
+async function measureInterleaved(fns) {
+  const names = Object.keys(fns);
+  const batches = {};
+  for (const name of names) batches[name] = await calibrate(fns[name]);
+  const perRound = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(i + round) % names.length];
+      perRound[name].push(((await timed(fns[name], batches[name])) * 1000) / batches[name]);
+    }
+  }
+  return perRound;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function service(options) {
   const store = new MemoryStore();
@@ -86,33 +101,44 @@ function bareHmacText() {
 bareHmacBytes();
 bareHmacText();
 
-const results = {
-  cached: await measure(() => cached.tokens.verify('demo', cached.accessToken)),
-  hmac: await measure(() => hmacOnly.tokens.verify('demo', hmacOnly.accessToken)),
-  uncached: await measure(() => noCache.tokens.verify('demo', noCache.accessToken)),
-  keyObject: await measure(() => jwt.verify(anchorToken, anchorKey, anchorOptions)),
-  bareHmacBytes: await measure(bareHmacBytes),
-  bareHmacText: await measure(bareHmacText),
-  stringSecret: await measure(() => jwt.verify(anchorToken, stringSecret, anchorOptions)),
-};
+const perRound = await measureInterleaved({
+  cached: () => cached.tokens.verify('demo', cached.accessToken),
+  hmac: () => hmacOnly.tokens.verify('demo', hmacOnly.accessToken),
+  uncached: () => noCache.tokens.verify('demo', noCache.accessToken),
+  keyObject: () => jwt.verify(anchorToken, anchorKey, anchorOptions),
+  bareHmacBytes,
+  bareHmacText,
+});
+// The string-secret path costs about 100× the others: timed on its own, as an extra row.
+const stringSecretRound = await calibrate(() => jwt.verify(anchorToken, stringSecret, anchorOptions));
+const stringSecretUs =
+  ((await timed(() => jwt.verify(anchorToken, stringSecret, anchorOptions), stringSecretRound)) * 1000) /
+  stringSecretRound;
 
-// The anchor is the faster of the two bare HMAC checks: the floor, whichever way it is reached.
-results.bareHmac = Math.min(results.bareHmacBytes, results.bareHmacText);
+// The anchor is the faster of the two bare HMAC checks, round by round: the floor, whichever way
+// it is reached.
+perRound.bareHmac = perRound.bareHmacBytes.map((bytes, round) => Math.min(bytes, perRound.bareHmacText[round]));
+const results = Object.fromEntries(Object.entries(perRound).map(([name, values]) => [name, median(values)]));
+results.stringSecret = stringSecretUs;
+/** Median over the rounds of `name`'s time over the anchor's in the same round. */
+const ratioTo = (name, anchor) => median(perRound[name].map((us, round) => us / perRound[anchor][round]));
 
 const rows = [
-  ['TokenService.verify, cached (token + state caches)', results.cached],
-  ['TokenService.verify, HMAC each time (state cached)', results.hmac],
-  ['TokenService.verify, no caches (HMAC + store read)', results.uncached],
-  ['anchor: jsonwebtoken.verify, KeyObject secret', results.keyObject],
-  ['anchor: bare HMAC, the faster of the two below', results.bareHmac],
-  ['  bare HMAC-SHA256 as bytes + timingSafeEqual', results.bareHmacBytes],
-  ['  bare HMAC-SHA256 as text + constant-time compare', results.bareHmacText],
-  ['extra: jsonwebtoken.verify, string secret', results.stringSecret],
+  ['TokenService.verify, cached (token + state caches)', 'cached'],
+  ['TokenService.verify, HMAC each time (state cached)', 'hmac'],
+  ['TokenService.verify, no caches (HMAC + store read)', 'uncached'],
+  ['anchor: jsonwebtoken.verify, KeyObject secret', 'keyObject'],
+  ['anchor: bare HMAC, the faster of the two below', 'bareHmac'],
+  ['  bare HMAC-SHA256 as bytes + timingSafeEqual', 'bareHmacBytes'],
+  ['  bare HMAC-SHA256 as text + constant-time compare', 'bareHmacText'],
+  ['extra: jsonwebtoken.verify, string secret', 'stringSecret'],
 ];
-for (const [name, us] of rows) {
+// Ratios are medians of the per-round ratios (the string-secret row, timed apart: of the medians).
+const ratio = (name, anchor) => (perRound[name] ? ratioTo(name, anchor) : results[name] / results[anchor]);
+for (const [label, name] of rows) {
   console.log(
-    `${name.padEnd(52)} ${us.toFixed(2).padStart(9)} µs/verify   ` +
-      `this/jsonwebtoken(KeyObject) ${(us / results.keyObject).toFixed(2)}x   this/HMAC ${(us / results.bareHmac).toFixed(2)}x`,
+    `${label.padEnd(52)} ${results[name].toFixed(2).padStart(9)} µs/verify   ` +
+      `this/jsonwebtoken(KeyObject) ${ratio(name, 'keyObject').toFixed(2)}x   this/HMAC ${ratio(name, 'bareHmac').toFixed(2)}x`,
   );
 }
 if (process.argv.includes('--json')) {
@@ -121,9 +147,9 @@ if (process.argv.includes('--json')) {
       bench: 'token-verify',
       unit: 'us/op',
       ...results,
-      uncachedToKeyObject: results.uncached / results.keyObject,
-      uncachedToHmac: results.uncached / results.bareHmac,
-      cachedToKeyObject: results.cached / results.keyObject,
+      uncachedToKeyObject: ratioTo('uncached', 'keyObject'),
+      uncachedToHmac: ratioTo('uncached', 'bareHmac'),
+      cachedToKeyObject: ratioTo('cached', 'keyObject'),
     }),
   );
 }

@@ -11,8 +11,9 @@
 // included: a client of a bearer-gated API sends its token whether or not the route checks it,
 // so the ratio is the gate's own cost. Receiving the header costs the server too (reading a
 // ~250-byte header value, and the load generator sharing the 2 cores writes it): the bare route
-// without it is printed as an extra row. The server's CPU time per request is printed beside, a
-// cross-check that load from other processes barely moves.
+// without it is printed as an extra row, and so is the route behind a middleware that only calls
+// next(): the floor for any middleware (Express's own cost of one more layer). The server's CPU
+// time per request is printed beside, a cross-check that moves less with the load generator.
 //   node bench/gate-overhead.mjs [--json] [--rounds N] [--seconds S]
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -79,6 +80,7 @@ try {
   const routes = {
     bare: { path: '/bare', headers: { Authorization: `Bearer ${token}` } },
     bareNoHeader: { path: '/bare', headers: {} },
+    noop: { path: '/noop', headers: { Authorization: `Bearer ${token}` } },
     gated: { path: '/gated', headers: { Authorization: `Bearer ${token}` } },
     gatedOff: { path: '/gated-off', headers: { Authorization: `Bearer ${token}` } },
     expressJwt: { path: '/express-jwt', headers: { Authorization: `Bearer ${anchorToken}` } },
@@ -130,18 +132,21 @@ try {
     secondsPerWindow: SECONDS,
     bareRps: median(rps.bare),
     bareNoHeaderRps: median(rps.bareNoHeader),
+    noopRps: median(rps.noop),
     gatedRps: median(rps.gated),
     gatedOffRps: median(rps.gatedOff),
     expressJwtRps: median(rps.expressJwt),
     oauth2BearerRps: median(rps.oauth2Bearer),
     ratioGated: median(ratios.gated),
     ratioBareNoHeader: median(ratios.bareNoHeader),
+    ratioNoop: median(ratios.noop),
     ratioGatedOff: median(ratios.gatedOff),
     ratioExpressJwt: median(ratios.expressJwt),
     ratioOauth2Bearer: median(ratios.oauth2Bearer),
     // Load-independent cross-check: server CPU time per request (from /proc), medians.
     bareCpuUs: median(cpu.bare),
     bareNoHeaderCpuUs: median(cpu.bareNoHeader),
+    noopCpuUs: median(cpu.noop),
     gatedCpuUs: median(cpu.gated),
     gatedOffCpuUs: median(cpu.gatedOff),
     expressJwtCpuUs: median(cpu.expressJwt),
@@ -164,12 +169,16 @@ try {
       `express-oauth2-jwt-bearer ${Math.round(result.oauth2BearerRps)} requests/s (${(100 * result.ratioOauth2Bearer).toFixed(1)}% of bare)`,
   );
   console.log(
+    `extra: route behind a no-op middleware         ${Math.round(result.noopRps)} requests/s = ` +
+      `${(100 * result.ratioNoop).toFixed(1)}% of bare (what one more Express layer costs)`,
+  );
+  console.log(
     `extra: bare route, no Authorization header     ${Math.round(result.bareNoHeaderRps)} requests/s = ` +
       `${(100 * result.ratioBareNoHeader).toFixed(1)}% of bare with it`,
   );
   console.log(
     `server CPU per request: bare ${result.bareCpuUs.toFixed(0)} µs (no header ${result.bareNoHeaderCpuUs.toFixed(0)} µs), gated ${result.gatedCpuUs.toFixed(0)} µs, ` +
-      `gate off ${result.gatedOffCpuUs.toFixed(0)} µs, express-jwt ${result.expressJwtCpuUs.toFixed(0)} µs, ` +
+      `gate off ${result.gatedOffCpuUs.toFixed(0)} µs, no-op middleware ${result.noopCpuUs.toFixed(0)} µs, express-jwt ${result.expressJwtCpuUs.toFixed(0)} µs, ` +
       `express-oauth2-jwt-bearer ${result.oauth2BearerCpuUs.toFixed(0)} µs`,
   );
   emitJson(result);

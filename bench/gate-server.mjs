@@ -1,5 +1,5 @@
 // The server side of bench/gate-overhead.mjs (run as its own process): one Express app with the
-// same small JSON route five times: bare; behind requireProfileToken() for a client whose Require
+// same small JSON route six times: bare; behind a middleware that only calls next(); behind requireProfileToken() for a client whose Require
 // Authentication is on, and for one where it is off; and, as independent anchors, behind
 // express-jwt and behind express-oauth2-jwt-bearer's auth(), each verifying an equivalent HS256
 // token (same claims checked: algorithm, issuer, audience, expiry) with a secret (32 random bytes
@@ -31,6 +31,8 @@ const handler = (_req, res) => {
   });
 };
 app.get('/bare', handler);
+// The floor for any middleware: one that only calls next() (Express's cost of one more layer).
+app.get('/noop', (_req, _res, next) => next(), handler);
 app.get('/gated', requireProfileToken({ store, signingKeys, client: 'on' }), handler);
 app.get('/gated-off', requireProfileToken({ store, signingKeys, client: 'off' }), handler);
 const anchorSecret = readFileSync(join(data, 'anchor-secret'));

@@ -89,6 +89,14 @@ function rowsOf(name, r) {
           met: null,
         },
         {
+          figure: 'Extra: route behind a no-op middleware (one more Express layer)',
+          value: fmt.rps(r.noopRps),
+          anchor: `same route and request, no middleware: ${fmt.rps(r.bareRps)}`,
+          ratio: fmt.pct(r.ratioNoop),
+          target: '',
+          met: null,
+        },
+        {
           figure: 'Extra: bare route, no Authorization header (what receiving the token costs)',
           value: fmt.rps(r.bareNoHeaderRps),
           anchor: `same route, header sent: ${fmt.rps(r.bareRps)}`,

@@ -556,6 +556,29 @@ describe('TokenService', () => {
       assert.equal(spy.callCount, 4);
     });
 
+    it('evicts the least recently used token, counting hits as uses', async () => {
+      const { service } = setup({ verifiedCacheSize: 2 });
+      const token: Record<string, string> = {};
+      for (const client of ['a', 'b', 'c'])
+        token[client] = (await service.generate(client, { actor: 'ops' })).accessToken;
+      const spy = sinon.spy(crypto, 'createHmac');
+      const verify = async (client: string) => service.verify(client, token[client] as string);
+      await verify('a');
+      await verify('b');
+      await verify('b'); // a hit on the most recent entry
+      await verify('b');
+      await verify('a'); // a hit: a is now the most recent
+      assert.equal(spy.callCount, 2);
+      await verify('c'); // evicts b, the least recently used
+      await verify('a'); // still cached
+      assert.equal(spy.callCount, 3);
+      await verify('b'); // evicted: HMAC again, and evicts c
+      await verify('a'); // still cached
+      assert.equal(spy.callCount, 4);
+      await verify('c');
+      assert.equal(spy.callCount, 5);
+    });
+
     it('never answers from the verified-token cache for another token with the same signature', async () => {
       // The cache finds a token by its signature; a hit must still be the very same token.
       const { service } = setup();

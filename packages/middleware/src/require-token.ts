@@ -36,22 +36,28 @@ export function requireProfileToken(options: RequireProfileTokenOptions): Reques
   });
   const clientOf = typeof client === 'function' ? client : () => client;
   return (req: Request, res: Response, next: NextFunction) => {
-    const refuse = (error: unknown) => {
-      const answer = toErrorAnswer(error);
-      if (answer.unexpected) {
-        next(error);
-        return;
-      }
-      res.status(answer.status).set(answer.headers).json({ success: false, message: answer.message });
-    };
     let decision: ReturnType<typeof decideAccess>;
     try {
       decision = decideAccess(access, clientOf(req), req.headers.authorization);
     } catch (error) {
-      refuse(error);
+      refuse(error, res, next);
       return;
     }
-    if (decision instanceof Promise) decision.then(() => next(), refuse);
+    if (decision instanceof Promise)
+      decision.then(
+        () => next(),
+        (error: unknown) => refuse(error, res, next),
+      );
     else next();
   };
+}
+
+/** Answers a refusal as JSON with its status and headers; an unexpected error goes to `next`. */
+function refuse(error: unknown, res: Response, next: NextFunction): void {
+  const answer = toErrorAnswer(error);
+  if (answer.unexpected) {
+    next(error);
+    return;
+  }
+  res.status(answer.status).set(answer.headers).json({ success: false, message: answer.message });
 }

@@ -12,6 +12,8 @@ import type { TokenClaims } from './jwt';
  */
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, { token: string; claims: TokenClaims }>();
+  /** The entry used last: already the most recent, so a hit on it needs no reordering. */
+  private newest: { token: string; claims: TokenClaims } | undefined;
 
   constructor(private readonly maxSize: number) {}
 
@@ -20,8 +22,11 @@ export class VerifiedTokenCache {
     const key = signatureOf(token);
     const entry = this.entries.get(key);
     if (entry === undefined || entry.token !== token) return undefined;
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    if (entry !== this.newest) {
+      this.entries.delete(key);
+      this.entries.set(key, entry);
+      this.newest = entry;
+    }
     return entry.claims;
   }
 
@@ -34,16 +39,21 @@ export class VerifiedTokenCache {
       const oldest = this.entries.keys().next();
       if (!oldest.done) this.entries.delete(oldest.value);
     }
-    this.entries.set(key, { token, claims });
+    this.newest = { token, claims };
+    this.entries.set(key, this.newest);
   }
 
   delete(token: string): void {
     const key = signatureOf(token);
-    if (this.entries.get(key)?.token === token) this.entries.delete(key);
+    const entry = this.entries.get(key);
+    if (entry?.token !== token) return;
+    this.entries.delete(key);
+    if (entry === this.newest) this.newest = undefined;
   }
 
   clear(): void {
     this.entries.clear();
+    this.newest = undefined;
   }
 
   get size(): number {

@@ -79,6 +79,33 @@ describe('extractBearerToken (RFC 6750 2.1)', () => {
     });
   }
 
+  it('answers each header on its own, whatever header came before (property)', () => {
+    // extractBearerToken remembers the last header it read: that must never leak into the next.
+    const outcome = (header: string | undefined): string => {
+      try {
+        return `token ${extractBearerToken(header)}`;
+      } catch (error) {
+        return `refused ${(error as TokenError).reason}`;
+      }
+    };
+    /** The outcome right after an unrelated header was read: nothing remembered applies. */
+    const alone = (header: string | undefined): string => {
+      extractBearerToken('Bearer unrelated-header');
+      return outcome(header);
+    };
+    const header = fc.oneof(
+      fc.constantFrom(undefined, '', ...accepted.map(([h]) => h), ...badRequests),
+      fc.string({ maxLength: 12 }).map((text) => `Bearer ${text}`),
+    );
+    fc.assert(
+      fc.property(fc.array(header, { minLength: 2, maxLength: 12 }), (headers) => {
+        const expected = headers.map(alone);
+        extractBearerToken('Bearer unrelated-header');
+        assert.deepEqual(headers.map(outcome), expected);
+      }),
+    );
+  });
+
   it('names the wrong scheme and the missing token in the description', () => {
     assert.match(refusal('Basic xyz').message, /Bearer scheme/);
     assert.match(refusal('Bearer').message, /no token/);

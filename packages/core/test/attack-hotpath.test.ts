@@ -1,0 +1,59 @@
+// Attacks on the gate hot-path changes (84ffcdc, 352cdf1): the one-entry header memo in
+// extractBearerToken must never change an answer, even for the very first header a process reads.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+
+type Bearer = typeof import('../src/tokens/bearer');
+type Access = typeof import('../src/access');
+
+/** A fresh copy of the core modules (module-level state as in a process that has read no header yet). */
+function freshCore(): { bearer: Bearer; access: Access; memory: typeof import('../src/store/memory'); keys: typeof import('../src/tokens/keys') } {
+  const src = path.resolve(__dirname, '../src');
+  for (const id of Object.keys(require.cache)) if (id.startsWith(src + path.sep)) delete require.cache[id];
+  return {
+    bearer: require('../src/tokens/bearer') as Bearer,
+    access: require('../src/access') as Access,
+    memory: require('../src/store/memory'),
+    keys: require('../src/tokens/keys'),
+  };
+}
+
+function reasonOf(fn: () => unknown): string {
+  try {
+    return `token ${JSON.stringify(fn())}`;
+  } catch (error) {
+    return `refused ${(error as { reason?: string }).reason}`;
+  }
+}
+
+describe('attack: extractBearerToken memo before any header was accepted', () => {
+  it('refuses a null header (invalid_request) in a process that has accepted no header yet', () => {
+    const { bearer } = freshCore();
+    // Before 84ffcdc/352cdf1: typeof null !== 'string' -> 400 invalid_request.
+    assert.equal(reasonOf(() => bearer.extractBearerToken(null as unknown as string)), 'refused invalid_request');
+  });
+
+  it('refuses a null header the same before and after a header was accepted', () => {
+    const { bearer } = freshCore();
+    const first = reasonOf(() => bearer.extractBearerToken(null as unknown as string));
+    bearer.extractBearerToken('Bearer abc');
+    const after = reasonOf(() => bearer.extractBearerToken(null as unknown as string));
+    assert.equal(first, after);
+  });
+
+  it('ProfileAccess.check answers a null header 400 invalid_request, not 401 malformed', async () => {
+    const { access, memory, keys } = freshCore();
+    const store = new memory.MemoryStore();
+    await store.putSettings('acme', { requireAuthentication: true });
+    const signingKeys = new keys.KeyRing([keys.generateSigningKey(Date.now())]);
+    const gate = new access.ProfileAccess({ store, signingKeys, cacheMs: 60_000 });
+    try {
+      await assert.rejects(gate.check('acme', null as unknown as string), (error: { reason?: string }) => {
+        assert.equal(error.reason, 'invalid_request');
+        return true;
+      });
+    } finally {
+      gate.dispose();
+    }
+  });
+});

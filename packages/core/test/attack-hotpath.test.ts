@@ -7,15 +7,26 @@ type Bearer = typeof import('../src/tokens/bearer');
 type Access = typeof import('../src/access');
 
 /** A fresh copy of the core modules (module-level state as in a process that has read no header yet). */
-function freshCore(): { bearer: Bearer; access: Access; memory: typeof import('../src/store/memory'); keys: typeof import('../src/tokens/keys') } {
+function freshCore(): {
+  bearer: Bearer;
+  access: Access;
+  memory: typeof import('../src/store/memory');
+  keys: typeof import('../src/tokens/keys');
+} {
   const src = path.resolve(__dirname, '../src');
-  for (const id of Object.keys(require.cache)) if (id.startsWith(src + path.sep)) delete require.cache[id];
-  return {
-    bearer: require('../src/tokens/bearer') as Bearer,
-    access: require('../src/access') as Access,
-    memory: require('../src/store/memory'),
-    keys: require('../src/tokens/keys'),
-  };
+  // Load fresh copies, then put the shared ones back, so that other tests keep one copy of each class.
+  const saved = Object.entries(require.cache).filter(([id]) => id.startsWith(src + path.sep));
+  for (const [id] of saved) delete require.cache[id];
+  try {
+    return {
+      bearer: require('../src/tokens/bearer') as Bearer,
+      access: require('../src/access') as Access,
+      memory: require('../src/store/memory'),
+      keys: require('../src/tokens/keys'),
+    };
+  } finally {
+    for (const [id, module] of saved) require.cache[id] = module;
+  }
 }
 
 function reasonOf(fn: () => unknown): string {
@@ -30,7 +41,10 @@ describe('attack: extractBearerToken memo before any header was accepted', () =>
   it('refuses a null header (invalid_request) in a process that has accepted no header yet', () => {
     const { bearer } = freshCore();
     // Before 84ffcdc/352cdf1: typeof null !== 'string' -> 400 invalid_request.
-    assert.equal(reasonOf(() => bearer.extractBearerToken(null as unknown as string)), 'refused invalid_request');
+    assert.equal(
+      reasonOf(() => bearer.extractBearerToken(null as unknown as string)),
+      'refused invalid_request',
+    );
   });
 
   it('refuses a null header the same before and after a header was accepted', () => {

@@ -86,8 +86,10 @@ const SCHEME = /^(\S*)/;
 /** Longest Authorization header parsed at all: the token cap plus room for the scheme and spaces. */
 const MAX_HEADER_LENGTH = MAX_TOKEN_LENGTH + 64;
 
+/** Before any header is accepted: a value no argument can equal (null or '' could). */
+const NO_HEADER = Symbol('no header accepted yet');
 /** The last header read to a token (a pure function of the header, so it never goes stale). */
-let lastBearer: { header: string | null; token: string } = { header: null, token: '' };
+let lastBearer: { header: string | typeof NO_HEADER; token: string } = { header: NO_HEADER, token: '' };
 
 /**
  * Returns the token of an `Authorization: Bearer <token>` header (RFC 6750 2.1).

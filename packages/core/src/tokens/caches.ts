@@ -12,7 +12,7 @@ import type { TokenClaims } from './jwt';
  */
 export class VerifiedTokenCache {
   private readonly entries = new Map<string, { token: string; claims: TokenClaims }>();
-  /** The entry used last (always one of `entries`): already the most recent, so a hit on it needs no reordering. */
+  /** The entry used last, always one of `entries` and the last in their order: a hit on it needs no lookup. */
   private newest: { token: string; claims: TokenClaims } | undefined;
 
   constructor(private readonly maxSize: number) {}
@@ -25,11 +25,10 @@ export class VerifiedTokenCache {
     const key = signatureOf(token);
     const entry = this.entries.get(key);
     if (entry === undefined || entry.token !== token) return undefined;
-    if (entry !== this.newest) {
-      this.entries.delete(key);
-      this.entries.set(key, entry);
-      this.newest = entry;
-    }
+    // Not the newest (that one was answered above): move it to the end.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    this.newest = entry;
     return entry.claims;
   }
 

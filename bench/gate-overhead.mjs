@@ -99,7 +99,7 @@ try {
   const others = names.filter((name) => name !== 'bare');
   const rps = Object.fromEntries(names.map((name) => [name, []]));
   const cpu = Object.fromEntries(names.map((name) => [name, []]));
-  const ratios = Object.fromEntries(names.map((name) => [name, []]));
+  const ratios = Object.fromEntries(others.map((name) => [name, []]));
   const measure = async (name) => {
     const got = await load(`${server.url}${routes[name].path}`, routes[name].headers, SECONDS, pid);
     rps[name].push(got.rps);
@@ -112,11 +112,10 @@ try {
     // The order rotates every round, so no route always comes first or last.
     const order = others.map((_, i) => others[(i + round) % others.length]);
     let before = await measure('bare');
-    const got = {};
     for (const name of order) {
-      got[name] = await measure(name);
+      const { rps: routeRps } = await measure(name);
       const after = await measure('bare');
-      ratios[name].push(got[name].rps / ((before.rps + after.rps) / 2));
+      ratios[name].push(routeRps / ((before.rps + after.rps) / 2));
       before = after;
     }
     progress(

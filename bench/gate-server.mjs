@@ -1,6 +1,7 @@
 // The server side of bench/gate-overhead.mjs (run as its own process): one Express app with the
-// same small JSON route six times: bare; behind a middleware that only calls next(); behind requireProfileToken() for a client whose Require
-// Authentication is on, and for one where it is off; and, as independent anchors, behind
+// same small JSON route six times: bare; behind a middleware that only calls next(); behind
+// requireProfileToken() for a client whose Require Authentication is on, and for one where it is
+// off; and, as independent anchors, behind
 // express-jwt and behind express-oauth2-jwt-bearer's auth(), each verifying an equivalent HS256
 // token (same claims checked: algorithm, issuer, audience, expiry) with a secret (32 random bytes
 // as base64url text) read from `<data folder>/anchor-secret`. The data folder (store, signing keys, anchor secret) is prepared
